@@ -1,0 +1,47 @@
+"""Batch selection rules on acquisition scores.
+
+Stochastic rules sample a batch without replacement via Gumbel-top-B, with
+the noise of each point derived from ``(seed, index)`` alone, so a pool split
+into chunks gives exactly the batch of the whole pool (:func:`top_keys` per
+part, then :func:`merge_top_keys`).
+"""
+
+from ._gumbel import TopKeys, acquisition_keys, gumbel_noise, merge_top_keys, top_keys
+from ._rules import (
+    AcquisitionWarning,
+    power_log_weights,
+    power_sample,
+    random_sample,
+    sample_from_log_weights,
+    softmax_log_weights,
+    softmax_sample,
+    softrank_log_weights,
+    softrank_sample,
+    top_sample,
+    uniform_top_sample,
+)
+from ._schedules import LinearSchedule, resolve_exponent
+from ._thompson import sample_kl_to_mean, thompson_sample
+
+__all__ = [
+    "AcquisitionWarning",
+    "LinearSchedule",
+    "TopKeys",
+    "acquisition_keys",
+    "gumbel_noise",
+    "merge_top_keys",
+    "power_log_weights",
+    "power_sample",
+    "random_sample",
+    "resolve_exponent",
+    "sample_from_log_weights",
+    "sample_kl_to_mean",
+    "softmax_log_weights",
+    "softmax_sample",
+    "softrank_log_weights",
+    "softrank_sample",
+    "thompson_sample",
+    "top_keys",
+    "top_sample",
+    "uniform_top_sample",
+]

@@ -1,0 +1,189 @@
+"""Single-point acquisition scores on sampled predictions.
+
+Every function takes log-probabilities of shape ``(N, K, C)`` (numpy array or
+torch tensor; ``N`` pool points, ``K`` posterior samples, ``C`` classes) and
+returns a float64 numpy array of shape ``(N,)`` in nats. The work is chunked,
+so memory stays bounded for any N (see :mod:`skal_power._kernels`).
+
+With ``p̄(y|x) = mean_k p(y|x, ω_k)`` and ``H`` the Shannon entropy:
+
+==================  =====================================================
+``entropy``         ``H[p̄]``
+``expected_entropy`` ``mean_k H[p(·|x, ω_k)]``
+``bald``            ``H[p̄] − mean_k H[p(·|x, ω_k)]``, clamped at 0
+``eig``             ``H_M[p̄] − H_M′[p̄]``, may be negative
+``evaluation_bald`` ``BALD_M − BALD_M′``, may be negative
+==================  =====================================================
+
+M′ is the pool-augmented (self-distilled) model of :func:`skal_power.distill.distill`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._kernels import entropy_terms
+from ._validation import check_log_probs, check_log_probs_pair
+
+__all__ = ["entropy", "expected_entropy", "bald", "eig", "evaluation_bald"]
+
+
+def entropy(log_probs: Any) -> np.ndarray:
+    """Predictive entropy ``H[p̄(y|x)]`` of every pool point.
+
+    Parameters
+    ----------
+    log_probs : array-like or torch.Tensor of shape (N, K, C)
+        Sampled log-probabilities ``log p(y=c | x_n, ω_k)``. ``K = 1`` (a
+        point estimate) is fine.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,)
+        Entropy in nats, between 0 and ``log C``.
+
+    See Also
+    --------
+    bald : the part of the entropy due to disagreement between samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_power.scores import entropy
+    >>> uniform = np.log(np.full((1, 4, 3), 1 / 3))
+    >>> entropy(uniform).round(6)
+    array([1.098612])
+    """
+    checked = check_log_probs(log_probs)
+    return entropy_terms(checked).predictive_entropy
+
+
+def expected_entropy(log_probs: Any) -> np.ndarray:
+    """Expected entropy ``mean_k H[p(y|x, ω_k)]`` (aleatoric part) of every point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_power.scores import expected_entropy
+    >>> confident = np.log(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> expected_entropy(confident)
+    array([0.])
+    """
+    checked = check_log_probs(log_probs)
+    return entropy_terms(checked).expected_entropy
+
+
+def bald(log_probs: Any) -> np.ndarray:
+    """BALD: mutual information ``I[y; ω | x]`` between label and parameters.
+
+    Parameters
+    ----------
+    log_probs : array-like or torch.Tensor of shape (N, K, C)
+        Sampled log-probabilities with ``K >= 2`` posterior samples.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,)
+        ``H[p̄] − mean_k H[p_k]`` in nats, clamped at 0 (it is non-negative up
+        to rounding).
+
+    Raises
+    ------
+    ValueError
+        If ``K < 2`` (a single model cannot disagree with itself), or the
+        values are not valid log-probabilities.
+
+    Notes
+    -----
+    BALD is zero exactly when all K samples agree, and at most ``log C``.
+
+    References
+    ----------
+    Houlsby et al., "Bayesian Active Learning for Classification and
+    Preference Learning", 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_power.scores import bald
+    >>> agree = np.log(np.full((1, 2, 2), 0.5))
+    >>> disagree = np.log(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> bald(np.concatenate([agree, disagree])).round(6)
+    array([0.      , 0.693147])
+    """
+    checked = check_log_probs(log_probs, min_samples=2)
+    terms = entropy_terms(checked)
+    return _clamped_difference(terms.predictive_entropy, terms.expected_entropy)
+
+
+def eig(log_probs: Any, log_probs_distilled: Any) -> np.ndarray:
+    """Expected information gain about the evaluation-set predictions.
+
+    ``EIG(x) = H_M[y | x] − H_M′[y | x]``: the predictive entropy under the
+    model M minus that under the pool-augmented model M′.
+
+    Parameters
+    ----------
+    log_probs : array-like of shape (N, K, C)
+        Log-probabilities of the model M (``K = 1`` is fine).
+    log_probs_distilled : array-like of shape (N, K', C)
+        Log-probabilities of the distilled model M′ on the same points.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,)
+        May be negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_power.scores import eig
+    >>> m = np.log(np.array([[[0.5, 0.5]]]))
+    >>> m_prime = np.log(np.array([[[0.9, 0.1]]]))
+    >>> eig(m, m_prime).round(4)
+    array([0.3681])
+    """
+    first, second = check_log_probs_pair(log_probs, log_probs_distilled)
+    return (
+        entropy_terms(first).predictive_entropy
+        - entropy_terms(second, name="log_probs_distilled").predictive_entropy
+    )
+
+
+def evaluation_bald(log_probs: Any, log_probs_distilled: Any) -> np.ndarray:
+    """EvaluationBALD: ``BALD_M(x) − BALD_M′(x)``.
+
+    Positive where M′ (which has seen the evaluation set) is surer about the
+    parameters than M; negative on points that contradict the evaluation set.
+
+    Parameters
+    ----------
+    log_probs, log_probs_distilled : array-like of shape (N, K, C) and (N, K', C)
+        Log-probabilities of M and M′, each with at least two samples.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,)
+        May be negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_power.scores import evaluation_bald
+    >>> m = np.log(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> m_prime = np.log(np.full((1, 2, 2), 0.5))
+    >>> evaluation_bald(m, m_prime).round(6)
+    array([0.693147])
+    """
+    first, second = check_log_probs_pair(log_probs, log_probs_distilled, min_samples=2)
+    terms_m = entropy_terms(first)
+    terms_m2 = entropy_terms(second, name="log_probs_distilled")
+    return _clamped_difference(
+        terms_m.predictive_entropy, terms_m.expected_entropy
+    ) - _clamped_difference(terms_m2.predictive_entropy, terms_m2.expected_entropy)
+
+
+def _clamped_difference(predictive: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    return np.maximum(predictive - expected, 0.0)
