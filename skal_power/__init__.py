@@ -1,3 +1,34 @@
-"""skal_power: information-theoretic and stochastic active-learning query strategies."""
+"""skal_power: information-theoretic and stochastic active-learning query strategies.
+
+Strategies follow modAL's ``query_strategy(classifier, X_pool, n_instances)``
+contract and return ``(indices, scores_of_selected)``.
+"""
+
+from .strategies import (
+    BALD,
+    MaxEntropy,
+    PowerBALD,
+    PowerEntropy,
+    QueryStrategy,
+    RandomSampling,
+    SoftmaxBALD,
+    SoftrankBALD,
+    ThompsonBALD,
+    UniformTopBALD,
+)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "BALD",
+    "MaxEntropy",
+    "PowerBALD",
+    "PowerEntropy",
+    "QueryStrategy",
+    "RandomSampling",
+    "SoftmaxBALD",
+    "SoftrankBALD",
+    "ThompsonBALD",
+    "UniformTopBALD",
+    "__version__",
+]

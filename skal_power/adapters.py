@@ -1,0 +1,259 @@
+"""Turn any estimator that can give sampled predictions into ``(N, K, C)`` log-probs.
+
+:func:`sampled_log_proba` is the package's single dispatch point. It knows:
+
+==========================================  ==========================================
+estimator                                   K posterior samples are ...
+==========================================  ==========================================
+object with ``predict_log_proba_samples``   what the method returns (e.g. MC dropout)
+object with ``predict_proba_samples``       what the method returns, logged
+modAL ``ActiveLearner``                     those of its ``.estimator``
+modAL ``Committee``                         its members (one sample each)
+sklearn ``Pipeline``                        those of its final step, on transformed X
+fitted ensemble with ``estimators_``        its members, aligned on ``classes_``
+anything with ``predict_proba``             the single point estimate (K = 1)
+==========================================  ==========================================
+
+Register your own type with ``sampled_log_proba.register``:
+
+>>> import numpy as np
+>>> from skal_power.adapters import sampled_log_proba
+>>> class TwoCoins:
+...     classes_ = np.array([0, 1])
+>>> @sampled_log_proba.register
+... def _(estimator: TwoCoins, X, *, n_samples=20, random_state=None, dtype=np.float32):
+...     return np.log(np.full((len(X), 2, 2), 0.5, dtype=dtype))
+>>> sampled_log_proba(TwoCoins(), np.zeros((3, 1))).shape
+(3, 2, 2)
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import (
+    BaggingClassifier,
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+    VotingClassifier,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import as_numpy, check_positive_int
+
+__all__ = ["sampled_log_proba", "posterior_classes"]
+
+# Ensembles whose members are fitted on label-encoded targets (column j = classes_[j]).
+_INDEX_ENCODED_ENSEMBLES = (
+    RandomForestClassifier,
+    ExtraTreesClassifier,
+    BaggingClassifier,
+    VotingClassifier,
+)
+
+
+def _is_modal_committee(estimator: Any) -> bool:
+    return hasattr(estimator, "learner_list") and hasattr(estimator, "query_strategy")
+
+
+def _is_modal_learner(estimator: Any) -> bool:
+    return (
+        hasattr(estimator, "estimator")
+        and hasattr(estimator, "query_strategy")
+        and hasattr(estimator, "teach")
+    )
+
+
+def _is_ensemble(estimator: Any) -> bool:
+    members = getattr(estimator, "estimators_", None)
+    if members is None or not hasattr(estimator, "classes_"):
+        return False
+    members = list(np.ravel(np.asarray(members, dtype=object)))
+    return len(members) > 0 and all(hasattr(m, "predict_proba") for m in members)
+
+
+def _log(probs: np.ndarray, dtype) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(np.asarray(probs, dtype=np.float64)).astype(dtype, copy=False)
+
+
+def _call_with_optional_seed(method, X, n_samples, random_state):
+    parameters = inspect.signature(method).parameters
+    if "random_state" in parameters:
+        return method(X, n_samples, random_state=random_state)
+    return method(X, n_samples)
+
+
+@functools.singledispatch
+def sampled_log_proba(
+    estimator: Any,
+    X: Any,
+    *,
+    n_samples: int = 20,
+    random_state: Any = None,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """Sampled log-probabilities ``log p(y=c | x_n, ω_k)`` of a fitted estimator.
+
+    Parameters
+    ----------
+    estimator : object
+        A fitted posterior: see the module docstring for what is understood.
+    X : array-like of shape (N, n_features)
+        Pool points, in whatever form the estimator accepts.
+    n_samples : int, default=20
+        Number K of posterior samples for stochastic models (MC dropout).
+        Ensembles and committees always give one sample per member.
+    random_state : None, int, RandomState or Generator
+        Passed to ``predict_*_samples`` methods that accept it, so the K
+        models are the same for every chunk of the pool.
+    dtype : numpy dtype, default=float32
+        Storage type of the result.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, K, C)
+        Columns follow ``estimator.classes_``. Probabilities of exactly 0
+        become ``-inf``.
+
+    Raises
+    ------
+    TypeError
+        If the estimator gives no probabilities.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.adapters import sampled_log_proba
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=7, random_state=0).fit(X, y)
+    >>> sampled_log_proba(forest, X[:5]).shape
+    (5, 7, 3)
+    """
+    n_samples = check_positive_int(n_samples, name="n_samples")
+    if hasattr(estimator, "predict_log_proba_samples"):
+        result = _call_with_optional_seed(
+            estimator.predict_log_proba_samples, X, n_samples, random_state
+        )
+        return _check_samples(as_numpy(result).astype(dtype, copy=False), estimator)
+    if hasattr(estimator, "predict_proba_samples"):
+        result = _call_with_optional_seed(
+            estimator.predict_proba_samples, X, n_samples, random_state
+        )
+        return _check_samples(_log(as_numpy(result), dtype), estimator)
+    if _is_modal_committee(estimator):
+        return _committee_log_proba(estimator, X, dtype)
+    if _is_modal_learner(estimator):
+        return sampled_log_proba(
+            estimator.estimator, X, n_samples=n_samples, random_state=random_state, dtype=dtype
+        )
+    if _is_ensemble(estimator):
+        return _ensemble_log_proba(estimator, X, dtype)
+    if hasattr(estimator, "predict_proba"):
+        probs = as_numpy(estimator.predict_proba(X))
+        return _log(probs, dtype)[:, None, :]
+    raise TypeError(
+        f"{type(estimator).__name__} gives no probabilities: skal_power needs predict_proba, "
+        "predict_proba_samples(X, n_samples) or predict_log_proba_samples(X, n_samples). "
+        "Register other types with skal_power.adapters.sampled_log_proba.register."
+    )
+
+
+@sampled_log_proba.register(Pipeline)
+def _pipeline_log_proba(estimator: Pipeline, X: Any, *, n_samples: int = 20,
+                        random_state: Any = None, dtype: Any = np.float32) -> np.ndarray:
+    transformed = estimator[:-1].transform(X) if len(estimator) > 1 else X
+    return sampled_log_proba(
+        estimator[-1], transformed, n_samples=n_samples, random_state=random_state, dtype=dtype
+    )
+
+
+def _check_samples(log_probs: np.ndarray, estimator: Any) -> np.ndarray:
+    if log_probs.ndim != 3:
+        raise ValueError(
+            f"{type(estimator).__name__}.predict_*_samples must return shape (N, K, C); "
+            f"got {log_probs.shape}."
+        )
+    return log_probs
+
+
+def posterior_classes(estimator: Any) -> np.ndarray:
+    """Class labels in the column order of :func:`sampled_log_proba`.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> posterior_classes(LogisticRegression().fit([[0], [1]], ["a", "b"])).tolist()
+    ['a', 'b']
+    """
+    if _is_modal_learner(estimator) and not hasattr(estimator, "classes_"):
+        return posterior_classes(estimator.estimator)
+    if isinstance(estimator, Pipeline):
+        return posterior_classes(estimator[-1])
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        raise TypeError(f"{type(estimator).__name__} has no classes_ attribute.")
+    return np.asarray(classes)
+
+
+def _member_columns(member_classes: np.ndarray, classes: np.ndarray, encoded: bool) -> np.ndarray:
+    member_classes = np.asarray(member_classes)
+    if encoded:
+        columns = member_classes.astype(np.int64)
+        if np.any(columns != member_classes) or columns.min() < 0 or columns.max() >= len(classes):
+            raise ValueError(
+                f"Ensemble member classes {member_classes.tolist()} are not indices into the "
+                f"ensemble's {len(classes)} classes."
+            )
+        return columns
+    lookup = {label: column for column, label in enumerate(classes.tolist())}
+    missing = [label for label in member_classes.tolist() if label not in lookup]
+    if missing:
+        raise ValueError(
+            f"Ensemble member predicts classes {missing} unknown to the ensemble "
+            f"(classes_ = {classes.tolist()})."
+        )
+    return np.array([lookup[label] for label in member_classes.tolist()], dtype=np.int64)
+
+
+def _aligned_log_probs(member_probs, columns_list, n_points, n_classes, dtype):
+    out = np.full((n_points, len(member_probs), n_classes), -np.inf, dtype=dtype)
+    for k, (probs, columns) in enumerate(zip(member_probs, columns_list)):
+        out[:, k, columns] = _log(probs, dtype)
+    return out
+
+
+def _ensemble_log_proba(estimator: Any, X: Any, dtype) -> np.ndarray:
+    check_is_fitted(estimator)
+    classes = np.asarray(estimator.classes_)
+    members = list(np.ravel(np.asarray(estimator.estimators_, dtype=object)))
+    encoded = isinstance(estimator, _INDEX_ENCODED_ENSEMBLES)
+    features = getattr(estimator, "estimators_features_", None)
+    X_array = as_numpy(X) if features is not None else X
+    member_probs, columns_list = [], []
+    for k, member in enumerate(members):
+        member_X = X_array[:, features[k]] if features is not None else X
+        member_probs.append(as_numpy(member.predict_proba(member_X)))
+        columns_list.append(_member_columns(member.classes_, classes, encoded))
+    n_points = member_probs[0].shape[0]
+    return _aligned_log_probs(member_probs, columns_list, n_points, len(classes), dtype)
+
+
+def _committee_log_proba(committee: Any, X: Any, dtype) -> np.ndarray:
+    classes = getattr(committee, "classes_", None)
+    if classes is None:
+        raise ValueError("The modAL Committee has no fitted members (classes_ is None).")
+    classes = np.asarray(classes)
+    member_probs, columns_list = [], []
+    for learner in committee.learner_list:
+        member_probs.append(as_numpy(learner.predict_proba(X)))
+        columns_list.append(_member_columns(learner.estimator.classes_, classes, encoded=False))
+    n_points = member_probs[0].shape[0]
+    return _aligned_log_probs(member_probs, columns_list, n_points, len(classes), dtype)

@@ -1,0 +1,28 @@
+"""User-facing query strategies (modAL ``query_strategy`` contract)."""
+
+from ._base import PosteriorStrategy, QueryStrategy
+from ._random import RandomSampling
+from ._single_point import (
+    BALD,
+    MaxEntropy,
+    PowerBALD,
+    PowerEntropy,
+    SoftmaxBALD,
+    SoftrankBALD,
+    UniformTopBALD,
+)
+from ._thompson import ThompsonBALD
+
+__all__ = [
+    "BALD",
+    "MaxEntropy",
+    "PosteriorStrategy",
+    "PowerBALD",
+    "PowerEntropy",
+    "QueryStrategy",
+    "RandomSampling",
+    "SoftmaxBALD",
+    "SoftrankBALD",
+    "ThompsonBALD",
+    "UniformTopBALD",
+]

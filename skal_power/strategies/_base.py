@@ -1,0 +1,174 @@
+"""Base classes shared by every query strategy.
+
+A strategy is a small scikit-learn-style object (parameters stored untouched in
+``__init__``, ``get_params``/``set_params``/``clone`` work) that is also a
+callable with modAL's ``query_strategy`` signature::
+
+    indices, scores = strategy(classifier, X_pool, n_instances=10)
+
+It always returns a 2-tuple, so modAL's ``query`` unpacks it on the first call
+and never calls the strategy twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from .._validation import check_batch_size, check_positive_int, check_seed
+from ..adapters import sampled_log_proba
+
+__all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "split_seed"]
+
+
+def pool_size(X_pool: Any) -> int:
+    """Number of rows of a pool (array, sparse matrix, DataFrame, list)."""
+    shape = getattr(X_pool, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    try:
+        return len(X_pool)
+    except TypeError as error:
+        raise TypeError(
+            f"X_pool must be an array-like of rows; got {type(X_pool).__name__}."
+        ) from error
+
+
+def pool_rows(X_pool: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of a pool, keeping its type (pandas via ``iloc``)."""
+    if hasattr(X_pool, "iloc"):
+        return X_pool.iloc[start:stop]
+    return X_pool[start:stop]
+
+
+def split_seed(seed: int, n: int) -> list[int]:
+    """Derive ``n`` independent 63-bit seeds from one seed.
+
+    Examples
+    --------
+    >>> a, b = split_seed(0, 2)
+    >>> a != b and split_seed(0, 2) == [a, b]
+    True
+    """
+    states = np.random.SeedSequence(seed).generate_state(n, np.uint64)
+    return [int(s >> np.uint64(1)) for s in states]
+
+
+class QueryStrategy(BaseEstimator):
+    """Base class of all strategies: modAL call contract and input checks.
+
+    Subclasses implement ``_query(classifier, X_pool, n_instances, seed,
+    round_index, **kwargs) -> (indices, scores)``.
+
+    Attributes
+    ----------
+    n_queries_ : int
+        Number of completed queries; the default round index of schedules.
+    """
+
+    def __call__(self, classifier: Any, X_pool: Any, n_instances: int = 1,
+                 **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Select ``n_instances`` points of ``X_pool`` to label.
+
+        Parameters
+        ----------
+        classifier : estimator, modAL learner or committee
+            A fitted posterior (see :func:`skal_power.adapters.sampled_log_proba`).
+        X_pool : array-like of shape (N, n_features)
+            The unlabelled pool; it is never modified.
+        n_instances : int, default=1
+            Batch size, ``1 <= n_instances <= N``.
+        **kwargs
+            ``round`` overrides the round index used by α/β schedules;
+            other keywords are strategy specific.
+
+        Returns
+        -------
+        indices : numpy.ndarray of shape (n_instances,)
+            Positions in ``X_pool``, in selection order.
+        scores : numpy.ndarray of shape (n_instances,)
+            The acquisition score of each selected point.
+        """
+        n_instances = check_batch_size(n_instances, pool_size(X_pool))
+        round_index = kwargs.pop("round", None)
+        if round_index is None:
+            round_index = getattr(self, "n_queries_", 0)
+        self._check_params()
+        seed = check_seed(self.random_state)
+        indices, scores = self._query(
+            classifier, X_pool, n_instances, seed=seed, round_index=int(round_index), **kwargs
+        )
+        self.n_queries_ = getattr(self, "n_queries_", 0) + 1
+        return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=np.float64)
+
+    def _check_params(self) -> None:
+        """Validate constructor parameters (called at query time, sklearn style)."""
+
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
+        raise NotImplementedError
+
+
+class PosteriorStrategy(QueryStrategy):
+    """A strategy that scores pool points from sampled predictions.
+
+    The pool is processed ``chunk_size`` rows at a time, with the same posterior
+    samples for every chunk, so memory is bounded by the chunk, not by N.
+    """
+
+    #: Fewest posterior samples the score needs (2 for BALD-family scores).
+    min_samples = 1
+
+    def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None) -> None:
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        check_positive_int(self.n_samples, name="n_samples")
+        check_positive_int(self.chunk_size, name="chunk_size")
+
+    def iter_log_probs(self, classifier: Any, X_pool: Any, *,
+                       seed: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(start, log_probs_chunk)`` over the pool, chunk by chunk."""
+        n_pool = pool_size(X_pool)
+        for start in range(0, n_pool, self.chunk_size):
+            chunk = pool_rows(X_pool, start, min(start + self.chunk_size, n_pool))
+            log_probs = sampled_log_proba(
+                classifier, chunk, n_samples=self.n_samples, random_state=seed
+            )
+            yield start, log_probs
+
+    def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
+                   **kwargs: Any) -> np.ndarray:
+        """Acquisition score of every pool point, shape ``(N,)``.
+
+        Parameters
+        ----------
+        classifier : fitted posterior
+        X_pool : array-like of shape (N, n_features)
+        seed : int, optional
+            Seed of the posterior samples; drawn from ``random_state`` if omitted.
+        """
+        if seed is None:
+            seed = check_seed(self.random_state)
+        self._check_params()
+        scores = np.empty(pool_size(X_pool), dtype=np.float64)
+        for start, log_probs in self.iter_log_probs(classifier, X_pool, seed=seed):
+            scores[start:start + len(log_probs)] = self._score_log_probs(log_probs)
+        return scores
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _select(self, scores: np.ndarray, n_instances: int, *, seed: int,
+                round_index: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
+        model_seed, selection_seed = split_seed(seed, 2)
+        scores = self.score_pool(classifier, X_pool, seed=model_seed, **kwargs)
+        indices = self._select(scores, n_instances, seed=selection_seed, round_index=round_index)
+        return indices, scores[indices]
