@@ -7,8 +7,17 @@
 layers works too. Needs ``torch`` and ``skorch`` (``pip install skal_power[torch]``).
 """
 
+from ._losses import SoftTargetKLLoss, SoftTargetNLLKLLoss
 from ._masks import ConsistentDropout, dropout_layers
 from ._mc_dropout import MCDropoutClassifier
 from ._modules import MLP, MNISTConvNet
 
-__all__ = ["ConsistentDropout", "MCDropoutClassifier", "MLP", "MNISTConvNet", "dropout_layers"]
+__all__ = [
+    "ConsistentDropout",
+    "MCDropoutClassifier",
+    "MLP",
+    "MNISTConvNet",
+    "SoftTargetKLLoss",
+    "SoftTargetNLLKLLoss",
+    "dropout_layers",
+]
