@@ -218,3 +218,24 @@ def test_strategies_clone_with_params():
     strategy = PowerBALD(alpha=LinearSchedule(0, 8, 4), n_samples=7, random_state=2)
     copy = clone(strategy)
     assert copy.get_params() == strategy.get_params()
+
+
+def model_strategy_classes():
+    """Strategies that look at the classifier (all but RandomSampling)."""
+    return [c for c in all_strategy_classes() if c is not RandomSampling]
+
+
+@pytest.mark.parametrize("strategy_class", model_strategy_classes(), ids=lambda c: c.__name__)
+def test_unfitted_classifier_is_an_error(strategy_class, digits_split):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        strategy_class(random_state=0)(RandomForestClassifier(), digits_split[2][:10],
+                                       n_instances=2, **QUERY_KWARGS.get(strategy_class.__name__, {}))
+
+
+@pytest.mark.parametrize("strategy_class", model_strategy_classes(), ids=lambda c: c.__name__)
+def test_pool_features_must_match_the_model(strategy_class, fitted_forest):
+    with pytest.raises(ValueError, match="features"):
+        strategy_class(random_state=0)(fitted_forest, np.zeros((10, 5)), n_instances=2,
+                                       **QUERY_KWARGS.get(strategy_class.__name__, {}))
