@@ -7,16 +7,15 @@ hard labels plus ``D_eval`` with M's predictive distribution
 ``p̄(y|x) = mean_k p(y|x, ω_k)`` as soft targets, minimising
 ``KL(p̄ ‖ p_M′)``.
 
-==========================================  ============================================
-estimator                                   how the soft targets are fitted
-==========================================  ============================================
-skorch ``NeuralNetClassifier`` (incl.       criterion swapped for a soft-target KL loss
-:class:`~skal_power.models.MCDropoutClassifier`)  (hard labels become one-hot rows)
-sklearn classifier with ``sample_weight``    each eval point becomes C rows ``(x, c)``
-                                            weighted ``p̄_c`` (the same objective for
-                                            log-loss models)
-``Pipeline`` ending in either               transformers refitted on train ∪ eval
-==========================================  ============================================
+How the soft targets are fitted:
+
+* skorch ``NeuralNetClassifier`` (including
+  :class:`~skal_power.models.MCDropoutClassifier`): the criterion is swapped for
+  a soft-target KL loss; hard labels become one-hot rows.
+* sklearn classifiers whose ``fit`` takes ``sample_weight`` (and
+  ``VotingClassifier`` of them): each eval point becomes C rows ``(x, c)``
+  weighted ``p̄_c``, the same objective for log-loss models.
+* a ``Pipeline`` ending in either: its transformers are refitted on train ∪ eval.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
@@ -184,13 +184,23 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         model.set_params(random_state=seed_clone % 2**32)
     if _is_skorch(final):
         return _fit_skorch(model, X_train, y_train, X_eval, targets, classes)
-    if has_fit_parameter(final, "sample_weight"):
+    if _accepts_sample_weight(final):
         return _fit_weighted(model, X_train, y_train, X_eval, targets, classes)
     raise TypeError(
         f"distill cannot fit soft targets with {type(final).__name__}: it is not a skorch "
         "NeuralNetClassifier and its fit method takes no sample_weight. Use an estimator "
         "that supports one of them."
     )
+
+
+def _accepts_sample_weight(estimator: Any) -> bool:
+    # VotingClassifier.fit(X, y, **fit_params) passes sample_weight on to its members.
+    if isinstance(estimator, VotingClassifier):
+        return all(
+            _accepts_sample_weight(member)
+            for _, member in estimator.estimators if member not in (None, "drop")
+        )
+    return has_fit_parameter(estimator, "sample_weight")
 
 
 def _split(random_state: Any) -> list[int]:

@@ -288,8 +288,6 @@ def test_sklearn_estimator_checks(estimator, check):
 
 # ----------------------------------------------------------------- modAL
 @pytest.mark.modal_learner
-@pytest.mark.skipif(tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8),
-                    reason="modAL's learners need scikit-learn < 1.8 (run in .venv-modal)")
 def test_modal_teach_refits_on_growing_arrays(data):
     from modAL.models import ActiveLearner
 
