@@ -100,8 +100,8 @@ def soft_targets(estimator: Any, X_eval: Any, *, n_samples: int = 20,
 
 
 def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
-            n_samples: int = 20, eval_size: Any = None, clone_params: dict | None = None,
-            random_state: Any = None) -> Any:
+            n_samples: int = 20, eval_size: Any = None, targets: Any = None,
+            clone_params: dict | None = None, random_state: Any = None) -> Any:
     """Fit M′, the self-distilled model of ``D_train ∪ D_eval``.
 
     Parameters
@@ -118,6 +118,10 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         Posterior samples K used for M's predictive distribution.
     eval_size : None, int or float, default=None
         Use a random subset of ``X_eval`` of this size (see :func:`eval_subset`).
+    targets : array-like of shape (N_eval, C), optional
+        M's predictive distribution on every row of ``X_eval`` (columns in
+        ``classes_`` order) when the caller has already computed it, e.g. while
+        scoring the pool; otherwise it is computed with :func:`soft_targets`.
     clone_params : dict, optional
         Parameters set on the clone before fitting, e.g. ``{"max_epochs": 5}``.
     random_state : None, int, RandomState or Generator
@@ -173,9 +177,13 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         )
     if _is_skorch(estimator):  # torch modules want float32
         X_train, X_eval = _as_float32(X_train), _as_float32(X_eval)
-    chosen = eval_subset(_n_rows(X_eval), eval_size, random_state=seed_eval)
+    n_eval = _n_rows(X_eval)
+    chosen = eval_subset(n_eval, eval_size, random_state=seed_eval)
     X_eval = _rows(X_eval, chosen)
-    targets = soft_targets(estimator, X_eval, n_samples=n_samples, random_state=seed_targets)
+    if targets is None:
+        targets = soft_targets(estimator, X_eval, n_samples=n_samples, random_state=seed_targets)
+    else:
+        targets = _check_targets(targets, n_eval, len(classes))[chosen]
 
     model = clone(estimator)
     if clone_params:
@@ -201,6 +209,20 @@ def _accepts_sample_weight(estimator: Any) -> bool:
             for _, member in estimator.estimators if member not in (None, "drop")
         )
     return has_fit_parameter(estimator, "sample_weight")
+
+
+def _check_targets(targets: Any, n_rows: int, n_classes: int) -> np.ndarray:
+    targets = np.asarray(as_numpy(targets), dtype=np.float64)
+    if targets.shape != (n_rows, n_classes):
+        raise ValueError(
+            f"targets must have shape (N_eval, C) = ({n_rows}, {n_classes}), one row per "
+            f"row of X_eval; got {targets.shape}."
+        )
+    if not np.all(np.isfinite(targets)) or np.any(targets < 0) or not np.allclose(
+        targets.sum(axis=1), 1.0, atol=1e-3
+    ):
+        raise ValueError("targets must hold probability rows (non-negative, summing to 1).")
+    return targets / targets.sum(axis=1, keepdims=True)
 
 
 def _split(random_state: Any) -> list[int]:

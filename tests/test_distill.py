@@ -86,6 +86,20 @@ def test_random_state_reproduces(split):
     np.testing.assert_array_equal(first.predict_proba(X_eval), again.predict_proba(X_eval))
 
 
+def test_precomputed_targets_give_the_same_model(split):
+    X_train, y_train, X_eval = split
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X_train, y_train)
+    targets = soft_targets(model, X_eval)
+    given = distill(model, X_train, y_train, X_eval, targets=targets, eval_size=40,
+                    random_state=2)
+    computed = distill(model, X_train, y_train, X_eval, eval_size=40, random_state=2)
+    np.testing.assert_array_equal(given.predict_proba(X_eval), computed.predict_proba(X_eval))
+    with pytest.raises(ValueError, match="targets must have shape"):
+        distill(model, X_train, y_train, X_eval, targets=targets[:10])
+    with pytest.raises(ValueError, match="probability rows"):
+        distill(model, X_train, y_train, X_eval, targets=2 * targets)
+
+
 # ----------------------------------------------------------------- bad input
 def test_unfitted_estimator(split):
     X_train, y_train, X_eval = split

@@ -64,6 +64,18 @@ def test_sample_k_does_not_depend_on_batching(fitted, data, sample_batch_size):
     np.testing.assert_allclose(np.concatenate(pieces), reference, atol=1e-5)
 
 
+@pytest.mark.parametrize("module", [MLP, MNISTConvNet])
+def test_running_the_prefix_once_per_row_changes_nothing(module):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 784)), rng.integers(0, 3, size=40)
+    net = MCDropoutClassifier(module, max_epochs=1, random_state=0).fit(X, y)
+    assert net.module_.mc_dropout_expand_first
+    shared = net.predict_log_proba_samples(X, 4, random_state=2)
+    net.module_.mc_dropout_expand_first = False  # stack the input instead
+    stacked = net.predict_log_proba_samples(X, 4, random_state=2)
+    np.testing.assert_allclose(shared, stacked, atol=1e-5)
+
+
 def test_sample_k_is_the_same_whatever_K(fitted, data):
     X, _ = data
     few = fitted.predict_log_proba_samples(X[:20], 3, random_state=5)

@@ -72,6 +72,11 @@ class ConsistentDropout:
         Seed of all masks.
     n_samples : int
         Number K of masks per layer.
+    expand_first : bool, default=False
+        Feed the module an *unstacked* batch of B rows and let the first dropout
+        layer that runs stack it into ``S * B`` rows: the layers before it run
+        once per row instead of once per sample. Only valid for modules that
+        use nothing computed before that layer after it (e.g. a plain chain).
 
     Examples
     --------
@@ -85,10 +90,13 @@ class ConsistentDropout:
     True
     """
 
-    def __init__(self, layers: Sequence[torch.nn.Module], *, seed: int, n_samples: int) -> None:
+    def __init__(self, layers: Sequence[torch.nn.Module], *, seed: int, n_samples: int,
+                 expand_first: bool = False) -> None:
         self.layers = list(layers)
         self.seed = int(seed)
         self.n_samples = int(n_samples)
+        self.expand_first = bool(expand_first)
+        self._expanded = False
         self._cache: dict[tuple, torch.Tensor] = {}
         self._handles: list = []
         self._start, self._stop = 0, 1
@@ -96,6 +104,7 @@ class ConsistentDropout:
     def select(self, start: int, stop: int) -> None:
         """Use masks ``start:stop`` in the next forward pass (stacked sample-major)."""
         self._start, self._stop = int(start), int(stop)
+        self._expanded = False
 
     def __enter__(self) -> "ConsistentDropout":
         for index, layer in enumerate(self.layers):
@@ -111,6 +120,10 @@ class ConsistentDropout:
     def _hook(self, index: int):
         def apply_mask(layer, inputs, output):
             n_stacked = self._stop - self._start
+            if self.expand_first and not self._expanded:
+                self._expanded = True
+                output = output.unsqueeze(0).expand(n_stacked, *output.shape)
+                output = output.reshape(-1, *output.shape[2:])
             if output.shape[0] % n_stacked:
                 raise RuntimeError(
                     f"Dropout layer {index} received {output.shape[0]} rows, not a multiple of "

@@ -46,7 +46,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
     Any module whose stochasticity comes from ``torch.nn.Dropout`` (or
     ``Dropout1d/2d/3d``) layers works: during sampling the module runs in eval
     mode and each dropout layer's output is multiplied by a fixed mask drawn from
-    ``(seed, layer, k)``. Functional ``F.dropout`` calls are not seen.
+    ``(seed, layer, k)``. Functional ``F.dropout`` calls are not seen. Several
+    samples run in one stacked forward pass; a module with the class attribute
+    ``mc_dropout_expand_first = True`` (the shipped :class:`MLP` and
+    :class:`MNISTConvNet`) runs its layers before the first dropout once per row.
 
     Parameters
     ----------
@@ -310,9 +313,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 "torch.nn.Dropout layers to the module, or ask for n_samples=1."
             )
         self.module_.eval()
+        expand = bool(layers) and bool(getattr(self.module_, "mc_dropout_expand_first", False))
         parts = []
-        with ConsistentDropout(layers, seed=seed, n_samples=n_samples) as masks, \
-                torch.no_grad():
+        with ConsistentDropout(layers, seed=seed, n_samples=n_samples,
+                               expand_first=expand) as masks, torch.no_grad():
             for Xi in self._sampling_batches(X, n_samples):
                 parts.append(self._sample_batch(Xi, masks, n_samples))
         return np.concatenate(parts) if parts else np.empty((0, n_samples, len(self.classes_)),
@@ -325,7 +329,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         for start in range(0, n_samples, per_pass):
             stop = min(n_samples, start + per_pass)
             masks.select(start, stop)
-            log_probs = self._to_log_proba(self.infer(_repeat_rows(Xi, stop - start)))
+            stacked = Xi if masks.expand_first else _repeat_rows(Xi, stop - start)
+            log_probs = self._to_log_proba(self.infer(stacked))
             log_probs = log_probs.reshape(stop - start, n_rows, -1).transpose(0, 1)
             if out is None:
                 out = np.empty((n_rows, n_samples, log_probs.shape[-1]), dtype=np.float32)

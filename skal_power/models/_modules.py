@@ -44,6 +44,9 @@ class MLP(nn.Module):
     torch.Size([2, 3])
     """
 
+    #: A plain chain: sampling may run the layers before the first dropout once per row.
+    mc_dropout_expand_first = True
+
     def __init__(self, n_features: int | None = None, n_classes: int | None = None,
                  hidden_units: Sequence[int] = (512, 256), dropout: float = 0.5) -> None:
         super().__init__()
@@ -82,6 +85,9 @@ class MNISTConvNet(nn.Module):
     >>> MNISTConvNet(n_classes=10)(torch.zeros(2, 784)).shape
     torch.Size([2, 10])
     """
+
+    #: A plain chain: sampling may run the layers before the first dropout once per row.
+    mc_dropout_expand_first = True
 
     def __init__(self, n_classes: int | None = None, input_shape: Sequence[int] = (1, 28, 28),
                  kernel_size: int = 5, dropout: float = 0.5) -> None:

@@ -26,14 +26,14 @@ from .._validation import check_batch_size, check_seed
 from ..adapters import _is_modal_committee, _is_modal_learner, sampled_log_proba
 from ..distill import distill, eval_subset
 from ..sampling import power_log_weights, resolve_exponent, sample_from_log_weights, top_sample
-from ..scores import eig, evaluation_bald
+from ..scores import bald, entropy
 from ._base import PosteriorStrategy, pool_rows, pool_size, split_seed
 
 __all__ = ["EIG", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD"]
 
 
 class _EvaluationStrategy(PosteriorStrategy):
-    """Scores that need M′; subclasses set ``_score_pair`` and ``_select``."""
+    """Scores that need M′; subclasses set ``_score_part`` (per model) and ``_select``."""
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_params: dict | None = None,
@@ -61,7 +61,7 @@ class _EvaluationStrategy(PosteriorStrategy):
     def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
                    X_training: Any = None, y_training: Any = None,
                    **kwargs: Any) -> np.ndarray:
-        """Score every pool point (distils M′ on the pool first).
+        """Score every pool point (distils M′ on the evaluation set first).
 
         Parameters
         ----------
@@ -78,65 +78,74 @@ class _EvaluationStrategy(PosteriorStrategy):
         """
         self._check_params()
         seed = check_seed(self.random_state) if seed is None else seed
-        model_seed, second_seed, distill_seed, eval_seed = split_seed(seed, 4)
-        candidates = self._fit_second_model(
-            classifier, X_pool, X_training, y_training, distill_seed, eval_seed, exclude=False
-        )
-        return self._score_candidates(classifier, X_pool, candidates, model_seed, second_seed)
+        _, scores = self._score(classifier, X_pool, X_training, y_training,
+                                split_seed(seed, 4), exclude=False)
+        return scores
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
                X_training=None, y_training=None, **kwargs):
-        model_seed, second_seed, distill_seed, eval_seed, selection_seed = split_seed(seed, 5)
-        candidates = self._fit_second_model(
-            classifier, X_pool, X_training, y_training, distill_seed, eval_seed,
-            exclude=bool(self.exclude_eval),
-        )
+        *seeds, selection_seed = split_seed(seed, 5)
+        candidates, scores = self._score(classifier, X_pool, X_training, y_training, seeds,
+                                         exclude=bool(self.exclude_eval))
         n_instances = check_batch_size(n_instances, len(candidates))
-        scores = self._score_candidates(classifier, X_pool, candidates, model_seed, second_seed)
         picked = self._select(scores, n_instances, seed=selection_seed, round_index=round_index)
         return candidates[picked], scores[picked]
 
-    def _fit_second_model(self, classifier, X_pool, X_training, y_training, distill_seed,
-                          eval_seed, *, exclude):
+    def _score(self, classifier, X_pool, X_training, y_training, seeds, *, exclude):
+        """Scores of the candidates: one pass of M (which also yields the soft targets),
+        one distillation, one pass of M′."""
+        model_seed, second_seed, distill_seed, eval_seed = seeds
         estimator, X_training, y_training = _training_data(classifier, X_training, y_training)
         n_pool = pool_size(X_pool)
         if n_pool < 1:
             raise ValueError("The pool is empty: there is nothing to query.")
         eval_indices = eval_subset(n_pool, self.eval_size, random_state=eval_seed)
+        candidates = (np.setdiff1d(np.arange(n_pool), eval_indices) if exclude
+                      else np.arange(n_pool))
+        needed = np.union1d(candidates, eval_indices)
+        part_m, targets = self._first_pass(classifier, X_pool, needed, eval_indices, model_seed)
         self.eval_indices_ = eval_indices
         self.distilled_ = distill(
-            estimator, X_training, y_training, _take(X_pool, eval_indices),
+            estimator, X_training, y_training, _take(X_pool, eval_indices), targets=targets,
             n_samples=self.n_samples, clone_params=self.distill_params,
             random_state=distill_seed,
         )
-        if exclude:
-            return np.setdiff1d(np.arange(n_pool), eval_indices)
-        return np.arange(n_pool)
-
-    def _score_candidates(self, classifier, X_pool, candidates, model_seed, second_seed):
-        scores = np.empty(len(candidates), dtype=np.float64)
-        for start, rows in self._candidate_chunks(X_pool, candidates):
+        part_m2 = np.empty(len(candidates), dtype=np.float64)
+        for start, stop, rows in self._chunks(X_pool, candidates):
             log_probs = sampled_log_proba(
-                classifier, rows, n_samples=self.n_samples, random_state=model_seed
-            )
-            log_probs_distilled = sampled_log_proba(
                 self.distilled_, rows, n_samples=self.n_samples, random_state=second_seed
             )
-            scores[start:start + len(log_probs)] = self._score_pair(
-                log_probs, log_probs_distilled
+            part_m2[start:stop] = self._score_part(log_probs)
+        return candidates, part_m[np.searchsorted(needed, candidates)] - part_m2
+
+    def _first_pass(self, classifier, X_pool, needed, eval_indices, seed):
+        """M's part of the score on ``needed`` rows and its predictive distribution
+        (the soft targets of M′) on the evaluation rows."""
+        part = np.empty(len(needed), dtype=np.float64)
+        in_eval = np.isin(needed, eval_indices)
+        targets = None
+        for start, stop, rows in self._chunks(X_pool, needed):
+            log_probs = sampled_log_proba(
+                classifier, rows, n_samples=self.n_samples, random_state=seed
             )
-        return scores
+            part[start:stop] = self._score_part(log_probs)
+            if targets is None:
+                targets = np.empty((len(needed), log_probs.shape[2]), dtype=np.float64)
+            chunk_eval = in_eval[start:stop]
+            if chunk_eval.any():
+                probs = np.exp(log_probs[chunk_eval].astype(np.float64)).mean(axis=1)
+                targets[start:stop][chunk_eval] = probs / probs.sum(axis=1, keepdims=True)
+        return part, targets[in_eval]
 
-    def _candidate_chunks(self, X_pool, candidates) -> Iterator[tuple[int, Any]]:
-        contiguous = len(candidates) == pool_size(X_pool)
-        for start in range(0, len(candidates), self.chunk_size):
-            stop = min(start + self.chunk_size, len(candidates))
-            if contiguous:
-                yield start, pool_rows(X_pool, start, stop)
-            else:
-                yield start, _take(X_pool, candidates[start:stop])
+    def _chunks(self, X_pool, indices) -> Iterator[tuple[int, int, Any]]:
+        contiguous = len(indices) == pool_size(X_pool)
+        for start in range(0, len(indices), self.chunk_size):
+            stop = min(start + self.chunk_size, len(indices))
+            rows = (pool_rows(X_pool, start, stop) if contiguous
+                    else _take(X_pool, indices[start:stop]))
+            yield start, stop, rows
 
-    def _score_pair(self, log_probs, log_probs_distilled):
+    def _score_part(self, log_probs):
         raise NotImplementedError
 
 
@@ -171,17 +180,21 @@ def _take(X: Any, indices: np.ndarray) -> Any:
 
 
 class _EIGScore:
+    """``EIG = H_M[p̄] − H_M′[p̄]`` (:func:`skal_power.scores.eig`), one model at a time."""
+
     min_samples = 1
 
-    def _score_pair(self, log_probs, log_probs_distilled):
-        return eig(log_probs, log_probs_distilled)
+    def _score_part(self, log_probs):
+        return entropy(log_probs)
 
 
 class _EvaluationBALDScore:
+    """``BALD_M − BALD_M′`` (:func:`skal_power.scores.evaluation_bald`), one model at a time."""
+
     min_samples = 2
 
-    def _score_pair(self, log_probs, log_probs_distilled):
-        return evaluation_bald(log_probs, log_probs_distilled)
+    def _score_part(self, log_probs):
+        return bald(log_probs)
 
 
 class _Top:
