@@ -67,7 +67,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         No validation split by default: active-learning training sets are small.
     verbose : int, default=0
     sample_batch_size : int, default=4096
-        Rows times stacked samples evaluated in one forward pass while sampling.
+        Rows times stacked samples evaluated in one forward pass while sampling
+        (and rows per pass in ``predict_proba``).
     random_state : None, int, RandomState or Generator, default=None
         Seeds weight initialisation, shuffling and training dropout (inside a
         forked torch RNG, so the global torch state is untouched), and the
@@ -247,7 +248,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """Log-probabilities with dropout off, shape ``(N, C)``, float64."""
         self._check_fitted()
         X = self._check_X(X, reset=False)
-        parts = [self._to_log_proba(out) for out in self.forward_iter(X)]
+        self.module_.eval()
+        with torch.no_grad():
+            parts = [self._to_log_proba(self.infer(Xi)).cpu()
+                     for Xi in self._sampling_batches(X, 1)]
+        if not parts:
+            return np.empty((0, len(self.classes_)))
         return torch.cat(parts).double().numpy()
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -324,7 +330,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     def _sample_batch(self, Xi: Any, masks: ConsistentDropout, n_samples: int) -> np.ndarray:
         n_rows = _n_rows(Xi)
-        per_pass = max(1, min(n_samples, self.sample_batch_size // max(n_rows, 1)))
+        per_pass = max(1, min(n_samples, -(-self.sample_batch_size // max(n_rows, 1))))
         out = None
         for start in range(0, n_samples, per_pass):
             stop = min(n_samples, start + per_pass)
