@@ -252,8 +252,17 @@ def test_strategy_with_its_own_selection_is_refused(problem):
         def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
             return np.arange(n_instances), np.zeros(n_instances)
 
+    class PoolWide(sp.BALD):
+        def score_pool(self, classifier, X_pool, *, seed=None, **kwargs):
+            scores = super().score_pool(classifier, X_pool, seed=seed)
+            return scores - scores.mean()  # depends on the whole pool: not per partition
+
+    class RowWise(PoolWide):
+        _rowwise_scores = True
+
     forest, pool = problem
-    for strategy in (Greedy(), OwnQuery()):
+    assert selection_rule(RowWise()) == "top"
+    for strategy in (Greedy(), OwnQuery(), PoolWide()):
         with pytest.raises(TypeError, match="cannot query a Dask pool.*PowerBALD"):
             strategy(forest, da.from_array(pool, chunks=100), n_instances=2)
     assert selection_rule(sp.PowerBALD()) == "stochastic"

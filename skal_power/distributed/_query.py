@@ -47,7 +47,10 @@ def selection_rule(strategy: Any) -> str:
     Detected from the methods the strategy inherits, so a strategy that
     reuses the package's rules (e.g. top-B or power sampling on another
     score) runs on Dask unchanged, and one that overrides them is refused
-    rather than answered wrongly.
+    rather than answered wrongly. Partitions are scored with the strategy's
+    ``score_pool``; a strategy that overrides it (say, to fit something on
+    the whole pool first) is refused too, unless it declares that the score
+    of a row depends on that row alone with ``_rowwise_scores = True``.
 
     Examples
     --------
@@ -60,7 +63,9 @@ def selection_rule(strategy: Any) -> str:
         return "random"
     if cls._query is ThompsonBALD._query:
         return "thompson"
-    if cls._query is PosteriorStrategy._query:
+    rowwise = (cls.score_pool is PosteriorStrategy.score_pool
+               or getattr(cls, "_rowwise_scores", False))
+    if cls._query is PosteriorStrategy._query and rowwise:
         if cls._select is _TopRule._select:
             return "top"
         if cls._select is UniformTopBALD._select:
