@@ -27,6 +27,7 @@ from skal_power.distributed import (
     best_candidates,
     merge_candidates,
     pool_partitions,
+    score_pool,
     selection_rule,
 )
 from skal_power.sampling import AcquisitionWarning
@@ -181,6 +182,29 @@ def test_dataframe_pool(client, problem, strategy):
     expected = strategy(frame_forest, frame, n_instances=25)
     got = strategy(frame_forest, dd.from_pandas(frame, npartitions=7), n_instances=25)
     assert_same(expected, got)
+
+
+@pytest.mark.parametrize("strategy", [sp.BALD(), sp.SoftrankBALD(random_state=2),
+                                      sp.UniformTopBALD(random_state=3),
+                                      sp.ThompsonBALD(random_state=4)], ids=str)
+def test_empty_partitions(client, problem, strategy):
+    forest, pool = problem
+    keep = np.ones(len(pool), dtype=bool)
+    keep[100:300] = False  # partitions 2 and 3 of 6 end up empty
+    frame = dd.from_pandas(pd.DataFrame(pool), npartitions=6)
+    filtered = frame[dd.from_pandas(pd.Series(keep), npartitions=6)]
+    expected = strategy(forest, pool[keep], n_instances=15)
+    assert_same(expected, strategy(forest, filtered, n_instances=15))
+
+
+def test_lazy_scores_match_in_memory(client, problem):
+    forest, pool = problem
+    strategy = sp.PowerBALD()
+    lazy = score_pool(strategy, forest, da.from_array(pool, chunks=(111, 8)), seed=3)
+    assert isinstance(lazy, da.Array) and lazy.chunks == ((111,) * 5 + (45,),)
+    np.testing.assert_array_equal(lazy.compute(), strategy.score_pool(forest, pool, seed=3))
+    with pytest.raises(TypeError, match="scores points one by one"):
+        score_pool(sp.RandomSampling(), forest, da.from_array(pool, chunks=100))
 
 
 def test_pool_is_never_computed_before_the_query(problem):

@@ -35,7 +35,7 @@ from ..strategies._thompson import ThompsonBALD
 from . import _tasks
 from ._partitions import pool_partitions
 
-__all__ = ["dask_query", "selection_rule"]
+__all__ = ["dask_query", "score_pool", "selection_rule"]
 
 #: Partitions merged per task of the tree reduction.
 MERGE_WIDTH = 8
@@ -98,21 +98,26 @@ def _distributed_client():
     return client if get_scheduler() == client.get else None
 
 
-@contextmanager
-def _shipped(obj: Any):
-    """``obj`` once per query: broadcast to every worker, or one key of the graph."""
+def _ship(obj: Any):
+    """``obj`` once for a whole graph: broadcast to every worker, or one key of the graph."""
     import dask
 
     client = _distributed_client()
     if client is None:
-        yield dask.delayed(obj, name=f"skal-power-posterior-{uuid.uuid4().hex}",
-                           traverse=False)
-        return
-    future = client.scatter(obj, broadcast=True, hash=False)
+        return dask.delayed(obj, name=f"skal-power-posterior-{uuid.uuid4().hex}",
+                            traverse=False)
+    return client.scatter(obj, broadcast=True, hash=False)
+
+
+@contextmanager
+def _shipped(obj: Any):
+    """:func:`_ship` for the duration of one query; a scattered copy is released after."""
+    shipped = _ship(obj)
     try:
-        yield future
+        yield shipped
     finally:
-        future.release()
+        if hasattr(shipped, "release"):
+            shipped.release()
 
 
 def _prefix_sums(lengths):
@@ -302,3 +307,52 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
         (part,) = dask.compute(_tree_merge(parts))
     check_batch_size(n_instances, part.n_points)
     return finish(part, n_instances, seed, strategy)
+
+
+def score_pool(strategy: Any, classifier: Any, X_pool: Any, *, seed: int | None = None):
+    """Lazy acquisition scores of a Dask pool: a ``dask.array`` of shape ``(N,)``.
+
+    The Dask counterpart of ``strategy.score_pool(classifier, X_pool,
+    seed=seed)``: one task per partition, the same values as in memory.
+    Nothing is computed until you ask (``.compute()``, ``.persist()``,
+    ``da.histogram`` ...). Lengths of partitions of unknown size stay ``nan``.
+
+    Parameters
+    ----------
+    strategy : PosteriorStrategy
+        A strategy whose ``score_pool`` is row-wise (see :func:`selection_rule`).
+    classifier : fitted posterior
+    X_pool : dask.array.Array or dask.dataframe.DataFrame
+    seed : int, optional
+        Seed of the posterior samples; drawn from ``strategy.random_state`` if omitted.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import BALD
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    >>> lazy = score_pool(BALD(), forest, da.from_array(X, chunks=40), seed=0)
+    >>> lazy.chunks, bool(np.array_equal(lazy.compute(), BALD().score_pool(forest, X, seed=0)))
+    (((40, 40, 40, 30),), True)
+    """
+    import dask.array as da
+
+    if not isinstance(strategy, PosteriorStrategy) or selection_rule(strategy) in (
+            "random", "thompson"):
+        raise TypeError(
+            f"score_pool needs a strategy that scores points one by one; got "
+            f"{type(strategy).__name__}."
+        )
+    if seed is None:
+        seed = check_seed(strategy.random_state)
+    strategy._check_params()
+    partitions = pool_partitions(X_pool)
+    lengths = partitions.lengths or [np.nan] * len(partitions.blocks)
+    model = _ship(classifier)  # held by the lazy array for as long as it lives
+    blocks = [da.from_delayed(scores, shape=(n,), dtype=np.float64)
+              for scores, n in zip(_scores(strategy, model, partitions, seed, {}), lengths)]
+    return da.concatenate(blocks) if blocks else da.zeros(0, chunks=1)
