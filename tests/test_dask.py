@@ -30,6 +30,7 @@ from skal_power.distributed import (
     score_pool,
     selection_rule,
 )
+from skal_power.distributed._query import _distributed_client
 from skal_power.sampling import AcquisitionWarning
 from skal_power.strategies import PosteriorStrategy
 
@@ -298,6 +299,7 @@ def test_posterior_is_shipped_once_per_query_not_once_per_partition(client, prob
     forest, pool = problem
     posterior = CountedPosterior(forest)
     X = da.from_array(pool, chunks=25)  # 24 partitions
+    assert _distributed_client() is client  # so the posterior is scattered, not embedded
     CountedPosterior.pickles = 0
     expected = sp.PowerBALD(random_state=0)(forest, pool, n_instances=5)
     assert_same(expected, sp.PowerBALD(random_state=0)(posterior, X, n_instances=5))

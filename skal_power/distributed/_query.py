@@ -178,7 +178,7 @@ def _stochastic_graph(strategy, model, partitions, n_instances, seed, round_inde
     exponent = resolve_exponent(getattr(strategy, name), round_index, name=name)
     scores = _scores(strategy, model, partitions, model_seed, kwargs)
     offsets = _offsets(partitions, _lengths_of(scores))
-    if isinstance(strategy, _SoftrankRule):
+    if selection_rule(strategy) == "softrank":
         everything = dask.delayed(_tasks.sorted_scores)(*scores)
         return [dask.delayed(_tasks.softrank_part)(s, everything, o, n_instances, exponent,
                                                    selection_seed)
@@ -234,7 +234,7 @@ def _finish_stochastic(part, n_instances, seed, strategy):
             f"weight; the other {n_instances - part.n_positive} points of the batch were drawn "
             "uniformly from the rest.",
             AcquisitionWarning,
-            stacklevel=5,
+            stacklevel=4,  # the user's call of the strategy
         )
     return _finish_ranked(part, n_instances, seed, strategy)
 
