@@ -65,12 +65,12 @@ print(f"accuracy with {len(start)} labels: {learner.score(X_test, y_test):.3f}")
 indices, scores = PowerBALD(alpha=5.0, random_state=0)(learner, X_pool, n_instances=10)
 print("BALD of the selected digits (nats):", scores.round(3))
 
-fig, axes = plt.subplots(1, 10, figsize=(10, 1.6))
+fig, axes = plt.subplots(1, 10, figsize=(10, 1.9), layout="constrained")
 for ax, index, score in zip(axes, indices, scores):
     ax.imshow(X_pool[index].reshape(8, 8), cmap="gray_r")
     ax.set_title(f"{score:.2f}", fontsize=9)
     ax.axis("off")
-fig.suptitle("The first PowerBALD batch, titled with each digit's BALD", y=1.05)
+fig.suptitle("The first PowerBALD batch, titled with each digit's BALD (nats)")
 
 # %%
 # The loop

@@ -75,6 +75,12 @@ print("all BALD scores finite:", bool(np.isfinite(bald(forest_lp)).all()))
 # *disagreeing*; it can never exceed the entropy, and points on the diagonal
 # are pure disagreement. Points far below it are ones where every member is
 # unsure in the same way: a label would teach the model little.
+#
+# The random forest sits exactly on the diagonal: its fully grown trees put
+# every training point in a pure leaf, so each tree is certain and all of the
+# forest's uncertainty is disagreement. Such a posterior cannot express label
+# noise; ``min_samples_leaf`` > 1 (or a bagged probabilistic model, middle)
+# gives the members an uncertainty of their own.
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharex=True, sharey=True)
 for ax, (name, lp) in zip(axes, log_probs.items()):
     h, b = entropy(lp), bald(lp)
@@ -90,7 +96,9 @@ fig.tight_layout()
 # ----------------------------------
 # The same strategy object works with all three. Shown: the five digits
 # top-B BALD picks from the pool for each posterior, titled with the label
-# the oracle would give.
+# the oracle would give. Note the forest's batch: five near-identical sixes,
+# the redundancy that top-B cannot see and that stochastic acquisition
+# (:doc:`plot_alpha_sampling`) or BatchBALD avoid.
 fig, axes = plt.subplots(3, 5, figsize=(7, 5))
 for row, (name, model) in zip(axes, posteriors.items()):
     indices, scores = BALD()(model, X_pool, n_instances=5)
