@@ -1,0 +1,132 @@
+"""A common check suite for query strategies, in the spirit of sklearn's estimator checks.
+
+:func:`check_query_strategy` runs every generic property a strategy must have
+against a fitted classifier and a pool. Third-party strategies can use it in
+their own test suites.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from sklearn.base import clone
+
+__all__ = ["check_query_strategy", "STRATEGY_CHECKS"]
+
+
+def _call(strategy, classifier, X_pool, n_instances, query_kwargs):
+    return strategy(classifier, X_pool, n_instances=n_instances, **query_kwargs)
+
+
+def check_returns_valid_batch(strategy, classifier, X_pool, query_kwargs):
+    """Two arrays of length n_instances; indices unique, integral and inside the pool."""
+    n_pool = len(X_pool)
+    for n_instances in sorted({1, min(3, n_pool), n_pool}):
+        result = _call(clone(strategy), classifier, X_pool, n_instances, query_kwargs)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise AssertionError(f"{strategy!r} must return a 2-tuple (indices, scores).")
+        indices, scores = result
+        if indices.shape != (n_instances,) or scores.shape != (n_instances,):
+            raise AssertionError(
+                f"{strategy!r} returned shapes {indices.shape}, {scores.shape} for "
+                f"n_instances={n_instances}."
+            )
+        if indices.dtype.kind not in "iu":
+            raise AssertionError(f"{strategy!r} returned non-integer indices ({indices.dtype}).")
+        if len(set(indices.tolist())) != n_instances:
+            raise AssertionError(f"{strategy!r} returned duplicate indices {indices.tolist()}.")
+        if indices.min() < 0 or indices.max() >= n_pool:
+            raise AssertionError(f"{strategy!r} returned indices outside the pool.")
+        if not np.all(np.isfinite(scores)):
+            raise AssertionError(f"{strategy!r} returned non-finite scores {scores}.")
+
+
+def check_deterministic_under_seed(strategy, classifier, X_pool, query_kwargs):
+    """The same integer random_state gives the same batch, call after call."""
+    seeded = clone(strategy)
+    if "random_state" in seeded.get_params():
+        seeded.set_params(random_state=0)
+    n_instances = min(4, len(X_pool))
+    first = _call(seeded, classifier, X_pool, n_instances, query_kwargs)
+    second = _call(clone(seeded), classifier, X_pool, n_instances, query_kwargs)
+    if not (np.array_equal(first[0], second[0]) and np.allclose(first[1], second[1])):
+        raise AssertionError(f"{strategy!r} is not reproducible under random_state=0.")
+
+
+def check_does_not_modify_pool(strategy, classifier, X_pool, query_kwargs):
+    """The caller's pool is left untouched."""
+    before = np.array(X_pool, copy=True)
+    _call(clone(strategy), classifier, X_pool, min(2, len(X_pool)), query_kwargs)
+    if not np.array_equal(before, np.asarray(X_pool), equal_nan=True):
+        raise AssertionError(f"{strategy!r} modified X_pool.")
+
+
+def check_rejects_bad_n_instances(strategy, classifier, X_pool, query_kwargs):
+    """n_instances < 1, > pool size or not an integer is a clear error."""
+    for bad, error in ((0, ValueError), (len(X_pool) + 1, ValueError), (1.5, TypeError)):
+        try:
+            _call(clone(strategy), classifier, X_pool, bad, query_kwargs)
+        except error as raised:
+            if "n_instances" not in str(raised):
+                raise AssertionError(f"Error for n_instances={bad!r} does not name it: {raised}")
+        else:
+            raise AssertionError(f"{strategy!r} accepted n_instances={bad!r}.")
+
+
+def check_rejects_empty_pool(strategy, classifier, X_pool, query_kwargs):
+    """An empty pool is a ValueError, not an empty batch."""
+    empty = np.asarray(X_pool)[:0]
+    try:
+        _call(clone(strategy), classifier, empty, 1, query_kwargs)
+    except ValueError:
+        return
+    raise AssertionError(f"{strategy!r} accepted an empty pool.")
+
+
+def check_clone_and_params(strategy, classifier, X_pool, query_kwargs):
+    """get_params/set_params round-trip and clone keeps parameters."""
+    params = strategy.get_params()
+    copy = clone(strategy)
+    if copy.get_params().keys() != params.keys():
+        raise AssertionError(f"clone({strategy!r}) lost parameters.")
+    copy.set_params(**params)
+
+
+STRATEGY_CHECKS: tuple[Callable[..., None], ...] = (
+    check_clone_and_params,
+    check_returns_valid_batch,
+    check_deterministic_under_seed,
+    check_does_not_modify_pool,
+    check_rejects_bad_n_instances,
+    check_rejects_empty_pool,
+)
+
+
+def check_query_strategy(strategy: Any, classifier: Any, X_pool: Any,
+                         **query_kwargs: Any) -> None:
+    """Run every generic strategy check; raises ``AssertionError`` on the first failure.
+
+    Parameters
+    ----------
+    strategy : QueryStrategy
+        The strategy to check (unfitted; it is cloned for each check).
+    classifier : fitted posterior
+        Anything :func:`skal_power.adapters.sampled_log_proba` understands.
+    X_pool : array-like of shape (N, n_features)
+        A small pool (N >= 4 recommended).
+    **query_kwargs
+        Extra keywords every call needs (e.g. ``X_training``, ``y_training``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import PowerBALD
+    >>> from skal_power.testing import check_query_strategy
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X[::3], y[::3])
+    >>> check_query_strategy(PowerBALD(random_state=0), forest, X[1::3])
+    """
+    for check in STRATEGY_CHECKS:
+        check(strategy, classifier, X_pool, query_kwargs)
