@@ -25,6 +25,8 @@ sphinx() {
 }
 
 start=$(date +%s)
+# autosummary never deletes pages of names that left the reference: start afresh.
+rm -rf docs/api/generated
 # -E: re-read every page, so warnings of unchanged pages are reported again.
 # Gallery scripts still run only when they changed (sphinx-gallery's md5 cache).
 sphinx -E -b html docs docs/_build/html
