@@ -41,6 +41,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",  # small figures inside the tutorials
 ]
 
 # --- math ------------------------------------------------------------------
@@ -133,6 +134,14 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "plot_gallery": os.environ.get("SKAL_POWER_DOCS_PLOT_GALLERY", "True"),
 }
+
+# --- plot directive (figures of the tutorials, computed at build time) --------
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
+plot_rcparams = {"font.size": 10}
+plot_apply_rcparams = True
 
 # --- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
