@@ -23,6 +23,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # document the checkout, not an installed copy
+sys.path.insert(0, str(DOCS / "_ext"))
 
 import skal_power  # noqa: E402
 
@@ -124,7 +125,7 @@ sphinx_gallery_conf = {
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("skal_power",),
     "reference_url": {"skal_power": None},
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.reading_order",
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,

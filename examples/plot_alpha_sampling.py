@@ -157,3 +157,5 @@ from skal_power.sampling import LinearSchedule
 schedule = LinearSchedule(start=0.0, stop=5.0, n_rounds=4)
 print([round(float(schedule(r)), 2) for r in range(7)])
 strategy = PowerBALD(alpha=schedule, random_state=0)
+
+# sphinx_gallery_thumbnail_number = 2

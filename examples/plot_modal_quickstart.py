@@ -122,3 +122,5 @@ plt.show()
 # PowerBALD are close; the :doc:`α example <plot_alpha_sampling>` shows where
 # they part ways. The :doc:`methods tutorial </tutorials/methods>` explains
 # the scores.
+
+# sphinx_gallery_thumbnail_number = 2

@@ -130,3 +130,5 @@ print("MaxEntropy picks", indices, "with entropies", scores.round(2))
 # Turn any estimator into one with ``BaggingClassifier`` (as above), use a
 # modAL ``Committee``, or, for neural networks, an MC-dropout net.
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 2
