@@ -163,7 +163,7 @@ html_context = {"default_mode": "light"}
 
 # --- benchmark results page ----------------------------------------------------
 def _write_benchmark_results() -> None:
-    """Mirror ``benchmarks/results/`` into ``_generated/`` as pages of the site.
+    """Mirror ``benchmarks/results/`` into ``docs/benchmark_results/`` (ignored by git).
 
     The benchmark scripts write Markdown (and maybe figures) there. Each ``.md``
     file becomes one page, unedited: parsed by MyST when it is installed, shown
@@ -173,7 +173,7 @@ def _write_benchmark_results() -> None:
     import shutil
 
     source = ROOT / "benchmarks" / "results"
-    target = DOCS / "_generated" / "benchmark_results"
+    target = DOCS / "benchmark_results"
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -186,7 +186,7 @@ def _write_benchmark_results() -> None:
             (target / f"{path.stem}.rst").write_text(
                 f"{title}\n{'=' * len(title)}\n\n"
                 f".. literalinclude:: {path.as_posix()}\n   :language: markdown\n")
-        entries.append(f"   _generated/benchmark_results/{path.stem}")
+        entries.append(f"   benchmark_results/{path.stem}")
     if source.is_dir():  # figures referenced from the Markdown files
         for path in source.iterdir():
             if path.suffix.lower() in {".png", ".svg", ".jpg", ".jpeg"}:
