@@ -12,6 +12,8 @@ and never calls the strategy twice.
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import Any, Iterator
 
 import numpy as np
@@ -56,6 +58,20 @@ def split_seed(seed: int, n: int) -> list[int]:
     return [int(s >> np.uint64(1)) for s in states]
 
 
+def _dask_query_or_none(strategy: Any, X_pool: Any):
+    """The Dask query bound to ``strategy`` if ``X_pool`` is a Dask collection, else None.
+
+    Never imports dask: a pool cannot be a Dask collection unless dask is loaded.
+    """
+    if "dask" not in sys.modules:
+        return None
+    from ..distributed import dask_query, is_dask_collection
+
+    if not is_dask_collection(X_pool):
+        return None
+    return functools.partial(dask_query, strategy)
+
+
 class QueryStrategy(BaseEstimator):
     """Base class of all strategies: modAL call contract and input checks.
 
@@ -91,7 +107,9 @@ class QueryStrategy(BaseEstimator):
         classifier : estimator, modAL learner or committee
             A fitted posterior (see :func:`skal_power.adapters.sampled_log_proba`).
         X_pool : array-like of shape (N, n_features)
-            The unlabelled pool; it is never modified.
+            The unlabelled pool; it is never modified. A ``dask.array.Array``
+            or ``dask.dataframe.DataFrame`` is scored partition by partition
+            where it lives (see :mod:`skal_power.distributed`).
         n_instances : int, default=1
             Batch size, ``1 <= n_instances <= N``.
         **kwargs
@@ -105,13 +123,16 @@ class QueryStrategy(BaseEstimator):
         scores : numpy.ndarray of shape (n_instances,)
             The acquisition score of each selected point.
         """
-        n_instances = check_batch_size(n_instances, pool_size(X_pool))
+        query = _dask_query_or_none(self, X_pool)
+        if query is None:
+            query = self._query
+            n_instances = check_batch_size(n_instances, pool_size(X_pool))
         round_index = kwargs.pop("round", None)
         if round_index is None:
             round_index = getattr(self, "n_queries_", 0)
         self._check_params()
         seed = check_seed(self.random_state)
-        indices, scores = self._query(
+        indices, scores = query(
             classifier, X_pool, n_instances, seed=seed, round_index=int(round_index), **kwargs
         )
         self.n_queries_ = getattr(self, "n_queries_", 0) + 1
