@@ -196,6 +196,7 @@ def _write_benchmark_results() -> None:
     else:
         text = "No results yet: run the scripts in ``benchmarks/`` to produce them.\n"
     toc = DOCS / "_generated" / "benchmark_toc.rst"
+    toc.parent.mkdir(parents=True, exist_ok=True)
     if not toc.exists() or toc.read_text() != text:
         toc.write_text(text)
 
