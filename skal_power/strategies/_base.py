@@ -12,6 +12,8 @@ and never calls the strategy twice.
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import Any, Iterator
 
 import numpy as np
@@ -56,6 +58,20 @@ def split_seed(seed: int, n: int) -> list[int]:
     return [int(s >> np.uint64(1)) for s in states]
 
 
+def _dask_query_or_none(strategy: Any, X_pool: Any):
+    """The Dask query bound to ``strategy`` if ``X_pool`` is a Dask collection, else None.
+
+    Never imports dask: a pool cannot be a Dask collection unless dask is loaded.
+    """
+    if "dask" not in sys.modules:
+        return None
+    from ..distributed import dask_query, is_dask_collection
+
+    if not is_dask_collection(X_pool):
+        return None
+    return functools.partial(dask_query, strategy)
+
+
 class QueryStrategy(BaseEstimator):
     """Base class of all strategies: modAL call contract and input checks.
 
@@ -66,6 +82,20 @@ class QueryStrategy(BaseEstimator):
     ----------
     n_queries_ : int
         Number of completed queries; the default round index of schedules.
+
+    Examples
+    --------
+    A strategy that queries the first rows of the pool:
+
+    >>> import numpy as np
+    >>> from skal_power import QueryStrategy
+    >>> class FirstRows(QueryStrategy):
+    ...     def __init__(self, random_state=None):
+    ...         self.random_state = random_state
+    ...     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
+    ...         return np.arange(n_instances), np.zeros(n_instances)
+    >>> FirstRows()(None, np.zeros((5, 2)), n_instances=2)
+    (array([0, 1]), array([0., 0.]))
     """
 
     def __call__(self, classifier: Any, X_pool: Any, n_instances: int = 1,
@@ -77,7 +107,9 @@ class QueryStrategy(BaseEstimator):
         classifier : estimator, modAL learner or committee
             A fitted posterior (see :func:`skal_power.adapters.sampled_log_proba`).
         X_pool : array-like of shape (N, n_features)
-            The unlabelled pool; it is never modified.
+            The unlabelled pool; it is never modified. A ``dask.array.Array``
+            or ``dask.dataframe.DataFrame`` is scored partition by partition
+            where it lives (see :mod:`skal_power.distributed`).
         n_instances : int, default=1
             Batch size, ``1 <= n_instances <= N``.
         **kwargs
@@ -91,13 +123,16 @@ class QueryStrategy(BaseEstimator):
         scores : numpy.ndarray of shape (n_instances,)
             The acquisition score of each selected point.
         """
-        n_instances = check_batch_size(n_instances, pool_size(X_pool))
+        query = _dask_query_or_none(self, X_pool)
+        if query is None:
+            query = self._query
+            n_instances = check_batch_size(n_instances, pool_size(X_pool))
         round_index = kwargs.pop("round", None)
         if round_index is None:
             round_index = getattr(self, "n_queries_", 0)
         self._check_params()
         seed = check_seed(self.random_state)
-        indices, scores = self._query(
+        indices, scores = query(
             classifier, X_pool, n_instances, seed=seed, round_index=int(round_index), **kwargs
         )
         self.n_queries_ = getattr(self, "n_queries_", 0) + 1
@@ -115,6 +150,27 @@ class PosteriorStrategy(QueryStrategy):
 
     The pool is processed ``chunk_size`` rows at a time, with the same posterior
     samples for every chunk, so memory is bounded by the chunk, not by N.
+    Subclasses implement ``_score_log_probs`` and ``_select``.
+
+    Examples
+    --------
+    A strategy that queries the points the posterior samples are surest about:
+
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.scores import expected_entropy
+    >>> from skal_power.strategies import PosteriorStrategy
+    >>> class LeastNoise(PosteriorStrategy):
+    ...     def _score_log_probs(self, log_probs):
+    ...         return -expected_entropy(log_probs)
+    ...     def _select(self, scores, n_instances, *, seed, round_index):
+    ...         return np.argsort(-scores, kind="stable")[:n_instances]
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    >>> indices, scores = LeastNoise()(forest, X, n_instances=3)
+    >>> indices.shape, bool((scores <= 0).all())
+    ((3,), True)
     """
 
     #: Fewest posterior samples the score needs (2 for BALD-family scores).

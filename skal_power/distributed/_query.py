@@ -1,0 +1,358 @@
+"""A strategy query on a Dask pool: one task graph, the same batch as in memory.
+
+The strategy's own ``score_pool`` scores each partition where it lives; each
+partition keeps its local candidates under the rule's total order (top-B by
+score, or Gumbel top-B with the noise of each *global* index); the
+candidates are merged in a tree on the workers and the client receives the
+final ``n_instances`` points only. Seeds are split exactly as in
+:meth:`~skal_power.strategies.PosteriorStrategy._query`, so the answer is
+bit-identical to the in-memory call whatever the partitioning.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+import warnings
+from contextlib import contextmanager
+from typing import Any, Callable
+
+import numpy as np
+
+from .._validation import check_batch_size, check_positive_int, check_seed
+from ..sampling import AcquisitionWarning, acquisition_keys, resolve_exponent, top_keys
+from ..strategies._base import PosteriorStrategy, split_seed
+from ..strategies._random import RandomSampling
+from ..strategies._single_point import (
+    UniformTopBALD,
+    _PowerRule,
+    _SoftmaxRule,
+    _SoftrankRule,
+    _StochasticRule,
+    _TopRule,
+)
+from ..strategies._thompson import ThompsonBALD
+from . import _tasks
+from ._partitions import pool_partitions
+
+__all__ = ["dask_query", "score_pool", "selection_rule"]
+
+#: Partitions merged per task of the tree reduction.
+MERGE_WIDTH = 8
+
+
+def selection_rule(strategy: Any) -> str:
+    """Name of the partition-mergeable rule a strategy uses, or ``TypeError``.
+
+    Detected from the methods the strategy inherits, so a strategy that
+    reuses the package's rules (e.g. top-B or power sampling on another
+    score) runs on Dask unchanged, and one that overrides them is refused
+    rather than answered wrongly. Partitions are scored with the strategy's
+    ``score_pool``; a strategy that overrides it (say, to fit something on
+    the whole pool first) is refused too, unless it declares that the score
+    of a row depends on that row alone with ``_rowwise_scores = True``.
+
+    Examples
+    --------
+    >>> from skal_power import BALD, PowerBALD, SoftrankBALD
+    >>> [selection_rule(s) for s in (BALD(), PowerBALD(), SoftrankBALD())]
+    ['top', 'stochastic', 'softrank']
+    """
+    cls = type(strategy)
+    if cls._query is RandomSampling._query:
+        return "random"
+    if cls._query is ThompsonBALD._query:
+        return "thompson"
+    rowwise = (cls.score_pool is PosteriorStrategy.score_pool
+               or getattr(cls, "_rowwise_scores", False))
+    if cls._query is PosteriorStrategy._query and rowwise:
+        if cls._select is _TopRule._select:
+            return "top"
+        if cls._select is UniformTopBALD._select:
+            return "uniform_top"
+        if cls._select is _StochasticRule._select:
+            if cls._log_weights is _SoftrankRule._log_weights:
+                return "softrank"
+            if cls._log_weights in (_PowerRule._log_weights, _SoftmaxRule._log_weights):
+                return "stochastic"
+    raise TypeError(
+        f"{cls.__name__} cannot query a Dask pool: its batch is not a per-point rule whose "
+        "partition results merge exactly (supported: top-B, power, softmax, softrank, "
+        "UniformTop, Thompson and random selection). For greedy batch scores such as "
+        "BatchBALD, pre-filter the pool with PowerBALD on Dask, compute those candidate "
+        "rows and run the strategy on them in memory (see the 'Dask pools' docs page)."
+    )
+
+
+def _distributed_client():
+    """The ``dask.distributed`` client ``dask.compute`` will use, or ``None``."""
+    if "distributed" not in sys.modules:
+        return None
+    from dask.base import get_scheduler
+    from distributed import default_client
+
+    try:
+        client = default_client()
+    except ValueError:
+        return None
+    return client if get_scheduler() == client.get else None
+
+
+def _ship(obj: Any):
+    """``obj`` once for a whole graph: broadcast to every worker, or one key of the graph."""
+    import dask
+
+    client = _distributed_client()
+    if client is None:
+        return dask.delayed(obj, name=f"skal-power-posterior-{uuid.uuid4().hex}",
+                            traverse=False)
+    return client.scatter(obj, broadcast=True, hash=False)
+
+
+@contextmanager
+def _shipped(obj: Any):
+    """:func:`_ship` for the duration of one query; a scattered copy is released after."""
+    shipped = _ship(obj)
+    try:
+        yield shipped
+    finally:
+        if hasattr(shipped, "release"):
+            shipped.release()
+
+
+def _prefix_sums(lengths):
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64).tolist()
+
+
+def _offsets(partitions, lengths: Callable[[], list]) -> list:
+    """Global offset of each partition.
+
+    With unknown lengths, ``lengths()`` gives them as delayed values taken from
+    what the partition tasks produce, and the offsets are delayed too.
+    """
+    import dask
+
+    if partitions.lengths is not None:
+        return _prefix_sums(partitions.lengths) if partitions.lengths else []
+    delayed_lengths = lengths()
+    offsets = dask.delayed(_prefix_sums)(delayed_lengths)
+    return [offsets[i] for i in range(len(delayed_lengths))]
+
+
+def _lengths_of(items: list) -> Callable[[], list]:
+    import dask
+
+    return lambda: [dask.delayed(len)(item) for item in items]
+
+
+def _tree_merge(parts: list):
+    import dask
+
+    while len(parts) > 1:
+        parts = [dask.delayed(_tasks.merge_parts)(parts[i:i + MERGE_WIDTH])
+                 for i in range(0, len(parts), MERGE_WIDTH)]
+    return parts[0]
+
+
+def _scores(strategy, model, partitions, seed, kwargs, task=_tasks.score_block):
+    import dask
+
+    return [dask.delayed(task)(strategy, model, block, seed, kwargs)
+            for block in partitions.blocks]
+
+
+def _top_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
+    import dask
+
+    model_seed, _ = split_seed(seed, 2)
+    scores = _scores(strategy, model, partitions, model_seed, kwargs)
+    offsets = _offsets(partitions, _lengths_of(scores))
+    return [dask.delayed(_tasks.top_part)(s, o, n_instances) for s, o in zip(scores, offsets)]
+
+
+def _stochastic_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
+    import dask
+
+    model_seed, selection_seed = split_seed(seed, 2)
+    name = strategy._exponent_name
+    exponent = resolve_exponent(getattr(strategy, name), round_index, name=name)
+    scores = _scores(strategy, model, partitions, model_seed, kwargs)
+    offsets = _offsets(partitions, _lengths_of(scores))
+    if selection_rule(strategy) == "softrank":
+        everything = dask.delayed(_tasks.sorted_scores)(*scores)
+        return [dask.delayed(_tasks.softrank_part)(s, everything, o, n_instances, exponent,
+                                                   selection_seed)
+                for s, o in zip(scores, offsets)]
+    return [dask.delayed(_tasks.stochastic_part)(strategy, s, o, n_instances, exponent,
+                                                 selection_seed)
+            for s, o in zip(scores, offsets)]
+
+
+def _uniform_top_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
+    import dask
+
+    model_seed, _ = split_seed(seed, 2)
+    scored = _scores(strategy, model, partitions, model_seed, kwargs,
+                     task=_tasks.score_block_with_classes)
+    offsets = _offsets(partitions, _lengths_of([s[0] for s in scored]))
+    return [dask.delayed(_tasks.uniform_top_part)(s, o, n_instances, strategy.factor)
+            for s, o in zip(scored, offsets)]
+
+
+def _random_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
+    import dask
+
+    noise_seed = check_seed(seed)  # as random_sample(..., random_state=seed)
+    lengths = partitions.lengths
+    if lengths is None:
+        lengths = [dask.delayed(len)(block) for block in partitions.blocks]
+    offsets = _offsets(partitions, lambda: lengths)
+    return [dask.delayed(_tasks.random_part)(o, n, n_instances, noise_seed)
+            for o, n in zip(offsets, lengths)]
+
+
+def _thompson_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
+    import dask
+
+    model_seed, _ = split_seed(seed, 2)
+    # KL candidates need no noise: rank with local indices, then shift by the offset.
+    parts = [dask.delayed(_tasks.thompson_part)(strategy, model, block, model_seed, 0,
+                                                n_instances)
+             for block in partitions.blocks]
+    offsets = _offsets(partitions, lambda: [part[1] for part in parts])
+    return [dask.delayed(_tasks.shift_part)(part, offset) for part, offset in zip(parts, offsets)]
+
+
+def _finish_ranked(part, n_instances, seed, strategy):
+    return part.candidates.indices, part.candidates.scores
+
+
+def _finish_stochastic(part, n_instances, seed, strategy):
+    if part.n_positive < n_instances:
+        warnings.warn(
+            f"Only {part.n_positive} of {part.n_points} pool points have a positive acquisition "
+            f"weight; the other {n_instances - part.n_positive} points of the batch were drawn "
+            "uniformly from the rest.",
+            AcquisitionWarning,
+            stacklevel=4,  # the user's call of the strategy
+        )
+    return _finish_ranked(part, n_instances, seed, strategy)
+
+
+def _finish_random(part, n_instances, seed, strategy):
+    return part.candidates.indices, np.zeros(n_instances)
+
+
+def _finish_uniform_top(part, n_instances, seed, strategy):
+    _, selection_seed = split_seed(seed, 2)
+    candidates = part.candidates
+    tiers, keys = acquisition_keys(np.zeros(len(candidates.indices)),
+                                   check_seed(selection_seed), candidates.indices)
+    chosen = top_keys(candidates.indices, tiers, keys, n_instances).indices
+    position = {int(index): i for i, index in enumerate(candidates.indices)}
+    scores = candidates.scores[[position[int(index)] for index in chosen]]
+    return chosen, scores
+
+
+def _finish_thompson(part, n_instances, seed, strategy):
+    _, slot_seed = split_seed(seed, 2)
+    rng = np.random.default_rng(slot_seed)
+    slot_samples = rng.integers(0, len(part.candidates), size=n_instances)
+    unique, columns = np.unique(slot_samples, return_inverse=True)
+    taken: set[int] = set()
+    indices = np.empty(n_instances, dtype=np.intp)
+    scores = np.empty(n_instances, dtype=np.float64)
+    for slot, column in enumerate(columns):
+        candidates = part.candidates[unique[column]]
+        for index, score in zip(candidates.indices.tolist(), candidates.scores.tolist()):
+            if index not in taken:
+                break
+        indices[slot], scores[slot] = index, score
+        taken.add(index)
+    return indices, scores
+
+
+_RULES: dict[str, tuple[Callable, Callable]] = {
+    "top": (_top_graph, _finish_ranked),
+    "stochastic": (_stochastic_graph, _finish_stochastic),
+    "softrank": (_stochastic_graph, _finish_stochastic),
+    "uniform_top": (_uniform_top_graph, _finish_uniform_top),
+    "random": (_random_graph, _finish_random),
+    "thompson": (_thompson_graph, _finish_thompson),
+}
+
+
+def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
+               seed: int, round_index: int, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``strategy``'s query on a Dask pool; called by ``QueryStrategy.__call__``.
+
+    Returns the indices and scores the in-memory call gives for the same
+    ``seed``. The pool is never materialised on the client: the client holds
+    the graph and the final ``n_instances`` candidates.
+    """
+    import dask
+
+    rule = selection_rule(strategy)
+    build, finish = _RULES[rule]
+    partitions = pool_partitions(X_pool)
+    if partitions.lengths is not None:
+        n_instances = check_batch_size(n_instances, sum(partitions.lengths))
+    else:
+        n_instances = check_positive_int(n_instances, name="n_instances")
+    needs_model = rule != "random"
+    with _shipped(classifier if needs_model else None) as model:
+        parts = build(strategy, model, partitions, n_instances, seed, round_index, kwargs)
+        if not parts:
+            raise ValueError("The pool is empty: there is nothing to query.")
+        (part,) = dask.compute(_tree_merge(parts))
+    check_batch_size(n_instances, part.n_points)
+    return finish(part, n_instances, seed, strategy)
+
+
+def score_pool(strategy: Any, classifier: Any, X_pool: Any, *, seed: int | None = None):
+    """Lazy acquisition scores of a Dask pool: a ``dask.array`` of shape ``(N,)``.
+
+    The Dask counterpart of ``strategy.score_pool(classifier, X_pool,
+    seed=seed)``: one task per partition, the same values as in memory.
+    Nothing is computed until you ask (``.compute()``, ``.persist()``,
+    ``da.histogram`` ...). Lengths of partitions of unknown size stay ``nan``.
+
+    Parameters
+    ----------
+    strategy : PosteriorStrategy
+        A strategy whose ``score_pool`` is row-wise (see :func:`selection_rule`).
+    classifier : fitted posterior
+    X_pool : dask.array.Array or dask.dataframe.DataFrame
+    seed : int, optional
+        Seed of the posterior samples; drawn from ``strategy.random_state`` if omitted.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import BALD
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    >>> lazy = score_pool(BALD(), forest, da.from_array(X, chunks=40), seed=0)
+    >>> lazy.chunks, bool(np.array_equal(lazy.compute(), BALD().score_pool(forest, X, seed=0)))
+    (((40, 40, 40, 30),), True)
+    """
+    import dask.array as da
+
+    if not isinstance(strategy, PosteriorStrategy) or selection_rule(strategy) in (
+            "random", "thompson"):
+        raise TypeError(
+            f"score_pool needs a strategy that scores points one by one; got "
+            f"{type(strategy).__name__}."
+        )
+    if seed is None:
+        seed = check_seed(strategy.random_state)
+    strategy._check_params()
+    partitions = pool_partitions(X_pool)
+    lengths = partitions.lengths or [np.nan] * len(partitions.blocks)
+    model = _ship(classifier)  # held by the lazy array for as long as it lives
+    blocks = [da.from_delayed(scores, shape=(n,), dtype=np.float64)
+              for scores, n in zip(_scores(strategy, model, partitions, seed, {}), lengths)]
+    return da.concatenate(blocks) if blocks else da.zeros(0, chunks=1)
