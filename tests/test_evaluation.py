@@ -7,7 +7,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier, VotingClassifier
 from sklearn.linear_model import LogisticRegression
 
-import skal_power.strategies._evaluation as evaluation_module
+import skal_power.strategies._second_model as second_model_module
 from skal_power.adapters import sampled_log_proba
 from skal_power.scores import entropy
 from skal_power.strategies import EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD
@@ -90,13 +90,13 @@ def test_evaluation_bald_is_negative_on_a_point_that_contradicts_the_eval_set():
 
 def test_one_second_model_per_query(monkeypatch, forest, data):
     X_train, y_train, X_pool, _ = data
-    calls, original = [], evaluation_module.distill
+    calls, original = [], second_model_module.distill
 
     def counting_distill(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(evaluation_module, "distill", counting_distill)
+    monkeypatch.setattr(second_model_module, "distill", counting_distill)
     strategy = PowerEvaluationBALD(chunk_size=7, random_state=0)
     strategy(forest, X_pool, 5, X_training=X_train, y_training=y_train)
     assert len(calls) == 1
@@ -185,7 +185,7 @@ def test_eig_takes_training_data_from_the_learner(data):
 def test_committee_members_are_distilled_one_by_one(data):
     from modAL.models import ActiveLearner, Committee
 
-    from skal_power.strategies._evaluation import DistilledCommittee
+    from skal_power.strategies._second_model import DistilledCommittee
 
     X_train, y_train, X_pool, _ = data
     learners = [

@@ -15,7 +15,7 @@ Keywords passed to the call win over the learner's attributes; with modAL,
 ``learner.query(X_pool, n_instances=10, X_training=..., y_training=...)``
 forwards them. For a modAL ``Committee`` (members = posterior samples), every
 member is distilled on its own training data and M′ is the
-:class:`DistilledCommittee` of the results.
+:class:`~skal_power.strategies._second_model.DistilledCommittee` of the results.
 """
 
 from __future__ import annotations
@@ -23,21 +23,15 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-
 from .._validation import check_batch_size, check_seed
-from ..adapters import (
-    _is_modal_committee,
-    _is_modal_learner,
-    posterior_classes,
-    sampled_log_proba,
-)
-from ..distill import distill, eval_subset
+from ..adapters import sampled_log_proba
+from ..distill import eval_subset
 from ..sampling import power_log_weights, resolve_exponent, sample_from_log_weights, top_sample
 from ..scores import bald, entropy
 from ._base import PosteriorStrategy, pool_rows, pool_size, split_seed
+from ._second_model import second_model, training_data
 
-__all__ = ["DistilledCommittee", "EIG", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD"]
+__all__ = ["EIG", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD"]
 
 
 class _EvaluationStrategy(PosteriorStrategy):
@@ -103,7 +97,7 @@ class _EvaluationStrategy(PosteriorStrategy):
         """Scores of the candidates: one pass of M (which also yields the soft targets),
         one distillation, one pass of M′."""
         model_seed, second_seed, distill_seed, eval_seed = seeds
-        training = _training_data(classifier, X_training, y_training)
+        training = training_data(classifier, X_training, y_training)
         n_pool = pool_size(X_pool)
         if n_pool < 1:
             raise ValueError("The pool is empty: there is nothing to query.")
@@ -113,9 +107,8 @@ class _EvaluationStrategy(PosteriorStrategy):
         needed = np.union1d(candidates, eval_indices)
         part_m, targets = self._first_pass(classifier, X_pool, needed, eval_indices, model_seed)
         self.eval_indices_ = eval_indices
-        self.distilled_ = self._second_model(
-            classifier, training, _take(X_pool, eval_indices), targets, distill_seed
-        )
+        X_eval = X_pool if len(eval_indices) == n_pool else _take(X_pool, eval_indices)
+        self.distilled_ = self._second_model(classifier, training, X_eval, targets, distill_seed)
         part_m2 = np.empty(len(candidates), dtype=np.float64)
         for start, stop, rows in self._chunks(X_pool, candidates):
             log_probs = sampled_log_proba(
@@ -125,35 +118,8 @@ class _EvaluationStrategy(PosteriorStrategy):
         return candidates, part_m[np.searchsorted(needed, candidates)] - part_m2
 
     def _second_model(self, classifier, training, X_eval, targets, seed):
-        if _is_modal_committee(classifier):
-            return self._distil_committee(classifier, X_eval, targets, seed)
-        estimator, X_training, y_training = training
-        return distill(
-            estimator, X_training, y_training, X_eval, targets=targets,
-            n_samples=self.n_samples, clone_params=self.distill_params, random_state=seed,
-        )
-
-    def _distil_committee(self, committee, X_eval, targets, seed):
-        """M′ of a committee: every member distilled on its own training data plus the
-        evaluation set with the committee's predictive distribution (restricted to the
-        member's classes)."""
-        classes = np.asarray(committee.classes_)
-        lookup = {label: column for column, label in enumerate(classes.tolist())}
-        members = []
-        for learner, member_seed in zip(committee.learner_list,
-                                        split_seed(seed, len(committee.learner_list))):
-            estimator, X_training, y_training = _training_data(learner, None, None)
-            columns = [lookup[label] for label in posterior_classes(estimator).tolist()]
-            member_targets = targets[:, columns]
-            mass = member_targets.sum(axis=1, keepdims=True)
-            member_targets = np.where(mass > 0, member_targets / np.where(mass > 0, mass, 1),
-                                      1.0 / len(columns))
-            members.append(distill(
-                estimator, X_training, y_training, X_eval, targets=member_targets,
-                n_samples=self.n_samples, clone_params=self.distill_params,
-                random_state=member_seed,
-            ))
-        return DistilledCommittee(members, classes).fit()
+        return second_model(classifier, training, X_eval, targets, n_samples=self.n_samples,
+                            clone_params=self.distill_params, random_state=seed)
 
     def _first_pass(self, classifier, X_pool, needed, eval_indices, seed):
         """M's part of the score on ``needed`` rows and its predictive distribution
@@ -184,54 +150,6 @@ class _EvaluationStrategy(PosteriorStrategy):
 
     def _score_part(self, log_probs):
         raise NotImplementedError
-
-
-class DistilledCommittee(ClassifierMixin, BaseEstimator):
-    """M′ of a modAL ``Committee``: its distilled members, one posterior sample each.
-
-    Parameters
-    ----------
-    estimators : list of fitted classifiers
-    classes : array-like
-        The committee's classes; members are aligned on them by label.
-    """
-
-    def __init__(self, estimators: list | None = None, classes: Any = None) -> None:
-        self.estimators = estimators
-        self.classes = classes
-
-    def fit(self, X: Any = None, y: Any = None) -> "DistilledCommittee":
-        """Store the (already fitted) members."""
-        self.estimators_ = list(self.estimators)
-        self.classes_ = np.asarray(self.classes)
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """The members' mean probabilities, shape ``(N, C)``."""
-        return np.exp(sampled_log_proba(self, X, dtype=np.float64)).mean(axis=1)
-
-
-def _training_data(classifier: Any, X_training: Any, y_training: Any):
-    if _is_modal_committee(classifier):
-        if X_training is not None or y_training is not None:
-            raise ValueError(
-                "X_training/y_training cannot be passed for a modAL Committee: every member "
-                "is distilled on its own training data."
-            )
-        return None, None, None
-    estimator = classifier
-    if _is_modal_learner(classifier):
-        estimator = classifier.estimator
-        if X_training is None and y_training is None:
-            X_training = getattr(classifier, "X_training", None)
-            y_training = getattr(classifier, "y_training", None)
-    if X_training is None or y_training is None:
-        raise ValueError(
-            "EIG-family strategies need the training data of the model to build M′: pass "
-            "X_training=... and y_training=... to the call (a modAL ActiveLearner fitted on "
-            "data provides them)."
-        )
-    return estimator, X_training, np.asarray(y_training)
 
 
 def _take(X: Any, indices: np.ndarray) -> Any:
