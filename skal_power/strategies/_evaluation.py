@@ -285,7 +285,7 @@ class EvaluationBALD(_EvaluationBALDScore, _Top, _EvaluationStrategy):
 
 
 class PowerEIG(_EIGScore, _Power):
-    __doc__ = f"""Stochastic EIG: sample a batch without replacement with p(x) ∝ max(EIG(x), 0)^α.
+    __doc__ = f"""Stochastic EIG: a batch drawn without replacement with p(x) ∝ max(EIG, 0)^α.
 
     Points with EIG <= 0 get weight 0; if fewer than ``n_instances`` points
     have a positive score, the rest of the batch is drawn uniformly from the
