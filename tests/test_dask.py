@@ -208,6 +208,26 @@ def test_lazy_scores_match_in_memory(client, problem):
         score_pool(sp.RandomSampling(), forest, da.from_array(pool, chunks=100))
 
 
+def _rows_generated_off_the_client(client_pid, block_info=None):
+    # client_pid is an argument: a module global would be re-evaluated on a worker
+    # that imports this module.
+    if os.getpid() == client_pid:
+        raise RuntimeError("a pool partition was computed on the client")
+    start, stop = block_info[None]["array-location"][0]
+    rng = np.random.default_rng(start)
+    return rng.integers(0, 16, size=(stop - start, 64)).astype(np.float64)
+
+
+def test_pool_partitions_are_only_ever_computed_on_workers(client, problem):
+    forest, _ = problem
+    X = da.map_blocks(_rows_generated_off_the_client, os.getpid(), dtype=np.float64,
+                      chunks=((100,) * 6, (64,)))
+    with pytest.raises(RuntimeError, match="on the client"):
+        X.compute(scheduler="sync")  # the guard works
+    indices, _ = sp.PowerBALD(random_state=0)(forest, X, n_instances=8)
+    assert len(set(indices.tolist())) == 8
+
+
 def test_pool_is_never_computed_before_the_query(problem):
     # Partition lengths of a dataframe are read inside the query graph.
     _, pool = problem

@@ -289,6 +289,21 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
     Returns the indices and scores the in-memory call gives for the same
     ``seed``. The pool is never materialised on the client: the client holds
     the graph and the final ``n_instances`` candidates.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import PowerBALD
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X[::3], y[::3])
+    >>> on_dask = dask_query(PowerBALD(), forest, da.from_array(X, chunks=50), 4,
+    ...                      seed=7, round_index=0)
+    >>> in_memory = PowerBALD()._query(forest, X, 4, seed=7, round_index=0)
+    >>> bool(np.array_equal(on_dask[0], in_memory[0]))
+    True
     """
     import dask
 
