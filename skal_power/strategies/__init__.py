@@ -1,6 +1,7 @@
 """User-facing query strategies (modAL ``query_strategy`` contract)."""
 
 from ._base import PosteriorStrategy, QueryStrategy
+from ._evaluation import EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD
 from ._random import RandomSampling
 from ._single_point import (
     BALD,
@@ -15,10 +16,14 @@ from ._thompson import ThompsonBALD
 
 __all__ = [
     "BALD",
+    "EIG",
+    "EvaluationBALD",
     "MaxEntropy",
     "PosteriorStrategy",
     "PowerBALD",
     "PowerEntropy",
+    "PowerEIG",
+    "PowerEvaluationBALD",
     "QueryStrategy",
     "RandomSampling",
     "SoftmaxBALD",

@@ -1,0 +1,339 @@
+"""The pool-augmented second model M′: self-distillation on the evaluation set.
+
+EIG and EvaluationBALD compare a model M, trained on ``D_train``, with "the model
+trained on ``D_train ∪ D_eval``". The eval labels are unknown, so M′ is
+*self-distilled*: a fresh clone of the estimator fitted on ``D_train`` with its
+hard labels plus ``D_eval`` with M's predictive distribution
+``p̄(y|x) = mean_k p(y|x, ω_k)`` as soft targets, minimising
+``KL(p̄ ‖ p_M′)``.
+
+How the soft targets are fitted:
+
+* skorch ``NeuralNetClassifier`` (including
+  :class:`~skal_power.models.MCDropoutClassifier`): the criterion is swapped for
+  a soft-target KL loss; hard labels become one-hot rows.
+* sklearn classifiers whose ``fit`` takes ``sample_weight`` (and
+  ``VotingClassifier`` of them): each eval point becomes C rows ``(x, c)``
+  weighted ``p̄_c``, the same objective for log-loss models.
+* a ``Pipeline`` ending in either: its transformers are refitted on train ∪ eval.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.ensemble import VotingClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from ._validation import as_numpy, check_positive_int, check_seed
+from .adapters import posterior_classes, sampled_log_proba
+
+__all__ = ["distill", "eval_subset", "soft_targets"]
+
+#: Eval rows scored at a time when computing soft targets (bounds memory).
+_CHUNK_ROWS = 8192
+
+
+def eval_subset(n_eval: int, eval_size: Any = None, *, random_state: Any = None) -> np.ndarray:
+    """Sorted indices of a uniform random subset of ``range(n_eval)``.
+
+    Parameters
+    ----------
+    n_eval : int
+        Size of the candidate evaluation set (usually the pool).
+    eval_size : None, int or float, default=None
+        ``None``: everything; an int ``>= 1``: that many points (at most
+        ``n_eval``); a float in ``(0, 1]``: that fraction, rounded up.
+    random_state : None, int, RandomState or Generator
+
+    Examples
+    --------
+    >>> eval_subset(5).tolist()
+    [0, 1, 2, 3, 4]
+    >>> len(eval_subset(10, 0.3, random_state=0)), len(eval_subset(10, 4, random_state=0))
+    (3, 4)
+    """
+    if eval_size is None:
+        return np.arange(n_eval)
+    if isinstance(eval_size, (bool, np.bool_)) or not isinstance(eval_size, numbers.Real):
+        raise TypeError(f"eval_size must be None, an int or a float; got {eval_size!r}.")
+    if isinstance(eval_size, numbers.Integral):
+        size = check_positive_int(eval_size, name="eval_size")
+    elif 0 < eval_size <= 1:
+        size = max(1, int(np.ceil(eval_size * n_eval)))
+    else:
+        raise ValueError(f"A float eval_size must be in (0, 1]; got {eval_size!r}.")
+    if size >= n_eval:
+        return np.arange(n_eval)
+    rng = np.random.default_rng(check_seed(random_state))
+    return np.sort(rng.choice(n_eval, size=size, replace=False))
+
+
+def soft_targets(estimator: Any, X_eval: Any, *, n_samples: int = 20,
+                 random_state: Any = None) -> np.ndarray:
+    """M's predictive distribution ``p̄(y|x) = mean_k p(y|x, ω_k)``, shape ``(N, C)``, float64.
+
+    The eval set is processed in chunks with the same posterior samples.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = LogisticRegression(max_iter=500).fit(X, y)
+    >>> soft_targets(model, X[:2]).shape
+    (2, 3)
+    """
+    seed = check_seed(random_state)
+    n_eval = _n_rows(X_eval)
+    parts = []
+    for start in range(0, n_eval, _CHUNK_ROWS):
+        chunk = _rows(X_eval, np.arange(start, min(start + _CHUNK_ROWS, n_eval)))
+        log_probs = sampled_log_proba(estimator, chunk, n_samples=n_samples, random_state=seed)
+        parts.append(np.exp(log_probs.astype(np.float64)).mean(axis=1))
+    probs = np.concatenate(parts)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
+            n_samples: int = 20, eval_size: Any = None, targets: Any = None,
+            clone_params: dict | None = None, random_state: Any = None) -> Any:
+    """Fit M′, the self-distilled model of ``D_train ∪ D_eval``.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        The model M. A skorch ``NeuralNetClassifier`` (CrossEntropyLoss or
+        NLLLoss criterion), an sklearn classifier whose ``fit`` takes
+        ``sample_weight``, or a ``Pipeline`` ending in one of them.
+    X_train, y_train : array-like
+        The labelled training data of M (hard labels, kept as they are).
+    X_eval : array-like of shape (N_eval, n_features)
+        The evaluation set, usually the unlabelled pool.
+    n_samples : int, default=20
+        Posterior samples K used for M's predictive distribution.
+    eval_size : None, int or float, default=None
+        Use a random subset of ``X_eval`` of this size (see :func:`eval_subset`).
+    targets : array-like of shape (N_eval, C), optional
+        M's predictive distribution on every row of ``X_eval`` (columns in
+        ``classes_`` order) when the caller has already computed it, e.g. while
+        scoring the pool; otherwise it is computed with :func:`soft_targets`.
+    clone_params : dict, optional
+        Parameters set on the clone before fitting, e.g. ``{"max_epochs": 5}``.
+    random_state : None, int, RandomState or Generator
+        Seeds M's posterior samples, the eval subset and, when given, the
+        clone's own ``random_state``.
+
+    Returns
+    -------
+    estimator
+        A fitted clone of ``estimator``. For skorch nets its criterion is the
+        soft-target KL loss (which also accepts hard labels).
+
+    Raises
+    ------
+    TypeError
+        If the estimator accepts neither soft targets (skorch) nor
+        ``sample_weight``.
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    ValueError
+        If ``X_eval`` and ``X_train`` differ in their number of features, or
+        ``y_train`` holds labels unknown to the estimator.
+
+    Notes
+    -----
+    Minimises ``Σ_train −log p_M′(y_n|x_n) + Σ_eval KL(p̄(·|x) ‖ p_M′(·|x))``.
+    The sample-weight expansion holds ``N_eval × C`` rows; use ``eval_size`` for
+    big pools.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_power.distill import distill
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = LogisticRegression(max_iter=1000).fit(X[::10], y[::10])
+    >>> second = distill(model, X[::10], y[::10], X, random_state=0)
+    >>> second.predict_proba(X).shape
+    (150, 3)
+    """
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    _check_fitted(estimator)
+    _check_features(estimator, X_train, X_eval)
+    seed_eval, seed_targets, seed_clone = _split(random_state)
+    classes = posterior_classes(estimator)
+    y_train = np.asarray(y_train)
+    unknown = np.setdiff1d(y_train, classes)
+    if unknown.size:
+        raise ValueError(
+            f"y_train holds labels {unknown.tolist()} unknown to the estimator "
+            f"(classes_ = {classes.tolist()})."
+        )
+    if _is_skorch(estimator):  # torch modules want float32
+        X_train, X_eval = _as_float32(X_train), _as_float32(X_eval)
+    n_eval = _n_rows(X_eval)
+    chosen = eval_subset(n_eval, eval_size, random_state=seed_eval)
+    X_eval = _rows(X_eval, chosen)
+    if targets is None:
+        targets = soft_targets(estimator, X_eval, n_samples=n_samples, random_state=seed_targets)
+    else:
+        targets = _check_targets(targets, n_eval, len(classes))[chosen]
+
+    model = clone(estimator)
+    if clone_params:
+        model.set_params(**clone_params)
+    if random_state is not None and "random_state" in model.get_params():
+        model.set_params(random_state=seed_clone % 2**32)
+    if _is_skorch(final):
+        return _fit_skorch(model, X_train, y_train, X_eval, targets, classes)
+    if _accepts_sample_weight(final):
+        return _fit_weighted(model, X_train, y_train, X_eval, targets, classes)
+    raise TypeError(
+        f"distill cannot fit soft targets with {type(final).__name__}: it is not a skorch "
+        "NeuralNetClassifier and its fit method takes no sample_weight. Use an estimator "
+        "that supports one of them."
+    )
+
+
+def _accepts_sample_weight(estimator: Any) -> bool:
+    # VotingClassifier.fit(X, y, **fit_params) passes sample_weight on to its members.
+    if isinstance(estimator, VotingClassifier):
+        return all(
+            _accepts_sample_weight(member)
+            for _, member in estimator.estimators if member not in (None, "drop")
+        )
+    return has_fit_parameter(estimator, "sample_weight")
+
+
+def _check_targets(targets: Any, n_rows: int, n_classes: int) -> np.ndarray:
+    targets = np.asarray(as_numpy(targets), dtype=np.float64)
+    if targets.shape != (n_rows, n_classes):
+        raise ValueError(
+            f"targets must have shape (N_eval, C) = ({n_rows}, {n_classes}), one row per "
+            f"row of X_eval; got {targets.shape}."
+        )
+    if not np.all(np.isfinite(targets)) or np.any(targets < 0) or not np.allclose(
+        targets.sum(axis=1), 1.0, atol=1e-3
+    ):
+        raise ValueError("targets must hold probability rows (non-negative, summing to 1).")
+    return targets / targets.sum(axis=1, keepdims=True)
+
+
+def _split(random_state: Any) -> list[int]:
+    seed = check_seed(random_state)
+    states = np.random.SeedSequence(seed).generate_state(3, np.uint64)
+    return [int(s >> np.uint64(1)) for s in states]
+
+
+def _check_fitted(estimator: Any) -> None:
+    try:
+        check_is_fitted(estimator)
+    except TypeError as error:
+        raise TypeError(
+            f"distill needs a fitted scikit-learn-style estimator; got "
+            f"{type(estimator).__name__}."
+        ) from error
+
+
+def _check_features(estimator: Any, X_train: Any, X_eval: Any) -> None:
+    n_train, n_eval = _n_features(X_train), _n_features(X_eval)
+    if n_train is not None and n_eval is not None and n_train != n_eval:
+        raise ValueError(
+            f"X_eval has {n_eval} features but X_train has {n_train}; both must have the "
+            "features the estimator was fitted on."
+        )
+    expected = getattr(estimator, "n_features_in_", None)
+    if expected is not None and n_eval is not None and n_eval != expected:
+        raise ValueError(
+            f"X_eval has {n_eval} features but the estimator was fitted on {expected}."
+        )
+
+
+def _n_features(X: Any) -> int | None:
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        shape = np.shape(X)
+    return int(shape[1]) if len(shape) >= 2 else None
+
+
+def _n_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None else len(X)
+
+
+def _rows(X: Any, indices: np.ndarray) -> Any:
+    if len(indices) == _n_rows(X) and np.array_equal(indices, np.arange(len(indices))):
+        return X
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
+    return as_numpy(X)[indices] if not hasattr(X, "tocsr") else X[indices]
+
+
+def _stack(first: Any, second: Any) -> Any:
+    if hasattr(first, "iloc") and hasattr(second, "iloc"):
+        import pandas as pd
+
+        return pd.concat([first, second], ignore_index=True)
+    if hasattr(first, "tocsr") or hasattr(second, "tocsr"):
+        import scipy.sparse as sp
+
+        return sp.vstack([first, second]).tocsr()
+    return np.concatenate([as_numpy(first), as_numpy(second)])
+
+
+def _as_float32(X: Any) -> Any:
+    if hasattr(X, "iloc") or hasattr(X, "tocsr"):
+        return X
+    array = as_numpy(X)
+    return array.astype(np.float32) if array.dtype.kind == "f" else array
+
+
+def _is_skorch(estimator: Any) -> bool:
+    try:
+        from skorch import NeuralNet
+    except ImportError:  # pragma: no cover - skorch is optional
+        return False
+    return isinstance(estimator, NeuralNet)
+
+
+def _fit_weighted(model, X_train, y_train, X_eval, targets, classes):
+    n_eval, n_classes = targets.shape
+    weights = targets.ravel()
+    keep = weights > 0
+    row_of = np.repeat(np.arange(n_eval), n_classes)[keep]
+    X_all = _stack(X_train, _rows(X_eval, row_of))
+    y_all = np.concatenate([y_train, np.tile(classes, n_eval)[keep]])
+    w_all = np.concatenate([np.ones(len(y_train)), weights[keep]])
+    if isinstance(model, Pipeline):
+        return model.fit(X_all, y_all, **{f"{model.steps[-1][0]}__sample_weight": w_all})
+    return model.fit(X_all, y_all, sample_weight=w_all)
+
+
+def _fit_skorch(model, X_train, y_train, X_eval, targets, classes):
+    lookup = {label: column for column, label in enumerate(classes.tolist())}
+    hard = np.zeros((len(y_train), len(classes)), dtype=np.float32)
+    hard[np.arange(len(y_train)), [lookup[label] for label in y_train.tolist()]] = 1.0
+    all_targets = np.concatenate([hard, targets.astype(np.float32)])
+    X_all = _stack(X_train, X_eval)
+    if isinstance(model, Pipeline):
+        X_all = model[:-1].fit_transform(X_all) if len(model) > 1 else X_all
+        _fit_skorch_net(model[-1], X_all, all_targets, classes)
+        return model
+    return _fit_skorch_net(model, X_all, all_targets, classes)
+
+
+def _fit_skorch_net(net, X_all, targets, classes):
+    from .models._losses import soft_criterion_for
+
+    net.set_params(criterion=soft_criterion_for(net.criterion))
+    if hasattr(net, "_fit_soft_targets"):
+        return net._fit_soft_targets(X_all, targets, classes)
+    net.set_params(train_split=None, classes=list(classes.tolist()))
+    X_all = np.asarray(as_numpy(X_all), dtype=np.float32)
+    return net.fit(X_all, targets)

@@ -1,0 +1,380 @@
+"""A skorch classifier whose dropout layers give consistent posterior samples."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import inspect
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from scipy.sparse import issparse
+from skorch import NeuralNetClassifier
+from skorch.dataset import unpack_data
+from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from .._validation import check_positive_int, check_seed
+from ._masks import ConsistentDropout, dropout_layers
+from ._modules import MLP
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _validate_data
+except ImportError:  # pragma: no cover - older scikit-learn
+    _validate_data = None
+
+__all__ = ["MCDropoutClassifier"]
+
+# True while a seeded fit is running, so nested calls (fit -> partial_fit) do not reseed.
+_SEEDING = contextvars.ContextVar("skal_power_seeding", default=False)
+# True while fit runs: skorch's fit calls partial_fit on data fit already prepared.
+_PREPARED = contextvars.ContextVar("skal_power_prepared", default=False)
+
+
+class MCDropoutClassifier(NeuralNetClassifier):
+    """skorch classifier with consistent Monte-Carlo dropout samples.
+
+    ``predict_proba`` is deterministic (dropout off). ``predict_proba_samples(X,
+    n_samples)`` returns K posterior samples of shape ``(N, K, C)``, where sample
+    k applies the same dropout masks to every row of X, whatever the batch size
+    (consistent MC dropout, as BatchBALD's joint entropies require).
+
+    Any module whose stochasticity comes from ``torch.nn.Dropout`` (or
+    ``Dropout1d/2d/3d``) layers works: during sampling the module runs in eval
+    mode and each dropout layer's output is multiplied by a fixed mask drawn from
+    ``(seed, layer, k)``. Functional ``F.dropout`` calls are not seen. Several
+    samples run in one stacked forward pass; a module with the class attribute
+    ``mc_dropout_expand_first = True`` (the shipped :class:`MLP` and
+    :class:`MNISTConvNet`) runs its layers before the first dropout once per row.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=MLP
+        The network; it should return logits (default criterion) or probabilities
+        (with ``criterion=torch.nn.NLLLoss``). If it is a class whose ``__init__``
+        takes ``n_features`` or ``n_classes``, these are set from the data unless
+        given as ``module__n_features``/``module__n_classes``.
+    criterion : torch criterion, default=torch.nn.CrossEntropyLoss
+    optimizer : torch optimizer, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=20
+    batch_size : int, default=64
+    train_split : callable or None, default=None
+        No validation split by default: active-learning training sets are small.
+    verbose : int, default=0
+    sample_batch_size : int, default=4096
+        Rows times stacked samples evaluated in one forward pass while sampling
+        (and rows per pass in ``predict_proba``).
+    random_state : None, int, RandomState or Generator, default=None
+        Seeds weight initialisation, shuffling and training dropout (inside a
+        forked torch RNG, so the global torch state is untouched), and the
+        dropout masks of ``predict_*_samples`` when they get no ``random_state``.
+    **kwargs
+        Any other skorch parameter (``module__hidden_units=(128,)``, ``device``,
+        callbacks, ...).
+
+    Attributes
+    ----------
+    classes_ : numpy.ndarray
+        The labels seen in ``fit`` (any integers or strings), sorted.
+    label_encoder_ : sklearn.preprocessing.LabelEncoder
+        Maps labels to the int64 class indices the network is trained on.
+    n_features_in_ : int
+        Number of features (columns) of X seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from skal_power.models import MCDropoutClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> names = np.array(["setosa", "versicolor", "virginica"])[y]
+    >>> net = MCDropoutClassifier(module__hidden_units=(32,), max_epochs=5,
+    ...                           random_state=0).fit(X, names)
+    >>> net.classes_.tolist()
+    ['setosa', 'versicolor', 'virginica']
+    >>> net.predict_proba_samples(X[:4], n_samples=8).shape
+    (4, 8, 3)
+    """
+
+    def __init__(self, module: Any = MLP, *, criterion: Any = torch.nn.CrossEntropyLoss,
+                 optimizer: Any = torch.optim.Adam, lr: float = 1e-3, max_epochs: int = 20,
+                 batch_size: int = 64, train_split: Any = None, verbose: int = 0,
+                 sample_batch_size: int = 4096, random_state: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(
+            module, criterion=criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
+            batch_size=batch_size, train_split=train_split, verbose=verbose, **kwargs,
+        )
+        self.sample_batch_size = sample_batch_size
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    @property
+    def classes_(self) -> np.ndarray:
+        try:
+            return self.label_encoder_.classes_
+        except AttributeError as error:
+            raise AttributeError(
+                f"{type(self).__name__} has no classes_ before fit."
+            ) from error
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return bool(getattr(self, "initialized_", False)) and hasattr(self, "label_encoder_")
+
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> "MCDropoutClassifier":
+        """Fit the network on X and labels y (re-initialising it unless ``warm_start``).
+
+        X may be a float64 array, a pandas DataFrame or anything skorch accepts;
+        arrays are cast to float32. y may hold any integer or string labels.
+        """
+        keep = self.warm_start and self.__sklearn_is_fitted__()
+        X, y = self._prepare_fit(X, y, reset=not keep)
+        token = _PREPARED.set(True)
+        try:
+            with self._seeded():
+                return super().fit(X, y, **fit_params)
+        finally:
+            _PREPARED.reset(token)
+
+    def partial_fit(self, X: Any, y: Any = None, classes: Any = None,
+                    **fit_params: Any) -> "MCDropoutClassifier":
+        """Continue training; the first call fixes the classes (``classes`` or those of y)."""
+        if not _PREPARED.get():
+            X, y = self._prepare_fit(
+                X, y, reset=not self.__sklearn_is_fitted__(), classes=classes
+            )
+        with self._seeded():
+            return super().partial_fit(X, y, **fit_params)
+
+    def initialize_module(self) -> "MCDropoutClassifier":
+        """Initialise the module, filling ``n_features``/``n_classes`` from the data."""
+        kwargs = self.get_params_for("module")
+        if not isinstance(self.module, torch.nn.Module):
+            kwargs = {**self._inferred_module_kwargs(), **kwargs}
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def _inferred_module_kwargs(self) -> dict:
+        try:
+            accepted = inspect.signature(self.module).parameters
+        except (TypeError, ValueError):
+            return {}
+        inferred = {}
+        if "n_features" in accepted and hasattr(self, "n_features_in_"):
+            inferred["n_features"] = int(np.prod(self._row_shape_))
+        if "n_classes" in accepted and hasattr(self, "label_encoder_"):
+            inferred["n_classes"] = len(self.label_encoder_.classes_)
+        return inferred
+
+    def _prepare_fit(self, X, y, *, reset, classes=None):
+        X = self._check_X(X, reset=reset)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        y = column_or_1d(np.asarray(y), warn=True)
+        check_classification_targets(y)
+        if reset:
+            if classes is None:
+                classes = self.classes if self.classes is not None else y
+            self.label_encoder_ = LabelEncoder().fit(np.asarray(classes))
+        unknown = np.setdiff1d(y, self.label_encoder_.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} unknown to the classifier "
+                f"(classes_ = {self.label_encoder_.classes_.tolist()})."
+            )
+        return X, self.label_encoder_.transform(y).astype(np.int64)
+
+    def _fit_soft_targets(self, X: Any, targets: np.ndarray, classes: np.ndarray):
+        """Fit on probability targets of shape (N, C) (used by :func:`skal_power.distill`)."""
+        X = self._check_X(X, reset=True)
+        self.label_encoder_ = LabelEncoder().fit(np.asarray(classes))
+        token = _PREPARED.set(True)
+        try:
+            with self._seeded():
+                return NeuralNetClassifier.fit(self, X, np.asarray(targets, dtype=np.float32))
+        finally:
+            _PREPARED.reset(token)
+
+    @contextlib.contextmanager
+    def _seeded(self) -> Iterator[None]:
+        if self.random_state is None or _SEEDING.get():
+            yield
+            return
+        devices = [] if not torch.cuda.is_available() else None
+        token = _SEEDING.set(True)
+        try:
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(check_seed(self.random_state))
+                yield
+        finally:
+            _SEEDING.reset(token)
+
+    def _check_X(self, X: Any, *, reset: bool) -> Any:
+        if isinstance(X, (torch.utils.data.Dataset, dict)) and not issparse(X):
+            return X
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        if _validate_data is not None:
+            X = _validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True)
+        else:  # pragma: no cover - older scikit-learn
+            X = check_array(X, dtype=np.float32, allow_nd=True)
+            if reset:
+                self.n_features_in_ = X.shape[1]
+            elif X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+        if reset:
+            self._row_shape_ = tuple(X.shape[1:])
+        return X
+
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    # --------------------------------------------------------------- prediction
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log-probabilities with dropout off, shape ``(N, C)``, float64."""
+        self._check_fitted()
+        X = self._check_X(X, reset=False)
+        self.module_.eval()
+        with torch.no_grad():
+            parts = [self._to_log_proba(self.infer(Xi)).cpu()
+                     for Xi in self._sampling_batches(X, 1)]
+        if not parts:
+            return np.empty((0, len(self.classes_)))
+        return torch.cat(parts).double().numpy()
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities with dropout off (deterministic), shape ``(N, C)``, float64."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable label of each row, from ``classes_``."""
+        log_probs = self.predict_log_proba(X)
+        return self.classes_[log_probs.argmax(axis=1)]
+
+    def predict_proba_samples(self, X: Any, n_samples: int = 20,
+                              random_state: Any = None) -> np.ndarray:
+        """Probabilities under K consistent dropout masks, shape ``(N, K, C)``, float32.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, n_features)
+        n_samples : int, default=20
+            Number K of posterior samples (dropout masks).
+        random_state : None, int, RandomState or Generator
+            Seed of the masks; defaults to the estimator's ``random_state``.
+            The same seed gives the same K masks, so row n's sample k does not
+            depend on the other rows of X or on how X is chunked.
+
+        Raises
+        ------
+        ValueError
+            If ``n_samples > 1`` but the module has no dropout layer (the K
+            samples would be identical).
+        """
+        return np.exp(self.predict_log_proba_samples(X, n_samples, random_state))
+
+    def predict_log_proba_samples(self, X: Any, n_samples: int = 20,
+                                  random_state: Any = None) -> np.ndarray:
+        """Log-probabilities under K consistent dropout masks, shape ``(N, K, C)``, float32.
+
+        See :meth:`predict_proba_samples`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skal_power.models import MCDropoutClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> net = MCDropoutClassifier(module__hidden_units=(16,), max_epochs=2,
+        ...                           random_state=0).fit(X, y)
+        >>> whole = net.predict_log_proba_samples(X, 5, random_state=1)
+        >>> part = net.predict_log_proba_samples(X[:7], 5, random_state=1)
+        >>> bool(np.allclose(whole[:7], part, atol=1e-6))
+        True
+        """
+        self._check_fitted()
+        X = self._check_X(X, reset=False)
+        n_samples = check_positive_int(n_samples, name="n_samples")
+        check_positive_int(self.sample_batch_size, name="sample_batch_size")
+        seed = check_seed(self.random_state if random_state is None else random_state)
+        layers = dropout_layers(self.module_)
+        if not layers and n_samples > 1:
+            raise ValueError(
+                f"The module {type(self.module_).__name__} has no dropout layer with p > 0, so "
+                f"its n_samples={n_samples} MC-dropout samples would all be identical. Add "
+                "torch.nn.Dropout layers to the module, or ask for n_samples=1."
+            )
+        self.module_.eval()
+        expand = bool(layers) and bool(getattr(self.module_, "mc_dropout_expand_first", False))
+        parts = []
+        with ConsistentDropout(layers, seed=seed, n_samples=n_samples,
+                               expand_first=expand) as masks, torch.no_grad():
+            for Xi in self._sampling_batches(X, n_samples):
+                parts.append(self._sample_batch(Xi, masks, n_samples))
+        return np.concatenate(parts) if parts else np.empty((0, n_samples, len(self.classes_)),
+                                                             dtype=np.float32)
+
+    def _sample_batch(self, Xi: Any, masks: ConsistentDropout, n_samples: int) -> np.ndarray:
+        n_rows = _n_rows(Xi)
+        per_pass = max(1, min(n_samples, -(-self.sample_batch_size // max(n_rows, 1))))
+        out = None
+        for start in range(0, n_samples, per_pass):
+            stop = min(n_samples, start + per_pass)
+            masks.select(start, stop)
+            stacked = Xi if masks.expand_first else _repeat_rows(Xi, stop - start)
+            log_probs = self._to_log_proba(self.infer(stacked))
+            log_probs = log_probs.reshape(stop - start, n_rows, -1).transpose(0, 1)
+            if out is None:
+                out = np.empty((n_rows, n_samples, log_probs.shape[-1]), dtype=np.float32)
+            out[:, start:stop] = log_probs.float().cpu().numpy()
+        return out
+
+    def _sampling_batches(self, X: Any, n_samples: int) -> Iterator[Any]:
+        if isinstance(X, np.ndarray):
+            rows = max(1, -(-self.sample_batch_size // n_samples))
+            tensor = torch.from_numpy(X)
+            for start in range(0, len(tensor), rows):
+                yield tensor[start:start + rows]
+            return
+        for batch in self.get_iterator(self.get_dataset(X), training=False):
+            yield unpack_data(batch)[0]
+
+    def _to_log_proba(self, output: Any) -> torch.Tensor:
+        if isinstance(output, tuple):
+            output = output[0]
+        if self.predict_nonlinearity == "auto" and isinstance(
+            self.criterion_, torch.nn.CrossEntropyLoss
+        ):
+            return torch.log_softmax(output.float(), dim=-1)
+        probs = self._get_predict_nonlinearity()(output)
+        return torch.log(probs.float())
+
+
+def _n_rows(Xi: Any) -> int:
+    if isinstance(Xi, dict):
+        return len(next(iter(Xi.values())))
+    return len(Xi)
+
+
+def _repeat_rows(Xi: Any, times: int) -> Any:
+    """Stack ``times`` copies of a batch, sample-major (copy s is rows s*B:(s+1)*B)."""
+    if times == 1:
+        return Xi
+    if isinstance(Xi, dict):
+        return {key: _repeat_rows(value, times) for key, value in Xi.items()}
+    Xi = torch.as_tensor(Xi)
+    return Xi.repeat(times, *([1] * (Xi.dim() - 1)))

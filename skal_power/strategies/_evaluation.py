@@ -1,0 +1,362 @@
+"""Evaluation-oriented strategies: EIG and EvaluationBALD, top-B and power sampling.
+
+Both scores compare the model M with M′, "the model trained on ``D_train ∪
+D_eval``", which :func:`skal_power.distill.distill` builds by self-distillation
+(``D_eval`` defaults to the pool). Each query trains exactly one M′ and keeps it
+as ``distilled_``.
+
+The training data of M comes from a modAL ``ActiveLearner`` (its ``X_training``
+and ``y_training``) or, for a bare estimator, from the call::
+
+    indices, scores = PowerEvaluationBALD()(model, X_pool, 10,
+                                            X_training=X_train, y_training=y_train)
+
+Keywords passed to the call win over the learner's attributes; with modAL,
+``learner.query(X_pool, n_instances=10, X_training=..., y_training=...)``
+forwards them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from .._validation import check_batch_size, check_seed
+from ..adapters import _is_modal_committee, _is_modal_learner, sampled_log_proba
+from ..distill import distill, eval_subset
+from ..sampling import power_log_weights, resolve_exponent, sample_from_log_weights, top_sample
+from ..scores import bald, entropy
+from ._base import PosteriorStrategy, pool_rows, pool_size, split_seed
+
+__all__ = ["EIG", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD"]
+
+
+class _EvaluationStrategy(PosteriorStrategy):
+    """Scores that need M′; subclasses set ``_score_part`` (per model) and ``_select``."""
+
+    def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
+                 exclude_eval: bool = False, distill_params: dict | None = None,
+                 chunk_size: int = 8192, random_state: Any = None) -> None:
+        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+        self.eval_size = eval_size
+        self.exclude_eval = exclude_eval
+        self.distill_params = distill_params
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not isinstance(self.exclude_eval, (bool, np.bool_)):
+            raise TypeError(f"exclude_eval must be True or False; got {self.exclude_eval!r}.")
+        if self.exclude_eval and self.eval_size is None:
+            raise ValueError(
+                "exclude_eval=True needs eval_size: with the whole pool as evaluation set no "
+                "candidate would be left."
+            )
+        if self.distill_params is not None and not isinstance(self.distill_params, dict):
+            raise TypeError(
+                f"distill_params must be a dict or None; got {self.distill_params!r}."
+            )
+
+    # -------------------------------------------------------------- the query
+    def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
+                   X_training: Any = None, y_training: Any = None,
+                   **kwargs: Any) -> np.ndarray:
+        """Score every pool point (distils M′ on the evaluation set first).
+
+        Parameters
+        ----------
+        classifier : fitted posterior or modAL ActiveLearner
+        X_pool : array-like of shape (N, n_features)
+        seed : int, optional
+            Drawn from ``random_state`` if omitted.
+        X_training, y_training : array-like, optional
+            The training data of M (taken from a modAL learner if omitted).
+
+        Returns
+        -------
+        numpy.ndarray of shape (N,)
+        """
+        self._check_params()
+        seed = check_seed(self.random_state) if seed is None else seed
+        _, scores = self._score(classifier, X_pool, X_training, y_training,
+                                split_seed(seed, 4), exclude=False)
+        return scores
+
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
+               X_training=None, y_training=None, **kwargs):
+        *seeds, selection_seed = split_seed(seed, 5)
+        candidates, scores = self._score(classifier, X_pool, X_training, y_training, seeds,
+                                         exclude=bool(self.exclude_eval))
+        n_instances = check_batch_size(n_instances, len(candidates))
+        picked = self._select(scores, n_instances, seed=selection_seed, round_index=round_index)
+        return candidates[picked], scores[picked]
+
+    def _score(self, classifier, X_pool, X_training, y_training, seeds, *, exclude):
+        """Scores of the candidates: one pass of M (which also yields the soft targets),
+        one distillation, one pass of M′."""
+        model_seed, second_seed, distill_seed, eval_seed = seeds
+        estimator, X_training, y_training = _training_data(classifier, X_training, y_training)
+        n_pool = pool_size(X_pool)
+        if n_pool < 1:
+            raise ValueError("The pool is empty: there is nothing to query.")
+        eval_indices = eval_subset(n_pool, self.eval_size, random_state=eval_seed)
+        candidates = (np.setdiff1d(np.arange(n_pool), eval_indices) if exclude
+                      else np.arange(n_pool))
+        needed = np.union1d(candidates, eval_indices)
+        part_m, targets = self._first_pass(classifier, X_pool, needed, eval_indices, model_seed)
+        self.eval_indices_ = eval_indices
+        self.distilled_ = distill(
+            estimator, X_training, y_training, _take(X_pool, eval_indices), targets=targets,
+            n_samples=self.n_samples, clone_params=self.distill_params,
+            random_state=distill_seed,
+        )
+        part_m2 = np.empty(len(candidates), dtype=np.float64)
+        for start, stop, rows in self._chunks(X_pool, candidates):
+            log_probs = sampled_log_proba(
+                self.distilled_, rows, n_samples=self.n_samples, random_state=second_seed
+            )
+            part_m2[start:stop] = self._score_part(log_probs)
+        return candidates, part_m[np.searchsorted(needed, candidates)] - part_m2
+
+    def _first_pass(self, classifier, X_pool, needed, eval_indices, seed):
+        """M's part of the score on ``needed`` rows and its predictive distribution
+        (the soft targets of M′) on the evaluation rows."""
+        part = np.empty(len(needed), dtype=np.float64)
+        in_eval = np.isin(needed, eval_indices)
+        targets = None
+        for start, stop, rows in self._chunks(X_pool, needed):
+            log_probs = sampled_log_proba(
+                classifier, rows, n_samples=self.n_samples, random_state=seed
+            )
+            part[start:stop] = self._score_part(log_probs)
+            if targets is None:
+                targets = np.empty((len(needed), log_probs.shape[2]), dtype=np.float64)
+            chunk_eval = in_eval[start:stop]
+            if chunk_eval.any():
+                probs = np.exp(log_probs[chunk_eval].astype(np.float64)).mean(axis=1)
+                targets[start:stop][chunk_eval] = probs / probs.sum(axis=1, keepdims=True)
+        return part, targets[in_eval]
+
+    def _chunks(self, X_pool, indices) -> Iterator[tuple[int, int, Any]]:
+        contiguous = len(indices) == pool_size(X_pool)
+        for start in range(0, len(indices), self.chunk_size):
+            stop = min(start + self.chunk_size, len(indices))
+            rows = (pool_rows(X_pool, start, stop) if contiguous
+                    else _take(X_pool, indices[start:stop]))
+            yield start, stop, rows
+
+    def _score_part(self, log_probs):
+        raise NotImplementedError
+
+
+def _training_data(classifier: Any, X_training: Any, y_training: Any):
+    if _is_modal_committee(classifier):
+        raise TypeError(
+            "EIG-family strategies distil one estimator into M′; a modAL Committee is not "
+            "supported. Use an ActiveLearner whose estimator is an ensemble or an "
+            "MC-dropout network."
+        )
+    estimator = classifier
+    if _is_modal_learner(classifier):
+        estimator = classifier.estimator
+        if X_training is None and y_training is None:
+            X_training = getattr(classifier, "X_training", None)
+            y_training = getattr(classifier, "y_training", None)
+    if X_training is None or y_training is None:
+        raise ValueError(
+            "EIG-family strategies need the training data of the model to build M′: pass "
+            "X_training=... and y_training=... to the call (a modAL ActiveLearner fitted on "
+            "data provides them)."
+        )
+    return estimator, X_training, np.asarray(y_training)
+
+
+def _take(X: Any, indices: np.ndarray) -> Any:
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
+    if isinstance(X, list):
+        return [X[i] for i in indices]
+    return X[indices]
+
+
+class _EIGScore:
+    """``EIG = H_M[p̄] − H_M′[p̄]`` (:func:`skal_power.scores.eig`), one model at a time."""
+
+    min_samples = 1
+
+    def _score_part(self, log_probs):
+        return entropy(log_probs)
+
+
+class _EvaluationBALDScore:
+    """``BALD_M − BALD_M′`` (:func:`skal_power.scores.evaluation_bald`), one model at a time."""
+
+    min_samples = 2
+
+    def _score_part(self, log_probs):
+        return bald(log_probs)
+
+
+class _Top:
+    def _select(self, scores, n_instances, *, seed, round_index):
+        return top_sample(scores, n_instances)
+
+
+class _Power(_EvaluationStrategy):
+    def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, eval_size: Any = None,
+                 exclude_eval: bool = False, distill_params: dict | None = None,
+                 chunk_size: int = 8192, random_state: Any = None) -> None:
+        super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
+                         distill_params=distill_params, chunk_size=chunk_size,
+                         random_state=random_state)
+        self.alpha = alpha
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        resolve_exponent(self.alpha, 0, name="alpha")
+
+    def _select(self, scores, n_instances, *, seed, round_index):
+        alpha = resolve_exponent(self.alpha, round_index, name="alpha")
+        return sample_from_log_weights(power_log_weights(scores, alpha), n_instances, seed)
+
+
+_PARAMETERS = """
+    n_samples : int, default=20
+        Posterior samples K of M and M′ (MC dropout), also used for M's
+        predictive distribution, the soft targets of M′.
+    eval_size : None, int or float, default=None
+        Evaluation set: the whole pool (``None``, the seed's choice) or a random
+        subset of this size (int) or fraction (float) of it.
+    exclude_eval : bool, default=False
+        Leave the evaluation subset out of the batch candidates (needs
+        ``eval_size``).
+    distill_params : dict, optional
+        Parameters set on M′ before fitting, e.g. ``{"max_epochs": 5}``.
+    chunk_size : int, default=8192
+        Pool rows scored at a time.
+    random_state : None, int, RandomState or Generator
+        Seeds the posterior samples, the evaluation subset, M′ and the batch."""
+
+_ATTRIBUTES = """
+    Attributes
+    ----------
+    distilled_ : estimator
+        M′ of the last query (one per query).
+    eval_indices_ : numpy.ndarray
+        Pool positions of the last query's evaluation set.
+    n_queries_ : int
+        Number of completed queries."""
+
+
+class EIG(_EIGScore, _Top, _EvaluationStrategy):
+    __doc__ = f"""Top-B by expected information gain about the evaluation set.
+
+    ``EIG(x) = H_M[y|x] − H_M′[y|x]``: predictive entropy under M minus that
+    under the pool-augmented model M′. Needs no posterior samples: a plain
+    ``predict_proba`` (K = 1) works. May be negative.
+
+    Parameters
+    ----------{_PARAMETERS}
+{_ATTRIBUTES}
+
+    See Also
+    --------
+    PowerEIG : stochastic batches.
+    skal_power.scores.eig : the score.
+    skal_power.distill.distill : how M′ is built.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_power.strategies import EIG
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = LogisticRegression(max_iter=1000).fit(X[::10], y[::10])
+    >>> indices, scores = EIG(random_state=0)(model, X, n_instances=3,
+    ...                                       X_training=X[::10], y_training=y[::10])
+    >>> indices.shape, bool((scores[:-1] >= scores[1:]).all())
+    ((3,), True)
+    """
+
+
+class EvaluationBALD(_EvaluationBALDScore, _Top, _EvaluationStrategy):
+    __doc__ = f"""Top-B by EvaluationBALD: ``BALD_M(x) − BALD_M′(x)``.
+
+    Positive where knowing the evaluation set makes the model surer about its
+    parameters at x; negative on points that contradict the evaluation set.
+    Needs K >= 2 posterior samples (an ensemble or an MC-dropout network).
+
+    Parameters
+    ----------{_PARAMETERS}
+{_ATTRIBUTES}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.strategies import EvaluationBALD
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[::10], y[::10])
+    >>> EvaluationBALD(random_state=0)(forest, X, 4, X_training=X[::10],
+    ...                                y_training=y[::10])[0].shape
+    (4,)
+    """
+
+
+class PowerEIG(_EIGScore, _Power):
+    __doc__ = f"""Stochastic EIG: sample a batch without replacement with p(x) ∝ max(EIG(x), 0)^α.
+
+    Points with EIG <= 0 get weight 0; if fewer than ``n_instances`` points
+    have a positive score, the rest of the batch is drawn uniformly from the
+    others (with an :class:`~skal_power.sampling.AcquisitionWarning`).
+
+    Parameters
+    ----------
+    alpha : float or callable, default=5.0
+        Sharpness α >= 0 or a schedule ``round -> α``; 0 is uniform random.{_PARAMETERS}
+{_ATTRIBUTES}
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_power.strategies import PowerEIG
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = LogisticRegression(max_iter=1000).fit(X[::10], y[::10])
+    >>> PowerEIG(random_state=0)(model, X, 5, X_training=X[::10], y_training=y[::10])[0].shape
+    (5,)
+    """
+
+
+class PowerEvaluationBALD(_EvaluationBALDScore, _Power):
+    __doc__ = f"""Stochastic EvaluationBALD: p(x) ∝ max(BALD_M(x) − BALD_M′(x), 0)^α.
+
+    The seed's PowerEvaluationBALD: one distillation, one pass of single-point
+    scores and an O(N) Gumbel-top-B draw per batch. Negative scores (points
+    that contradict the evaluation set) get weight 0; if fewer than
+    ``n_instances`` points are positive the rest of the batch is uniform, with
+    an :class:`~skal_power.sampling.AcquisitionWarning`.
+
+    Parameters
+    ----------
+    alpha : float or callable, default=5.0
+        Sharpness α >= 0 or a schedule ``round -> α``; 0 is uniform random.{_PARAMETERS}
+{_ATTRIBUTES}
+
+    References
+    ----------
+    Kirsch and Gal, "PowerEvaluationBALD: Efficient Evaluation-Oriented Deep
+    (Bayesian) Active Learning with Stochastic Acquisition Functions", 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.strategies import PowerEvaluationBALD
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[::10], y[::10])
+    >>> strategy = PowerEvaluationBALD(alpha=5.0, random_state=0)
+    >>> indices, _ = strategy(forest, X, 5, X_training=X[::10], y_training=y[::10])
+    >>> len(set(indices.tolist()))
+    5
+    """

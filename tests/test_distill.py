@@ -1,0 +1,202 @@
+"""Tests for skal_power.distill: the self-distilled, pool-augmented second model M′."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skal_power.distill import distill, eval_subset, soft_targets
+
+
+def mean_kl(p, q, floor=1e-6):
+    p, q = np.clip(p, floor, 1), np.clip(q, floor, 1)
+    return float(np.mean(np.sum(p * (np.log(p) - np.log(q)), axis=1)))
+
+
+@pytest.fixture(scope="module")
+def split():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    return X[:60], y[:60], X[60:560]
+
+
+# ----------------------------------------------------------------- eval subsets
+def test_eval_subset_sizes_and_reproducibility():
+    assert eval_subset(7).tolist() == list(range(7))
+    chosen = eval_subset(100, 10, random_state=0)
+    assert len(chosen) == 10 and np.all(np.diff(chosen) > 0)
+    np.testing.assert_array_equal(chosen, eval_subset(100, 10, random_state=0))
+    assert len(eval_subset(100, 0.25, random_state=0)) == 25
+    assert len(eval_subset(5, 50, random_state=0)) == 5
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (1.5, ValueError), ("all", TypeError),
+                                        (True, TypeError)])
+def test_eval_subset_rejects_bad_sizes(bad, error):
+    with pytest.raises(error, match="eval_size"):
+        eval_subset(10, bad)
+
+
+# ----------------------------------------------------------------- sklearn classifiers
+def test_forest_distills_the_predictive_distribution(split):
+    X_train, y_train, X_eval = split
+    model = RandomForestClassifier(n_estimators=20, random_state=0).fit(X_train, y_train)
+    second = distill(model, X_train, y_train, X_eval, random_state=0)
+    train_only = clone(model).set_params(random_state=1).fit(X_train, y_train)
+    target = soft_targets(model, X_eval)
+    assert mean_kl(target, second.predict_proba(X_eval)) < 0.1 * mean_kl(
+        target, train_only.predict_proba(X_eval)
+    )
+    assert np.mean(second.predict(X_train) == y_train) >= 0.95  # hard labels are kept
+
+
+def test_logistic_regression_is_its_own_distillation(split):
+    # M minimises the train loss and has KL = 0 to itself on the eval set, so M′ ≈ M
+    # (up to the weaker relative regularisation of a larger data set).
+    X_train, y_train, X_eval = split
+    model = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+    second = distill(model, X_train, y_train, X_eval, random_state=0)
+    assert mean_kl(model.predict_proba(X_eval), second.predict_proba(X_eval)) < 1e-2
+    np.testing.assert_array_equal(second.classes_, model.classes_)
+
+
+def test_pipeline_with_sample_weight_and_string_labels(split):
+    X_train, y_train, X_eval = split
+    names = np.array([f"digit{d}" for d in range(10)])[y_train]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    model.fit(X_train, names)
+    second = distill(model, X_train, names, X_eval, eval_size=100, random_state=0)
+    assert second.classes_.tolist() == sorted(set(names.tolist()))
+    assert second.predict_proba(X_eval).shape == (len(X_eval), 10)
+
+
+def test_random_state_reproduces(split):
+    X_train, y_train, X_eval = split
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X_train, y_train)
+    first = distill(model, X_train, y_train, X_eval, eval_size=50, random_state=3)
+    again = distill(model, X_train, y_train, X_eval, eval_size=50, random_state=3)
+    np.testing.assert_array_equal(first.predict_proba(X_eval), again.predict_proba(X_eval))
+
+
+def test_precomputed_targets_give_the_same_model(split):
+    X_train, y_train, X_eval = split
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X_train, y_train)
+    targets = soft_targets(model, X_eval)
+    given = distill(model, X_train, y_train, X_eval, targets=targets, eval_size=40,
+                    random_state=2)
+    computed = distill(model, X_train, y_train, X_eval, eval_size=40, random_state=2)
+    np.testing.assert_array_equal(given.predict_proba(X_eval), computed.predict_proba(X_eval))
+    with pytest.raises(ValueError, match="targets must have shape"):
+        distill(model, X_train, y_train, X_eval, targets=targets[:10])
+    with pytest.raises(ValueError, match="probability rows"):
+        distill(model, X_train, y_train, X_eval, targets=2 * targets)
+
+
+# ----------------------------------------------------------------- bad input
+def test_unfitted_estimator(split):
+    X_train, y_train, X_eval = split
+    with pytest.raises(NotFittedError):
+        distill(LogisticRegression(), X_train, y_train, X_eval)
+
+
+def test_eval_features_must_match(split):
+    X_train, y_train, X_eval = split
+    model = LogisticRegression(max_iter=500).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="X_eval has 10 features"):
+        distill(model, X_train, y_train, X_eval[:, :10])
+
+
+def test_estimator_without_soft_target_support(split):
+    X_train, y_train, X_eval = split
+    model = KNeighborsClassifier().fit(X_train, y_train)
+    with pytest.raises(TypeError, match="KNeighborsClassifier.*sample_weight"):
+        distill(model, X_train, y_train, X_eval)
+
+
+def test_unknown_train_labels(split):
+    X_train, y_train, X_eval = split
+    model = LogisticRegression(max_iter=500).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="y_train holds labels \\[42\\]"):
+        distill(model, X_train, np.r_[y_train[:-1], 42], X_eval)
+
+
+# ----------------------------------------------------------------- skorch
+@pytest.mark.torch
+class TestSkorch:
+    @pytest.fixture(autouse=True)
+    def _torch(self):
+        torch = pytest.importorskip("torch")
+        pytest.importorskip("skorch")
+        torch.set_num_threads(1)
+
+    def test_mc_dropout_net_distils_and_keeps_hard_labels(self, split):
+        from skal_power.models import MCDropoutClassifier, SoftTargetKLLoss
+
+        X_train, y_train, X_eval = split
+        model = MCDropoutClassifier(module__hidden_units=(128,), module__dropout=0.25,
+                                    max_epochs=60, lr=0.01, random_state=0)
+        model.fit(X_train, y_train)
+        second = distill(model, X_train, y_train, X_eval, n_samples=50, random_state=0)
+        train_only = clone(model).set_params(random_state=1).fit(X_train, y_train)
+        target = soft_targets(model, X_eval, n_samples=50, random_state=5)
+        kl_second = mean_kl(target, soft_targets(second, X_eval, n_samples=50, random_state=6))
+        kl_train_only = mean_kl(
+            target, soft_targets(train_only, X_eval, n_samples=50, random_state=6)
+        )
+        assert kl_second < 0.6 * kl_train_only
+        assert isinstance(second.criterion, type) and second.criterion is SoftTargetKLLoss
+        assert np.mean(second.predict(X_train) == y_train) >= 0.9
+
+    def test_plain_skorch_classifier_with_probability_output(self, split):
+        import torch
+        from skorch import NeuralNetClassifier
+
+        X_train, y_train, X_eval = split
+        module = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                                     torch.nn.Linear(32, 10), torch.nn.Softmax(dim=-1))
+        model = NeuralNetClassifier(module, max_epochs=20, lr=0.5, train_split=None, verbose=0)
+        model.fit(X_train.astype(np.float32), y_train)
+        second = distill(model, X_train, y_train, X_eval, random_state=0)
+        np.testing.assert_array_equal(second.classes_, np.arange(10))
+        probs = second.predict_proba(X_eval.astype(np.float32))
+        np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+        assert np.mean(second.predict(X_train.astype(np.float32)) == y_train) >= 0.8
+
+    def test_pipeline_ending_in_mc_dropout_net(self, split):
+        from skal_power.models import MCDropoutClassifier
+
+        X_train, y_train, X_eval = split
+        names = np.array(list("abcdefghij"))[y_train]
+        model = make_pipeline(StandardScaler(), MCDropoutClassifier(
+            module__hidden_units=(32,), max_epochs=5, random_state=0))
+        model.fit(X_train, names)
+        second = distill(model, X_train, names, X_eval, eval_size=0.5, random_state=0,
+                         clone_params={"mcdropoutclassifier__max_epochs": 2})
+        assert second[-1].classes_.tolist() == list("abcdefghij")
+        assert second[-1].max_epochs == 2
+        assert second.predict_proba(X_eval).shape == (len(X_eval), 10)
+
+    def test_soft_target_loss_is_kl(self):
+        import torch
+
+        from skal_power.models import SoftTargetKLLoss
+
+        generator = torch.Generator().manual_seed(0)
+        logits = torch.randn(6, 4, generator=generator)
+        target = torch.softmax(torch.randn(6, 4, generator=generator), -1)
+        expected = torch.nn.functional.kl_div(
+            torch.log_softmax(logits, -1), target, reduction="batchmean"
+        )
+        torch.testing.assert_close(SoftTargetKLLoss()(logits, target), expected)
+        hard = torch.tensor([0, 3, 1, 2, 2, 0])
+        torch.testing.assert_close(
+            SoftTargetKLLoss()(logits, hard), torch.nn.functional.cross_entropy(logits, hard)
+        )

@@ -1,0 +1,311 @@
+"""Tests for skal_power.models: consistent MC dropout in a scikit-learn-compatible skorch net."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skorch")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from skal_power.adapters import sampled_log_proba  # noqa: E402
+from skal_power.models import (  # noqa: E402
+    MLP,
+    ConsistentDropout,
+    MCDropoutClassifier,
+    MNISTConvNet,
+    dropout_layers,
+)
+
+pytestmark = pytest.mark.torch
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_digits(return_X_y=True)
+    return X[:300].astype(np.float64) / 16.0, y[:300]
+
+
+def small_net(**params):
+    defaults = dict(module__hidden_units=(32,), max_epochs=3, lr=0.01, random_state=0)
+    return MCDropoutClassifier(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return small_net().fit(X, y)
+
+
+# ----------------------------------------------------------------- consistency
+@pytest.mark.parametrize("sample_batch_size", [1, 7, 64, 100_000])
+def test_sample_k_does_not_depend_on_batching(fitted, data, sample_batch_size):
+    X, _ = data
+    reference = fitted.predict_log_proba_samples(X, 6, random_state=3)
+    fitted_other = copy.deepcopy(fitted).set_params(sample_batch_size=sample_batch_size)
+    batched = fitted_other.predict_log_proba_samples(X, 6, random_state=3)
+    np.testing.assert_allclose(batched, reference, atol=1e-5)
+    # chunking the rows of X does not matter either
+    pieces = [fitted.predict_log_proba_samples(X[i:i + 37], 6, random_state=3)
+              for i in range(0, len(X), 37)]
+    np.testing.assert_allclose(np.concatenate(pieces), reference, atol=1e-5)
+
+
+@pytest.mark.parametrize("module", [MLP, MNISTConvNet])
+def test_running_the_prefix_once_per_row_changes_nothing(module):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 784)), rng.integers(0, 3, size=40)
+    net = MCDropoutClassifier(module, max_epochs=1, random_state=0).fit(X, y)
+    assert net.module_.mc_dropout_expand_first
+    shared = net.predict_log_proba_samples(X, 4, random_state=2)
+    net.module_.mc_dropout_expand_first = False  # stack the input instead
+    stacked = net.predict_log_proba_samples(X, 4, random_state=2)
+    np.testing.assert_allclose(shared, stacked, atol=1e-5)
+
+
+def test_sample_k_is_the_same_whatever_K(fitted, data):
+    X, _ = data
+    few = fitted.predict_log_proba_samples(X[:20], 3, random_state=5)
+    many = fitted.predict_log_proba_samples(X[:20], 9, random_state=5)
+    np.testing.assert_allclose(many[:, :3], few, atol=1e-5)
+
+
+def test_different_samples_and_seeds_differ(fitted, data):
+    X, _ = data
+    samples = fitted.predict_log_proba_samples(X[:50], 4, random_state=0)
+    for k in range(1, 4):
+        assert not np.allclose(samples[:, 0], samples[:, k])
+    other = fitted.predict_log_proba_samples(X[:50], 4, random_state=1)
+    assert not np.allclose(samples, other)
+
+
+def test_samples_are_normalised_float32_and_match_probabilities(fitted, data):
+    X, _ = data
+    log_probs = fitted.predict_log_proba_samples(X[:40], 5, random_state=0)
+    probs = fitted.predict_proba_samples(X[:40], 5, random_state=0)
+    assert log_probs.shape == (40, 5, 10) and log_probs.dtype == np.float32
+    np.testing.assert_allclose(np.exp(log_probs), probs, rtol=1e-6)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+
+
+def test_mask_is_one_row_broadcast_over_batch():
+    net = torch.nn.Sequential(torch.nn.Dropout(0.5)).eval()
+    x = torch.randn(5, 8)
+    with ConsistentDropout(dropout_layers(net), seed=0, n_samples=2) as masks:
+        masks.select(0, 2)
+        out = net(x.repeat(2, 1)).view(2, 5, 8)
+    kept = (out != 0)
+    # every row sees the same mask; the two samples differ; kept values are scaled by 1/(1-p)
+    assert (kept == kept[:, :1]).all()
+    assert not torch.equal(kept[0, 0], kept[1, 0])
+    torch.testing.assert_close(out[kept], (x.repeat(2, 1).view(2, 5, 8) * 2)[kept])
+
+
+def test_channel_dropout_drops_whole_channels():
+    net = torch.nn.Sequential(torch.nn.Dropout2d(0.5)).eval()
+    x = torch.ones(3, 16, 4, 4)
+    with ConsistentDropout(dropout_layers(net), seed=1, n_samples=1) as masks:
+        masks.select(0, 1)
+        out = net(x)
+    per_channel = out.flatten(2)
+    assert ((per_channel == 0).all(-1) | (per_channel == 2).all(-1)).all()
+    assert (per_channel == 0).any() and (per_channel == 2).any()
+
+
+def test_random_state_reproduces_fit_and_samples(data):
+    X, y = data
+    first, second = small_net().fit(X, y), small_net().fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    np.testing.assert_array_equal(
+        first.predict_proba_samples(X, 4), second.predict_proba_samples(X, 4)
+    )
+    other = small_net(random_state=1).fit(X, y)
+    assert not np.allclose(first.predict_proba(X), other.predict_proba(X))
+
+
+def test_seeded_fit_leaves_global_torch_rng_alone(data):
+    X, y = data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    small_net().fit(X, y)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_predict_proba_is_deterministic_and_ignores_dropout(fitted, data):
+    X, _ = data
+    fitted.predict_proba_samples(X, 3)
+    np.testing.assert_array_equal(fitted.predict_proba(X), fitted.predict_proba(X))
+    manual = torch.softmax(fitted.module_.eval()(torch.as_tensor(X, dtype=torch.float32)), -1)
+    np.testing.assert_allclose(fitted.predict_proba(X), manual.detach().numpy(), atol=1e-6)
+
+
+# ----------------------------------------------------------------- sklearn contract
+@pytest.mark.parametrize(
+    "labels", [np.array([3, 7]), np.array(["cat", "dog"]), np.array([-1.0, 2.0])]
+)
+def test_any_labels_round_trip(data, labels):
+    X, y = data
+    y_user = labels[(y % 2)]
+    net = small_net().fit(X, y_user)
+    np.testing.assert_array_equal(net.classes_, np.sort(labels))
+    assert set(net.predict(X).tolist()) <= set(labels.tolist())
+    assert net.score(X, y_user) > 0.6
+
+
+def test_pandas_frame_and_float64(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(X.shape[1])])
+    net = small_net().fit(frame, pd.Series(y))
+    from_arrays = small_net().fit(X, y)
+    np.testing.assert_allclose(net.predict_proba(frame), from_arrays.predict_proba(X), atol=1e-6)
+    assert net.predict_proba_samples(frame.iloc[:5], 2).shape == (5, 2, 10)
+
+
+def test_clone_pipeline_and_grid_search(data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), small_net(max_epochs=2))
+    search = GridSearchCV(pipe, {"mcdropoutclassifier__lr": [0.01, 0.001]}, cv=2).fit(X, y)
+    assert search.best_estimator_.predict(X).shape == (len(X),)
+    log_probs = sampled_log_proba(search.best_estimator_, X[:8], n_samples=4, random_state=0)
+    assert log_probs.shape == (8, 4, 10)
+
+
+def test_adapter_dispatch_uses_consistent_samples(fitted, data):
+    X, _ = data
+    log_probs = sampled_log_proba(fitted, X[:30], n_samples=5, random_state=2)
+    np.testing.assert_allclose(
+        log_probs, fitted.predict_log_proba_samples(X[:30], 5, random_state=2), atol=1e-6
+    )
+
+
+def test_partial_fit_keeps_classes(data):
+    X, y = data
+    net = small_net().partial_fit(X[:50], y[:50], classes=np.arange(10))
+    net.partial_fit(X[50:100], y[50:100])
+    assert net.classes_.tolist() == list(range(10))
+    with pytest.raises(ValueError, match="unknown to the classifier"):
+        net.partial_fit(X[:5], np.full(5, 11))
+
+
+# ----------------------------------------------------------------- modules
+def test_cnn_and_user_module_with_dropout():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(32, 784))
+    y = rng.integers(0, 3, size=32)
+    net = MCDropoutClassifier(MNISTConvNet, max_epochs=1, random_state=0).fit(X, y)
+    assert net.predict_proba_samples(X[:4], 3).shape == (4, 3, 3)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Sequential(
+                torch.nn.Linear(784, 16), torch.nn.ReLU(), torch.nn.Dropout(0.3),
+                torch.nn.Linear(16, 3), torch.nn.Softmax(dim=-1),
+            )
+
+        def forward(self, X):
+            return self.body(X)
+
+    user = MCDropoutClassifier(Tiny, criterion=torch.nn.NLLLoss, max_epochs=1,
+                               random_state=0).fit(X, y)
+    probs = user.predict_proba_samples(X, 4, random_state=0)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    assert not np.allclose(probs[:, 0], probs[:, 1])
+
+
+def test_modules_need_their_sizes():
+    with pytest.raises(ValueError, match="n_features"):
+        MLP(n_classes=2)
+    with pytest.raises(ValueError, match="n_classes"):
+        MNISTConvNet()
+
+
+# ----------------------------------------------------------------- bad input
+class NoDropout(torch.nn.Module):
+    def __init__(self, n_features=None, n_classes=None):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+def test_module_without_dropout_refuses_many_samples(data):
+    X, y = data
+    net = MCDropoutClassifier(NoDropout, max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="no dropout layer.*n_samples=5"):
+        net.predict_proba_samples(X, 5)
+    assert net.predict_proba_samples(X[:3], 1).shape == (3, 1, 10)
+
+
+def test_alpha_dropout_is_refused(data):
+    X, y = data
+    module = torch.nn.Sequential(torch.nn.Linear(64, 10), torch.nn.AlphaDropout(0.2))
+    net = MCDropoutClassifier(module, max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(TypeError, match="AlphaDropout"):
+        net.predict_proba_samples(X, 2)
+
+
+def test_unfitted_and_wrong_features(fitted, data):
+    X, _ = data
+    with pytest.raises(NotFittedError):
+        small_net().predict_proba_samples(X, 2)
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict_proba_samples(X[:, :10], 2)
+    with pytest.raises(ValueError, match="n_samples"):
+        fitted.predict_proba_samples(X, 0)
+    with pytest.raises(ValueError, match="requires y"):
+        small_net().fit(X, None)
+
+
+# ----------------------------------------------------------------- sklearn's checks
+# Two checks cannot pass for any skorch net, by skorch's design:
+_SKORCH_BY_DESIGN = {
+    "check_no_attributes_set_in_init": (
+        "skorch's NeuralNet.__init__ sets history_, initialized_, virtual_params_ and stores "
+        "module__* keyword arguments as attributes"
+    ),
+    "check_set_params": (
+        "skorch's get_params exposes the private _params_to_validate set, which the check "
+        "overwrites with a float"
+    ),
+}
+
+
+def _expected_failures(estimator):
+    return _SKORCH_BY_DESIGN
+
+
+@parametrize_with_checks(
+    [MCDropoutClassifier(module__hidden_units=(32,), max_epochs=30, lr=0.01, random_state=0)],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# ----------------------------------------------------------------- modAL
+@pytest.mark.modal_learner
+def test_modal_teach_refits_on_growing_arrays(data):
+    from modAL.models import ActiveLearner
+
+    X, y = data
+    learner = ActiveLearner(estimator=small_net(), X_training=X[:20], y_training=y[:20])
+    for start in (20, 40, 60):
+        learner.teach(X[start:start + 20], y[start:start + 20])
+    assert learner.X_training.shape == (80, 64)
+    assert learner.estimator.predict_proba_samples(X[100:110], 3).shape == (10, 3, 10)
