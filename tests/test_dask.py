@@ -32,7 +32,13 @@ from skal_power.distributed import (
 )
 from skal_power.distributed._query import _distributed_client
 from skal_power.sampling import AcquisitionWarning
-from skal_power.strategies import PosteriorStrategy
+from skal_power.strategies import (
+    EIG,
+    EvaluationBALD,
+    PosteriorStrategy,
+    PowerEIG,
+    PowerEvaluationBALD,
+)
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -168,6 +174,35 @@ def test_seeded_stochastic_posterior_is_identical(client, problem, strategy):
     strategy = clone(strategy).set_params(random_state=13)  # seeds the posterior samples too
     expected = strategy(posterior, pool, n_instances=40)
     assert_same(expected, strategy(posterior, da.from_array(pool, chunks=70), n_instances=40))
+
+
+EVALUATION = [EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD]
+
+
+@pytest.mark.parametrize("options", [{"eval_size": 100},
+                                     {"eval_size": 0.3, "exclude_eval": True}], ids=str)
+@pytest.mark.parametrize("cls", EVALUATION, ids=lambda c: c.__name__)
+def test_evaluation_strategies_identical(client, problem, cls, options):
+    forest, pool = problem
+    X, y = load_digits(return_X_y=True)
+    model = forest  # distils in well under a second (a logistic regression takes ~10 s)
+    strategy = cls(random_state=3, **options)
+    fit = {"X_training": X[:150], "y_training": y[:150]}
+    expected = strategy(model, pool, n_instances=12, **fit)
+    expected_eval = strategy.eval_indices_
+    got = strategy(model, da.from_array(pool, chunks=(77, -1)), n_instances=12, **fit)
+    assert_same(expected, got)
+    np.testing.assert_array_equal(strategy.eval_indices_, expected_eval)
+    frame = dd.from_pandas(pd.DataFrame(pool), npartitions=4)  # lengths unknown up front
+    assert_same(expected, strategy(model, frame, n_instances=12, **fit))
+
+
+def test_evaluation_strategy_needs_eval_size_on_dask(problem):
+    forest, pool = problem
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="needs eval_size"):
+        EvaluationBALD()(forest, da.from_array(pool, chunks=100), n_instances=2,
+                         X_training=X[:150], y_training=y[:150])
 
 
 # The adapter hands the DataFrame to the forest's members, fitted on arrays (noted upstream).

@@ -33,6 +33,7 @@ from ..strategies._single_point import (
 )
 from ..strategies._thompson import ThompsonBALD
 from . import _tasks
+from ._evaluation import evaluation_query, evaluation_rule
 from ._partitions import pool_partitions
 
 __all__ = ["dask_query", "score_pool", "selection_rule"]
@@ -55,10 +56,14 @@ def selection_rule(strategy: Any) -> str:
     Examples
     --------
     >>> from skal_power import BALD, PowerBALD, SoftrankBALD
-    >>> [selection_rule(s) for s in (BALD(), PowerBALD(), SoftrankBALD())]
-    ['top', 'stochastic', 'softrank']
+    >>> from skal_power.strategies import PowerEvaluationBALD
+    >>> [selection_rule(s) for s in (BALD(), PowerBALD(), SoftrankBALD(), PowerEvaluationBALD())]
+    ['top', 'stochastic', 'softrank', 'evaluation_power']
     """
     cls = type(strategy)
+    evaluation = evaluation_rule(strategy)
+    if evaluation is not None:
+        return evaluation
     if cls._query is RandomSampling._query:
         return "random"
     if cls._query is ThompsonBALD._query:
@@ -78,9 +83,10 @@ def selection_rule(strategy: Any) -> str:
     raise TypeError(
         f"{cls.__name__} cannot query a Dask pool: its batch is not a per-point rule whose "
         "partition results merge exactly (supported: top-B, power, softmax, softrank, "
-        "UniformTop, Thompson and random selection). For greedy batch scores such as "
-        "BatchBALD, pre-filter the pool with PowerBALD on Dask, compute those candidate "
-        "rows and run the strategy on them in memory (see the 'Dask pools' docs page)."
+        "UniformTop, Thompson and random selection; EIG/EvaluationBALD top-B or power). For "
+        "greedy batch scores such as BatchBALD, pre-filter the pool with PowerBALD on Dask, "
+        "compute those candidate rows and run the strategy on them in memory (see the "
+        "'Pools on a Dask cluster' docs page)."
     )
 
 
@@ -308,8 +314,15 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
     import dask
 
     rule = selection_rule(strategy)
-    build, finish = _RULES[rule]
     partitions = pool_partitions(X_pool)
+    if rule.startswith("evaluation"):
+        part, n_instances = evaluation_query(
+            strategy, rule, classifier, partitions, n_instances, seed=seed,
+            round_index=round_index, kwargs=kwargs, ship=_shipped, tree_merge=_tree_merge,
+            prefix_sums=_prefix_sums)
+        finish = _finish_ranked if rule == "evaluation_top" else _finish_stochastic
+        return finish(part, n_instances, seed, strategy)
+    build, finish = _RULES[rule]
     if partitions.lengths is not None:
         n_instances = check_batch_size(n_instances, sum(partitions.lengths))
     else:
