@@ -176,6 +176,24 @@ def test_seeded_stochastic_posterior_is_identical(client, problem, strategy):
     assert_same(expected, strategy(posterior, da.from_array(pool, chunks=70), n_instances=40))
 
 
+@pytest.mark.torch
+def test_mc_dropout_network_is_identical(client, problem):
+    pytest.importorskip("skorch")
+    from skal_power.models import MCDropoutClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    net = MCDropoutClassifier(module__hidden_units=(32,), max_epochs=3, random_state=0)
+    net.fit(X[:300], y[:300])
+    pool = X[300:900]
+    for strategy in (sp.BALD(n_samples=10, random_state=0),
+                     sp.PowerBALD(n_samples=10, random_state=1)):
+        expected = strategy(net, pool, n_instances=15)
+        for chunks in (600, 41):
+            assert_same(expected, strategy(net, da.from_array(pool, chunks=(chunks, -1)),
+                                           n_instances=15))
+
+
 EVALUATION = [EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD]
 
 
