@@ -38,7 +38,7 @@ run_pytest() {
 
 echo "== setting up .venv (newest scikit-learn) and .venv-modal (scikit-learn<1.8)"
 make_env .venv -e ".[torch,dask,test,docs]"
-make_env .venv-modal -e ".[torch,test]" "scikit-learn<1.8"
+make_env .venv-modal -e ".[torch,dask,test]" "scikit-learn<1.8"
 
 echo "== core suite + doctests (newest scikit-learn)"
 run_pytest core .venv/bin/python -m "not modal_learner" -p no:cacheprovider -q

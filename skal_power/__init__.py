@@ -6,9 +6,13 @@ contract and return ``(indices, scores_of_selected)``.
 
 from .strategies import (
     BALD,
+    EIG,
+    EvaluationBALD,
     MaxEntropy,
     PowerBALD,
+    PowerEIG,
     PowerEntropy,
+    PowerEvaluationBALD,
     QueryStrategy,
     RandomSampling,
     SoftmaxBALD,
@@ -21,9 +25,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BALD",
+    "EIG",
+    "EvaluationBALD",
     "MaxEntropy",
     "PowerBALD",
+    "PowerEIG",
     "PowerEntropy",
+    "PowerEvaluationBALD",
     "QueryStrategy",
     "RandomSampling",
     "SoftmaxBALD",

@@ -7,13 +7,13 @@ so memory stays bounded for any N (see :mod:`skal_power._kernels`).
 
 With ``p̄(y|x) = mean_k p(y|x, ω_k)`` and ``H`` the Shannon entropy:
 
-==================  =====================================================
-``entropy``         ``H[p̄]``
-``expected_entropy`` ``mean_k H[p(·|x, ω_k)]``
-``bald``            ``H[p̄] − mean_k H[p(·|x, ω_k)]``, clamped at 0
-``eig``             ``H_M[p̄] − H_M′[p̄]``, may be negative
-``evaluation_bald`` ``BALD_M − BALD_M′``, may be negative
-==================  =====================================================
+====================  =====================================================
+``entropy``           ``H[p̄]``
+``expected_entropy``  ``mean_k H[p(·|x, ω_k)]``
+``bald``              ``H[p̄] − mean_k H[p(·|x, ω_k)]``, clamped at 0
+``eig``               ``H_M[p̄] − H_M′[p̄]``, may be negative
+``evaluation_bald``   ``BALD_M − BALD_M′``, may be negative
+====================  =====================================================
 
 M′ is the pool-augmented (self-distilled) model of :func:`skal_power.distill.distill`.
 """

@@ -70,3 +70,22 @@ def digits_split(digits):
 def fitted_forest(digits_split):
     X_train, y_train, _, _ = digits_split
     return RandomForestClassifier(n_estimators=12, random_state=0).fit(X_train, y_train)
+
+
+#: Strategies that need M's training data at query time (they distil M').
+NEEDS_TRAINING_DATA = {
+    "EIG", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD", "BatchEIG", "BatchEvaluationBALD",
+}
+
+
+@pytest.fixture(scope="session")
+def query_kwargs_for(digits_split):
+    """Extra query keywords a strategy class needs on a bare (non-modAL) estimator."""
+    X_train, y_train, _, _ = digits_split
+
+    def kwargs(strategy_class):
+        if strategy_class.__name__ in NEEDS_TRAINING_DATA:
+            return {"X_training": X_train, "y_training": y_train}
+        return {}
+
+    return kwargs

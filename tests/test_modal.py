@@ -18,10 +18,10 @@ from sklearn.linear_model import LogisticRegression
 import skal_power
 from skal_power.strategies import QueryStrategy
 
+from conftest import NEEDS_TRAINING_DATA
+
 from modAL.models import ActiveLearner, Committee  # noqa: E402
 
-# Strategies that need more than (classifier, X_pool) at query time.
-QUERY_KWARGS: dict[str, dict] = {}
 
 
 def strategy_classes():
@@ -48,14 +48,13 @@ def _teach_loop(learner, strategy, X_pool, y_pool, rounds=3, n_instances=4):
     return learner
 
 
-def test_query_only_learner_works_on_any_sklearn(fitted_forest, digits_split):
+def test_query_only_learner_works_on_any_sklearn(fitted_forest, digits_split, query_kwargs_for):
     """Without X_training modAL never fits, so this runs on the newest scikit-learn too."""
     _, _, X_pool, _ = digits_split
     for strategy_class in strategy_classes():
         strategy = strategy_class(random_state=0)
         learner = ActiveLearner(estimator=fitted_forest, query_strategy=strategy)
-        indices, rows = learner.query(X_pool, n_instances=5, **QUERY_KWARGS.get(
-            strategy_class.__name__, {}))
+        indices, rows = learner.query(X_pool, n_instances=5, **query_kwargs_for(strategy_class))
         assert strategy.n_queries_ == 1, f"{strategy_class.__name__} was called twice"
         assert rows.shape == (5, X_pool.shape[1])
 
@@ -75,8 +74,14 @@ def test_active_learner_query_teach_rounds(strategy_class, digits_split):
     assert len(learner.X_training) == 40 + 3 * 4
 
 
+def committee_strategy_classes():
+    # EIG-family strategies distil a single estimator; committees are not supported yet
+    # (they raise a TypeError that says so, tested in test_evaluation.py).
+    return [c for c in strategy_classes() if c.__name__ not in NEEDS_TRAINING_DATA]
+
+
 @pytest.mark.modal_learner
-@pytest.mark.parametrize("strategy_class", strategy_classes(), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("strategy_class", committee_strategy_classes(), ids=lambda c: c.__name__)
 def test_committee_members_are_the_posterior_samples(strategy_class, digits_split):
     X_train, y_train, X_pool, y_pool = digits_split
     rng = np.random.default_rng(0)

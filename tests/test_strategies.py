@@ -30,8 +30,6 @@ from skal_power.adapters import sampled_log_proba
 from skal_power.strategies import QueryStrategy
 from skal_power.testing import check_query_strategy
 
-# Extra query keywords for strategies that need more than (classifier, X_pool).
-QUERY_KWARGS: dict[str, dict] = {}
 
 
 def all_strategy_classes():
@@ -50,9 +48,9 @@ def test_every_named_strategy_of_the_design_that_exists_is_exported():
 
 
 @pytest.mark.parametrize("strategy_class", all_strategy_classes(), ids=lambda c: c.__name__)
-def test_common_checks(strategy_class, fitted_forest, digits_split):
+def test_common_checks(strategy_class, fitted_forest, digits_split, query_kwargs_for):
     _, _, X_pool, _ = digits_split
-    kwargs = QUERY_KWARGS.get(strategy_class.__name__, {})
+    kwargs = query_kwargs_for(strategy_class)
     check_query_strategy(strategy_class(random_state=0), fitted_forest, X_pool[:60], **kwargs)
 
 
@@ -226,16 +224,16 @@ def model_strategy_classes():
 
 
 @pytest.mark.parametrize("strategy_class", model_strategy_classes(), ids=lambda c: c.__name__)
-def test_unfitted_classifier_is_an_error(strategy_class, digits_split):
+def test_unfitted_classifier_is_an_error(strategy_class, digits_split, query_kwargs_for):
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
         strategy_class(random_state=0)(RandomForestClassifier(), digits_split[2][:10],
-                                       n_instances=2, **QUERY_KWARGS.get(strategy_class.__name__, {}))
+                                       n_instances=2, **query_kwargs_for(strategy_class))
 
 
 @pytest.mark.parametrize("strategy_class", model_strategy_classes(), ids=lambda c: c.__name__)
-def test_pool_features_must_match_the_model(strategy_class, fitted_forest):
+def test_pool_features_must_match_the_model(strategy_class, fitted_forest, query_kwargs_for):
     with pytest.raises(ValueError, match="features"):
         strategy_class(random_state=0)(fitted_forest, np.zeros((10, 5)), n_instances=2,
-                                       **QUERY_KWARGS.get(strategy_class.__name__, {}))
+                                       **query_kwargs_for(strategy_class))

@@ -21,7 +21,7 @@ from ._rules import (
     uniform_top_sample,
 )
 from ._schedules import LinearSchedule, resolve_exponent
-from ._thompson import sample_kl_to_mean, thompson_sample
+from ._thompson import pick_per_slot, sample_kl_to_mean, thompson_sample
 
 __all__ = [
     "AcquisitionWarning",
@@ -30,6 +30,7 @@ __all__ = [
     "acquisition_keys",
     "gumbel_noise",
     "merge_top_keys",
+    "pick_per_slot",
     "power_log_weights",
     "power_sample",
     "random_sample",

@@ -73,6 +73,14 @@ class TopKeys(NamedTuple):
 
     ``indices`` are global pool indices, ``tiers`` 1 for points of positive
     weight and 0 otherwise, ``keys`` the perturbed log-weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tiers, keys = acquisition_keys(np.log([0.1, 0.7, 0.2]), 0, np.arange(3))
+    >>> best = top_keys(np.arange(3), tiers, keys, 2)
+    >>> isinstance(best, TopKeys), best.indices.shape
+    (True, (2,))
     """
 
     indices: np.ndarray

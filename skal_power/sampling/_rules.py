@@ -53,7 +53,19 @@ __all__ = [
 
 
 class AcquisitionWarning(UserWarning):
-    """A batch could not be drawn as asked and a documented fallback was used."""
+    """A batch could not be drawn as asked and a documented fallback was used.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skal_power.sampling import AcquisitionWarning, power_sample
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     batch = power_sample(np.array([0.5, 0.0, 0.0]), 2, random_state=0)
+    >>> int(batch[0]), caught[0].category is AcquisitionWarning
+    (0, True)
+    """
 
 
 def power_log_weights(scores: np.ndarray, alpha: float) -> np.ndarray:
@@ -72,7 +84,14 @@ def power_log_weights(scores: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def softmax_log_weights(scores: np.ndarray, beta: float) -> np.ndarray:
-    """``log f`` for softmax acquisition: ``beta * s``."""
+    """``log f`` for softmax acquisition: ``beta * s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax_log_weights(np.array([-1.0, 2.0]), 3.0).tolist()
+    [-3.0, 6.0]
+    """
     return beta * np.asarray(scores, dtype=np.float64)
 
 
@@ -105,6 +124,13 @@ def sample_from_log_weights(log_weights: np.ndarray, batch_size: int, seed: int)
     -------
     numpy.ndarray of int64
         Indices in draw order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> log_weights = np.array([np.log(0.1), -np.inf, np.log(0.9)])
+    >>> sorted(sample_from_log_weights(log_weights, 2, seed=0).tolist())
+    [0, 2]
     """
     tiers, keys = acquisition_keys(log_weights, seed, np.arange(len(log_weights)))
     chosen = top_keys(np.arange(len(log_weights)), tiers, keys, batch_size)

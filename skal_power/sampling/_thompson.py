@@ -9,7 +9,7 @@ import numpy as np
 from .._kernels import default_chunk_rows
 from .._validation import check_batch_size, check_log_probs, check_seed, raise_for_bad_values
 
-__all__ = ["thompson_sample", "sample_kl_to_mean"]
+__all__ = ["thompson_sample", "sample_kl_to_mean", "pick_per_slot"]
 
 _LOG_FLOOR = -1e4
 
@@ -92,9 +92,22 @@ def thompson_sample(log_probs: Any, batch_size: int, *,
     slot_samples = rng.integers(0, log_probs.shape[1], size=batch_size)
     unique_samples, column_of_slot = np.unique(slot_samples, return_inverse=True)
     kl = sample_kl_to_mean(log_probs, unique_samples)
-    available = np.ones(log_probs.shape[0], dtype=bool)
-    indices = np.empty(batch_size, dtype=np.int64)
-    scores = np.empty(batch_size, dtype=np.float64)
+    return pick_per_slot(kl, column_of_slot)
+
+
+def pick_per_slot(kl: np.ndarray, column_of_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fill batch slots in order: slot b takes the unpicked arg-max of ``kl[:, column_of_slot[b]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kl = np.array([[0.9, 0.1], [0.8, 0.7], [0.1, 0.2]])
+    >>> pick_per_slot(kl, np.array([0, 0, 1]))
+    (array([0, 1, 2]), array([0.9, 0.8, 0.2]))
+    """
+    available = np.ones(kl.shape[0], dtype=bool)
+    indices = np.empty(len(column_of_slot), dtype=np.int64)
+    scores = np.empty(len(column_of_slot), dtype=np.float64)
     for slot, column in enumerate(column_of_slot):
         masked = np.where(available, kl[:, column], -np.inf)
         best = int(np.argmax(masked))

@@ -82,6 +82,20 @@ class QueryStrategy(BaseEstimator):
     ----------
     n_queries_ : int
         Number of completed queries; the default round index of schedules.
+
+    Examples
+    --------
+    A strategy that queries the first rows of the pool:
+
+    >>> import numpy as np
+    >>> from skal_power import QueryStrategy
+    >>> class FirstRows(QueryStrategy):
+    ...     def __init__(self, random_state=None):
+    ...         self.random_state = random_state
+    ...     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
+    ...         return np.arange(n_instances), np.zeros(n_instances)
+    >>> FirstRows()(None, np.zeros((5, 2)), n_instances=2)
+    (array([0, 1]), array([0., 0.]))
     """
 
     def __call__(self, classifier: Any, X_pool: Any, n_instances: int = 1,
@@ -136,6 +150,27 @@ class PosteriorStrategy(QueryStrategy):
 
     The pool is processed ``chunk_size`` rows at a time, with the same posterior
     samples for every chunk, so memory is bounded by the chunk, not by N.
+    Subclasses implement ``_score_log_probs`` and ``_select``.
+
+    Examples
+    --------
+    A strategy that queries the points the posterior samples are surest about:
+
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.scores import expected_entropy
+    >>> from skal_power.strategies import PosteriorStrategy
+    >>> class LeastNoise(PosteriorStrategy):
+    ...     def _score_log_probs(self, log_probs):
+    ...         return -expected_entropy(log_probs)
+    ...     def _select(self, scores, n_instances, *, seed, round_index):
+    ...         return np.argsort(-scores, kind="stable")[:n_instances]
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    >>> indices, scores = LeastNoise()(forest, X, n_instances=3)
+    >>> indices.shape, bool((scores <= 0).all())
+    ((3,), True)
     """
 
     #: Fewest posterior samples the score needs (2 for BALD-family scores).

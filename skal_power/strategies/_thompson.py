@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sampling import sample_kl_to_mean
+from ..sampling import pick_per_slot, sample_kl_to_mean
 from .._validation import check_log_probs
 from ._base import PosteriorStrategy, split_seed
 
@@ -56,13 +56,4 @@ class ThompsonBALD(PosteriorStrategy):
                 slot_samples = rng.integers(0, log_probs.shape[1], size=n_instances)
                 unique, columns = np.unique(slot_samples, return_inverse=True)
             chunks.append(sample_kl_to_mean(log_probs, unique))
-        kl = np.concatenate(chunks)
-        available = np.ones(len(kl), dtype=bool)
-        indices = np.empty(n_instances, dtype=np.intp)
-        scores = np.empty(n_instances, dtype=np.float64)
-        for slot, column in enumerate(columns):
-            masked = np.where(available, kl[:, column], -np.inf)
-            best = int(np.argmax(masked))
-            indices[slot], scores[slot] = best, kl[best, column]
-            available[best] = False
-        return indices, scores
+        return pick_per_slot(np.concatenate(chunks), columns)
