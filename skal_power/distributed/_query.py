@@ -20,7 +20,13 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validation import check_batch_size, check_positive_int, check_seed
-from ..sampling import AcquisitionWarning, acquisition_keys, resolve_exponent, top_keys
+from ..sampling import (
+    AcquisitionWarning,
+    acquisition_keys,
+    pick_per_slot,
+    resolve_exponent,
+    top_keys,
+)
 from ..strategies._base import PosteriorStrategy, split_seed
 from ..strategies._random import RandomSampling
 from ..strategies._single_point import (
@@ -265,17 +271,16 @@ def _finish_thompson(part, n_instances, seed, strategy):
     rng = np.random.default_rng(slot_seed)
     slot_samples = rng.integers(0, len(part.candidates), size=n_instances)
     unique, columns = np.unique(slot_samples, return_inverse=True)
-    taken: set[int] = set()
-    indices = np.empty(n_instances, dtype=np.intp)
-    scores = np.empty(n_instances, dtype=np.float64)
-    for slot, column in enumerate(columns):
-        candidates = part.candidates[unique[column]]
-        for index, score in zip(candidates.indices.tolist(), candidates.scores.tolist()):
-            if index not in taken:
-                break
-        indices[slot], scores[slot] = index, score
-        taken.add(index)
-    return indices, scores
+    # Slot b can only take one of the top n_instances of its column, so the KL table
+    # restricted to the merged candidates (-inf elsewhere) fills the slots as in memory;
+    # its rows are in pool order, so ties still go to the lower index.
+    chosen = [part.candidates[k] for k in unique]
+    rows = np.unique(np.concatenate([c.indices for c in chosen]))
+    kl = np.full((len(rows), len(unique)), -np.inf)
+    for column, candidates in enumerate(chosen):
+        kl[np.searchsorted(rows, candidates.indices), column] = candidates.scores
+    picked, scores = pick_per_slot(kl, columns)
+    return rows[picked], scores
 
 
 _RULES: dict[str, tuple[Callable, Callable]] = {
