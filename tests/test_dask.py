@@ -22,14 +22,9 @@ from sklearn.ensemble import RandomForestClassifier
 
 import skal_power as sp
 from skal_power.adapters import sampled_log_proba
-from skal_power.distributed import (
-    Candidates,
-    best_candidates,
-    merge_candidates,
-    pool_partitions,
-    score_pool,
-    selection_rule,
-)
+from skal_power.distributed import score_pool, selection_rule
+from skal_power.distributed._candidates import Candidates, best_candidates, merge_candidates
+from skal_power.distributed._partitions import pool_partitions
 from skal_power.distributed._query import _distributed_client
 from skal_power.sampling import AcquisitionWarning
 from skal_power.strategies import (
