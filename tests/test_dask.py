@@ -189,6 +189,17 @@ def test_mc_dropout_network_is_identical(client, problem):
                                            n_instances=15))
 
 
+def test_modal_learner_queries_a_dask_pool(client, problem):
+    modal = pytest.importorskip("modAL.models")
+    forest, pool = problem
+    # A learner around a fitted estimator: query() needs no fit (works on any scikit-learn).
+    learner = modal.ActiveLearner(estimator=forest, query_strategy=sp.PowerBALD(random_state=0))
+    indices, rows = learner.query(da.from_array(pool, chunks=(150, -1)), n_instances=5)
+    expected, _ = sp.PowerBALD(random_state=0)(forest, pool, n_instances=5)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_array_equal(rows.compute(), pool[expected])  # lazy until asked
+
+
 EVALUATION = [EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD]
 
 
