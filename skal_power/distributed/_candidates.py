@@ -24,6 +24,14 @@ class Candidates(NamedTuple):
     ``indices`` are global pool positions, ``tiers`` 1 for positive weight and
     0 otherwise, ``keys`` what the rule ranks by, ``scores`` the acquisition
     score reported for each point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = Candidates(np.array([4, 9]), np.ones(2, np.int8), np.array([0.7, 0.2]),
+    ...                np.array([0.5, 0.1]))
+    >>> c.indices.tolist(), len(Candidates.empty().indices)
+    ([4, 9], 0)
     """
 
     indices: np.ndarray

@@ -289,6 +289,20 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
     Returns the indices and scores the in-memory call gives for the same
     ``seed``. The pool is never materialised on the client: the client holds
     the graph and the final ``n_instances`` candidates.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import PowerBALD
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    >>> lazy_pool = da.from_array(X, chunks=40)
+    >>> indices, scores = dask_query(PowerBALD(), forest, lazy_pool, 5, seed=0, round_index=0)
+    >>> indices.shape, len(set(indices.tolist())), scores.shape
+    ((5,), 5, (5,))
     """
     import dask
 

@@ -43,7 +43,16 @@ class SoftTargetKLLoss(torch.nn.CrossEntropyLoss):
 
 
 class SoftTargetNLLKLLoss(torch.nn.NLLLoss):
-    """The same KL for modules that output probabilities (skorch passes their log)."""
+    """The same KL for modules that output probabilities (skorch passes their log).
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss = SoftTargetNLLKLLoss()
+    >>> log_probs = torch.log(torch.tensor([[0.25, 0.75]]))
+    >>> round(loss(log_probs, torch.tensor([[0.25, 0.75]])).item(), 6)
+    0.0
+    """
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return _kl(target, input)
