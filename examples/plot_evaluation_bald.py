@@ -8,9 +8,8 @@ predictions on an **evaluation set** — by default the unlabelled pool itself:
 
 .. math::
 
-   \\mathrm{EvaluationBALD}(x) = \\mathrm{BALD}_M(x) - \\mathrm{BALD}_{M'}(x),
-   \\qquad
-   \\mathrm{EIG}(x) = \\mathrm{H}_M[y \\mid x] - \\mathrm{H}_{M'}[y \\mid x].
+   \\mathrm{EvaluationBALD}(x) &= \\mathrm{BALD}_M(x) - \\mathrm{BALD}_{M'}(x), \\\\
+   \\mathrm{EIG}(x) &= \\mathrm{H}_M[y \\mid x] - \\mathrm{H}_{M'}[y \\mid x].
 
 :math:`M` is the current model; :math:`M'` is "the model trained on the
 labelled set *and* the evaluation set". The evaluation labels are unknown, so
@@ -26,7 +25,7 @@ inputs with :math:`M`'s predictive distribution as soft targets. See
 # A random forest on 60 labelled digits is :math:`M`. :func:`distill` fits
 # :math:`M'` on the same 60 labels plus 400 pool digits with soft targets.
 # For scikit-learn classifiers it expands each evaluation point into one row
-# per class, weighted by :math:`\\bar p_M(c \\mid x)` (``sample_weight``); skorch
+# per class, weighted by :math:`\bar p_M(c \mid x)` (``sample_weight``); skorch
 # networks get a soft-target KL loss instead.
 import matplotlib.pyplot as plt
 import numpy as np
@@ -114,7 +113,7 @@ fig.tight_layout()
 # :class:`~skal_power.strategies.PowerEvaluationBALD` distils :math:`M'` once
 # per query (here on a random 300-point subset of the pool,
 # ``eval_size=300``), scores the pool and samples the batch with
-# :math:`p(x) \\propto \\max(\\mathrm{EvaluationBALD}(x), 0)^{\\alpha}`. It needs
+# :math:`p(x) \propto \max(\mathrm{EvaluationBALD}(x), 0)^{\alpha}`. It needs
 # the training data of :math:`M`: a modAL ``ActiveLearner`` provides it, a bare
 # estimator gets ``X_training=``/``y_training=`` in the call.
 strategies = {
