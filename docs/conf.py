@@ -162,6 +162,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_context = {"default_mode": "light"}
+# Pages without sub-pages get no (empty) left sidebar.
+html_sidebars = {"index": [], "install": []}
 
 
 # --- benchmark results page ----------------------------------------------------
