@@ -56,6 +56,37 @@ def test_backends_agree_with_the_reference(seed, n, k, c, chunk_rows):
         np.testing.assert_allclose(terms.expected_entropy, expected, atol=1e-12)
 
 
+@pytest.mark.parametrize("max_fused_columns", [0, 1000])
+def test_torch_kernel_with_and_without_the_fused_sum_matrix(monkeypatch, max_fused_columns):
+    # the torch kernel gets the sums over K and over C from one GEMM when C + K is small
+    # and from a sum and a matmul otherwise; both must give the reference values
+    if torch_or_none() is None:
+        pytest.skip("torch is not installed")
+    monkeypatch.delenv("SKAL_POWER_BACKEND", raising=False)
+    monkeypatch.setattr(_kernels, "_MAX_FUSED_COLUMNS", max_fused_columns)
+    log_probs = random_log_probs(np.random.default_rng(5), (53, 7, 6), zero_fraction=0.3)
+    predictive, expected = reference_terms(log_probs)
+    for chunk_rows in (4, 100):
+        terms = entropy_terms(log_probs, chunk_rows=chunk_rows)
+        np.testing.assert_allclose(terms.predictive_entropy, predictive, atol=1e-12)
+        np.testing.assert_allclose(terms.expected_entropy, expected, atol=1e-12)
+    bad = log_probs.copy()
+    bad[50, 6] += 0.01
+    with pytest.raises(ValueError, match="point 50, sample 6"):
+        entropy_terms(bad, chunk_rows=4)
+
+
+def test_sum_matrix_gives_class_sums_and_row_sums():
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip("torch is not installed")
+    probs = np.random.default_rng(6).random((5, 3, 4))
+    sums = torch.from_numpy(probs.reshape(5, -1)) @ _kernels._sum_matrix(torch, 3, 4,
+                                                                          torch.float64)
+    np.testing.assert_allclose(sums[:, :4].numpy(), probs.sum(axis=1))
+    np.testing.assert_allclose(sums[:, 4:].numpy(), probs.sum(axis=2))
+
+
 def test_non_contiguous_input(backend):
     rng = np.random.default_rng(1)
     log_probs = random_log_probs(rng, (40, 6, 3))
