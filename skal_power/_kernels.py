@@ -111,13 +111,17 @@ def entropy_terms(log_probs: np.ndarray, *, chunk_rows: int | None = None,
     True
     """
     n_points, n_samples, n_classes = log_probs.shape
+    torch = torch_or_none()
     if chunk_rows is None:
-        chunk_rows = default_chunk_rows(n_samples, n_classes, log_probs.dtype.itemsize)
+        # torch runs each operation on all threads: bigger chunks amortise its per-call
+        # overhead (measured ~10% faster at K = 20, C = 10; buffers stay ~2% of 1 GB input)
+        chunk_bytes = DEFAULT_CHUNK_BYTES * (4 if torch is not None else 1)
+        chunk_rows = default_chunk_rows(n_samples, n_classes, log_probs.dtype.itemsize,
+                                        chunk_bytes)
     predictive = np.empty(n_points, dtype=np.float64)
     expected = np.empty(n_points, dtype=np.float64)
     if n_points == 0:
         return EntropyTerms(predictive, expected)
-    torch = torch_or_none()
     if torch is not None:
         _torch_loop(torch, log_probs, chunk_rows, predictive, expected, name)
     else:
