@@ -240,6 +240,8 @@ def main() -> None:
             pass
     command = "PYTHONPATH=. " + " ".join([os.path.basename(sys.executable)] + sys.argv)
     lines = [
+        "# Single-point scores: BALD and PowerBALD",
+        "",
         f"Command: `{command}`",
         "",
         f"N = {n:,}, K = {k}, C = {c}, float32 ({log_probs.nbytes / 2**20:.0f} MiB); "

@@ -106,15 +106,15 @@ def evaluation_query(strategy, rule, classifier, partitions, n_instances, *, see
     """Two passes over the Dask pool around one distillation on the client."""
     import dask
 
-    from ..distill import distill, eval_subset
+    from ..distill import eval_subset
     from ..strategies._base import split_seed
-    from ..strategies._evaluation import _training_data
+    from ..strategies._second_model import training_data
 
     exponent = None
     if rule == "evaluation_power":
         exponent = resolve_exponent(strategy.alpha, round_index, name="alpha")
     model_seed, second_seed, distill_seed, eval_seed, selection_seed = split_seed(seed, 5)
-    estimator, X_training, y_training = _training_data(
+    training = training_data(
         classifier, kwargs.pop("X_training", None), kwargs.pop("y_training", None))
     if strategy.eval_size is None:
         raise ValueError(
@@ -142,11 +142,9 @@ def evaluation_query(strategy, rule, classifier, partitions, n_instances, *, see
             for block, local in zip(partitions.blocks, local_evals)])
         rows, targets = dask.compute([f[1] for f in first], [f[2] for f in first])
         strategy.eval_indices_ = eval_indices
-        strategy.distilled_ = distill(
-            estimator, X_training, y_training, _concatenate_rows(rows),
-            targets=np.concatenate([t for t in targets if t is not None]),
-            n_samples=strategy.n_samples, clone_params=strategy.distill_params,
-            random_state=distill_seed,
+        strategy.distilled_ = strategy._second_model(
+            classifier, training, _concatenate_rows(rows),
+            np.concatenate([t for t in targets if t is not None]), distill_seed,
         )
         with ship(strategy.distilled_) as distilled:
             parts = [
