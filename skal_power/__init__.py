@@ -6,6 +6,9 @@ contract and return ``(indices, scores_of_selected)``.
 
 from .strategies import (
     BALD,
+    BatchBALD,
+    BatchEIG,
+    BatchEvaluationBALD,
     EIG,
     EvaluationBALD,
     MaxEntropy,
@@ -25,6 +28,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BALD",
+    "BatchBALD",
+    "BatchEIG",
+    "BatchEvaluationBALD",
     "EIG",
     "EvaluationBALD",
     "MaxEntropy",

@@ -372,6 +372,13 @@ def test_strategy_with_its_own_selection_is_refused(problem):
     assert selection_rule(sp.PowerBALD()) == "stochastic"
 
 
+@pytest.mark.parametrize("strategy", [sp.BatchBALD(), sp.BatchEIG(eval_size=50)])
+def test_greedy_batch_strategies_point_to_the_prefilter_recipe(problem, strategy):
+    forest, pool = problem
+    with pytest.raises(TypeError, match=f"{type(strategy).__name__} cannot query a Dask pool"):
+        strategy(forest, da.from_array(pool, chunks=100), n_instances=2)
+
+
 # --- robustness ---------------------------------------------------------------------------
 
 def test_posterior_is_shipped_once_per_query_not_once_per_partition(client, problem):

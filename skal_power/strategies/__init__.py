@@ -1,6 +1,7 @@
 """User-facing query strategies (modAL ``query_strategy`` contract)."""
 
 from ._base import PosteriorStrategy, QueryStrategy
+from ._batch import BatchBALD, BatchEIG, BatchEvaluationBALD
 from ._evaluation import EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD
 from ._random import RandomSampling
 from ._single_point import (
@@ -16,6 +17,9 @@ from ._thompson import ThompsonBALD
 
 __all__ = [
     "BALD",
+    "BatchBALD",
+    "BatchEIG",
+    "BatchEvaluationBALD",
     "EIG",
     "EvaluationBALD",
     "MaxEntropy",

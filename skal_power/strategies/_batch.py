@@ -1,0 +1,211 @@
+"""Greedy batch strategies: BatchBALD, BatchEIG and BatchEvaluationBALD."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_batch_size, check_positive_int
+from ..adapters import sampled_log_proba
+from ..batch import batch_bald, batch_eig, batch_evaluation_bald
+from ..batch._greedy import (
+    DEFAULT_MAX_EXACT_SIZE,
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_N_CONFIGURATIONS,
+)
+from ..distill import eval_subset
+from ._base import PosteriorStrategy, pool_size, split_seed
+from ._evaluation import _EvaluationStrategy
+from ._second_model import training_data
+
+__all__ = ["BatchBALD", "BatchEIG", "BatchEvaluationBALD"]
+
+
+class _GreedySettings:
+    def _greedy_kwargs(self, seed: int) -> dict:
+        return dict(max_exact_size=self.max_exact_size, n_configurations=self.n_configurations,
+                    max_memory=self.max_memory, device=self.device, random_state=seed,
+                    progress=self.progress)
+
+    def _check_greedy_params(self) -> None:
+        for name in ("max_exact_size", "n_configurations", "max_memory"):
+            check_positive_int(getattr(self, name), name=name)
+
+
+class BatchBALD(_GreedySettings, PosteriorStrategy):
+    """Greedy BatchBALD: the batch with (approximately) maximal joint mutual information.
+
+    Unlike top-B BALD it never spends two labels on points that carry the same
+    information (e.g. duplicates). The whole pool's log-probs are held in
+    memory; for very large pools pre-filter with :class:`PowerBALD`.
+
+    Parameters
+    ----------
+    n_samples : int, default=100
+        Posterior samples K for stochastic models (the seed uses 100 for batch
+        methods); ensembles and committees use their members.
+    max_exact_size, n_configurations, max_memory, device, progress
+        See :func:`skal_power.batch.batch_bald`.
+    chunk_size : int, default=8192
+        Pool rows predicted at a time.
+    random_state : None, int, RandomState or Generator
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import BatchBALD
+    >>> X, y = load_digits(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:100], y[:100])
+    >>> indices, scores = BatchBALD(random_state=0)(forest, X[100:400], n_instances=3)
+    >>> len(set(indices.tolist())), bool((scores[1:] >= scores[:-1]).all())
+    (3, True)
+    """
+
+    min_samples = 2
+
+    def __init__(self, *, n_samples: int = 100, max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+                 n_configurations: int = DEFAULT_N_CONFIGURATIONS,
+                 max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                 progress: bool = False, chunk_size: int = 8192,
+                 random_state: Any = None) -> None:
+        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+        self.max_exact_size = max_exact_size
+        self.n_configurations = n_configurations
+        self.max_memory = max_memory
+        self.device = device
+        self.progress = progress
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        self._check_greedy_params()
+
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
+        model_seed, greedy_seed = split_seed(seed, 2)
+        log_probs = np.concatenate(
+            [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=model_seed)]
+        )
+        return batch_bald(log_probs, n_instances, **self._greedy_kwargs(greedy_seed))
+
+
+class _BatchEvaluation(_GreedySettings, _EvaluationStrategy):
+    """BatchEIG / BatchEvaluationBALD: distil M′ once, then greedy on both models."""
+
+    _kernel = None
+
+    def __init__(self, *, n_samples: int = 100, eval_size: Any = None,
+                 exclude_eval: bool = False, distill_params: dict | None = None,
+                 max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+                 n_configurations: int = DEFAULT_N_CONFIGURATIONS,
+                 max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                 progress: bool = False, chunk_size: int = 8192,
+                 random_state: Any = None) -> None:
+        super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
+                         distill_params=distill_params, chunk_size=chunk_size,
+                         random_state=random_state)
+        self.max_exact_size = max_exact_size
+        self.n_configurations = n_configurations
+        self.max_memory = max_memory
+        self.device = device
+        self.progress = progress
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        self._check_greedy_params()
+
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
+               X_training=None, y_training=None, distilled_estimator=None, **kwargs):
+        model_seed, second_seed, distill_seed, eval_seed, greedy_seed = split_seed(seed, 5)
+        n_pool = pool_size(X_pool)
+        eval_indices = eval_subset(n_pool, self.eval_size, random_state=eval_seed)
+        candidates = (np.setdiff1d(np.arange(n_pool), eval_indices)
+                      if self.exclude_eval else np.arange(n_pool))
+        n_instances = check_batch_size(n_instances, len(candidates))
+        log_probs = self._log_probs(classifier, X_pool, model_seed)
+        if distilled_estimator is None:
+            training = training_data(classifier, X_training, y_training)
+            targets = np.exp(log_probs[eval_indices].astype(np.float64)).mean(axis=1)
+            targets /= targets.sum(axis=1, keepdims=True)
+            X_eval = X_pool if len(eval_indices) == n_pool else _rows(X_pool, eval_indices)
+            distilled_estimator = self._second_model(classifier, training, X_eval, targets,
+                                                     distill_seed)
+        self.eval_indices_ = eval_indices
+        self.distilled_ = distilled_estimator
+        log_probs_distilled = self._log_probs(distilled_estimator, X_pool, second_seed)
+        picked, scores = type(self)._kernel(
+            log_probs[candidates], log_probs_distilled[candidates], n_instances,
+            **self._greedy_kwargs(greedy_seed),
+        )
+        return candidates[picked], scores
+
+    def _log_probs(self, estimator, X_pool, seed):
+        return np.concatenate([
+            sampled_log_proba(estimator, rows, n_samples=self.n_samples, random_state=seed)
+            for _, _, rows in self._chunks(X_pool, np.arange(pool_size(X_pool)))
+        ])
+
+
+def _rows(X: Any, indices: np.ndarray) -> Any:
+    return X.iloc[indices] if hasattr(X, "iloc") else X[indices]
+
+
+class BatchEIG(_BatchEvaluation):
+    """Greedy BatchEIG: maximise ``H_M[y_batch] − H_M′[y_batch]``.
+
+    M′ is distilled once per query (:func:`skal_power.distill.distill`), or
+    passed at call time as ``distilled_estimator=``. Works with point
+    estimates (K = 1).
+
+    Parameters
+    ----------
+    n_samples, eval_size, exclude_eval, distill_params
+        As in :class:`EIG`.
+    max_exact_size, n_configurations, max_memory, device, progress
+        See :func:`skal_power.batch.batch_eig`.
+    chunk_size, random_state
+        As in :class:`BALD`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import BatchEIG
+    >>> X, y = load_digits(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:100], y[:100])
+    >>> indices, _ = BatchEIG(random_state=0)(forest, X[100:300], n_instances=3,
+    ...                                         X_training=X[:100], y_training=y[:100])
+    >>> len(set(indices.tolist()))
+    3
+    """
+
+    _kernel = staticmethod(batch_eig)
+
+
+class BatchEvaluationBALD(_BatchEvaluation):
+    """Greedy BatchEvaluationBALD: maximise ``BatchBALD_M − BatchBALD_M′``.
+
+    Parameters
+    ----------
+    n_samples, eval_size, exclude_eval, distill_params
+        As in :class:`EvaluationBALD`.
+    max_exact_size, n_configurations, max_memory, device, progress
+        See :func:`skal_power.batch.batch_evaluation_bald`.
+    chunk_size, random_state
+        As in :class:`BALD`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import BatchEvaluationBALD
+    >>> X, y = load_digits(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:100], y[:100])
+    >>> indices, _ = BatchEvaluationBALD(random_state=0)(
+    ...     forest, X[100:300], n_instances=3, X_training=X[:100], y_training=y[:100])
+    >>> len(set(indices.tolist()))
+    3
+    """
+
+    min_samples = 2
+    _kernel = staticmethod(batch_evaluation_bald)
