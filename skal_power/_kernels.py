@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -152,7 +153,10 @@ def _torch_loop(torch, log_probs, chunk_rows, predictive, expected, name):
     # again with nansum: 0 log 0 = 0 without a clamping pass over every element.
     # Work is in the input's dtype (float32 stays float32, float64 stays float64).
     n_points, n_samples, n_classes = log_probs.shape
-    source = torch.from_numpy(np.ascontiguousarray(log_probs))
+    with warnings.catch_warnings():
+        # read-only input (dask blocks, memmaps) is fine: the kernel never writes to it
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        source = torch.from_numpy(np.ascontiguousarray(log_probs))
     dtype = source.dtype
     fused = n_classes + n_samples <= _MAX_FUSED_COLUMNS
     work_prob = torch.empty((chunk_rows, n_samples, n_classes), dtype=dtype)

@@ -32,11 +32,14 @@ NORMALISATION_ATOL = 1e-3
 def as_numpy(array: Any) -> np.ndarray:
     """Return ``array`` as a numpy array without copying when possible.
 
-    Torch tensors are detached and moved to the CPU; anything else goes
-    through :func:`numpy.asarray`.
+    Torch tensors are detached and moved to the CPU (bfloat16, which numpy
+    lacks, becomes float32); anything else goes through :func:`numpy.asarray`.
     """
     if type(array).__module__.startswith("torch"):
-        return array.detach().cpu().numpy()
+        tensor = array.detach().cpu()
+        if str(tensor.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            tensor = tensor.float()
+        return tensor.numpy()
     return np.asarray(array)
 
 

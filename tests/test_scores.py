@@ -221,3 +221,25 @@ def test_pair_shape_mismatch_raises():
 def test_non_numeric_input_raises_type_error():
     with pytest.raises(TypeError, match="real numbers"):
         scores.bald(np.full((2, 2, 2), "a"))
+
+
+def test_read_only_input_gives_no_warning(backend):
+    # dask blocks, joblib memmaps and np.broadcast_to give read-only arrays; the kernels
+    # never write to the input, so torch's "not writable" warning must not reach the user
+    import warnings
+
+    log_probs = random_log_probs(np.random.default_rng(9), (30, 4, 3))
+    expected = scores.bald(log_probs)
+    log_probs.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(scores.bald(log_probs), expected)
+
+
+@pytest.mark.parametrize("dtype_name", ["bfloat16", "float16"])
+def test_half_precision_torch_tensors_are_accepted(dtype_name):
+    # numpy has no bfloat16: the tensor must be widened, not fail with torch's TypeError
+    torch = pytest.importorskip("torch")
+    one_hot = np.where(np.eye(2, dtype=bool)[[[0, 1], [1, 1]]], 0.0, -np.inf)  # exact
+    tensor = torch.tensor(one_hot, dtype=getattr(torch, dtype_name))
+    np.testing.assert_allclose(scores.bald(tensor), [math.log(2), 0.0], atol=1e-7)
