@@ -31,7 +31,7 @@ def test_run_plot_report_end_to_end(tmp_path, capsys):
     assert main(["plot", str(results), "-o", str(tmp_path / "c.png")]) == 0
     assert (tmp_path / "c.png").stat().st_size > 1000
     assert main(["report", str(results), "--at", "10", "30", "--metric", "nll"]) == 0
-    table = capsys.readouterr().out.splitlines()
+    table = capsys.readouterr().out.splitlines()[1:]
     assert table[0] == "| strategy | 10 labels | 30 labels |"
     assert [line.split(" | ")[0] for line in table[2:]] == [
         "| BALD", "| PowerBALD", "| RandomSampling"]
