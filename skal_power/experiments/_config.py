@@ -41,7 +41,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 class ConfigError(ValueError):
-    """A bad experiment configuration (the message is one line)."""
+    """A bad experiment configuration (the message is one line).
+
+    Examples
+    --------
+    >>> issubclass(ConfigError, ValueError)
+    True
+    """
 
 
 def load_config(source: Any) -> dict[str, Any]:

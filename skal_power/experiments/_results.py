@@ -25,7 +25,13 @@ _MAGIC = "# skal-power results v1 config="
 
 
 class ResultsFileError(ValueError):
-    """A results file that is corrupt or belongs to another experiment."""
+    """A results file that is corrupt or belongs to another experiment.
+
+    Examples
+    --------
+    >>> issubclass(ResultsFileError, ValueError)
+    True
+    """
 
 
 def _header(config_hash: str, columns: Iterable[str]) -> str:

@@ -41,6 +41,13 @@ def make_data(config: dict[str, Any], seed: int):
     Returns ``X_pool, y_pool, X_test, y_test, classes``. The split and the
     transforms depend on the trial seed only, so all strategies of a seed see
     the same data.
+
+    Examples
+    --------
+    >>> cfg = {"dataset": {"name": "digits", "test_size": 500, "pool_size": 300}}
+    >>> X_pool, y_pool, X_test, y_test, classes = make_data(cfg, seed=0)
+    >>> X_pool.shape, X_test.shape, classes.tolist() == list(range(10))
+    ((300, 64), (500, 64), True)
     """
     spec = config["dataset"]
     rng = np.random.default_rng(derive_seed(seed, 0, "data"))
@@ -72,7 +79,18 @@ def make_data(config: dict[str, Any], seed: int):
 
 
 def make_model(config: dict[str, Any], seed: int):
-    """A fresh, seeded model from ``config["model"]`` (a known name or ``module:Class``)."""
+    """A fresh, seeded model from ``config["model"]``.
+
+    ``name`` is ``extra_trees``, ``random_forest``, ``mc_dropout``
+    (:class:`skal_power.models.MCDropoutClassifier`) or an import path
+    ``module:Class``; ``params`` go to its constructor with ``random_state=seed``
+    unless given.
+
+    Examples
+    --------
+    >>> make_model({"model": {"name": "extra_trees", "params": {"n_estimators": 5}}}, 0)
+    ExtraTreesClassifier(n_estimators=5, random_state=0)
+    """
     spec = config["model"]
     target = _MODELS.get(spec["name"], spec["name"])
     module_name, _, attr = target.partition(":")
@@ -83,7 +101,13 @@ def make_model(config: dict[str, Any], seed: int):
 
 
 def make_strategy(spec: dict[str, Any], seed: int):
-    """A seeded strategy object looked up by name in ``skal_power``."""
+    """A seeded strategy object looked up by name in ``skal_power``.
+
+    Examples
+    --------
+    >>> make_strategy({"name": "PowerBALD", "params": {"alpha": 5.0}}, seed=3)
+    PowerBALD(random_state=3)
+    """
     import skal_power
 
     params = _resolve_params(spec.get("params", {}))
