@@ -149,7 +149,7 @@ def main():
     lines = [
         "# MC-dropout sampling and PowerEvaluationBALD on MNIST",
         "",
-        f"`{' '.join(['python benchmarks/bench_models.py'] + _argv())}`",
+        f"`{_env()}python benchmarks/bench_models.py {' '.join(_argv())}`",
         "",
         f"torch {torch.__version__}, torch.set_num_threads({args.threads}), "
         f"{os.cpu_count()} CPUs shared with other jobs (load average before: "
@@ -192,6 +192,11 @@ def _argv():
     import sys
 
     return sys.argv[1:]
+
+
+def _env():
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    return f"OMP_WAIT_POLICY={policy} " if policy else ""
 
 
 def _exists(path):

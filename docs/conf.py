@@ -154,11 +154,16 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # Gallery pages are mostly code: give them the full width.
+    # (patterns must not overlap: "[!a]**" is every page outside api/ and auto_examples/)
+    "secondary_sidebar_items": {"[!a]**": ["page-toc"], "api/**": ["page-toc"],
+                                "auto_examples/**": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
 html_context = {"default_mode": "light"}
+# Pages without sub-pages get no (empty) left sidebar.
+html_sidebars = {"index": [], "install": []}
 
 
 # --- benchmark results page ----------------------------------------------------

@@ -68,5 +68,35 @@ chosen = np.sort(batches[1697])
 X_batch = X_pool[chosen].compute()
 print("rows brought to the client:", X_batch.shape)
 
+# %%
+# Looking at the scores where they live
+# -------------------------------------
+# :func:`skal_power.distributed.score_pool` gives the acquisition scores as a
+# lazy ``dask.array``; reductions such as ``da.histogram`` run on the workers,
+# so even a pool of billions of rows can be inspected from a laptop. Below: the
+# distribution of BALD over the pool, where the PowerBALD batch falls in it,
+# and the ten digits it chose.
+import matplotlib.pyplot as plt
+
+from skal_power.distributed import score_pool
+
+lazy_scores = score_pool(BALD(), forest, X_pool, seed=0)
+counts, edges = da.histogram(lazy_scores, bins=30, range=(0.0, float(np.log(10))))
+counts = counts.compute()
+chosen_scores = lazy_scores[chosen].compute()
+
+fig = plt.figure(figsize=(10, 4.2), layout="constrained")
+top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
+ax = top.subplots()
+ax.stairs(counts, edges, fill=True, color="tab:blue", alpha=0.6, label="pool (on the workers)")
+ax.plot(chosen_scores, np.zeros_like(chosen_scores), "v", color="crimson", ms=9,
+        label="PowerBALD batch", clip_on=False)
+ax.set(xlabel="BALD (nats)", ylabel="pool digits")
+ax.legend()
+for ax_digit, row in zip(bottom.subplots(1, 10), X_batch):
+    ax_digit.imshow(row.reshape(8, 8), cmap="gray_r")
+    ax_digit.axis("off")
+plt.show()
+
 client.close()
 cluster.close()

@@ -111,13 +111,17 @@ def entropy_terms(log_probs: np.ndarray, *, chunk_rows: int | None = None,
     True
     """
     n_points, n_samples, n_classes = log_probs.shape
+    torch = torch_or_none()
     if chunk_rows is None:
-        chunk_rows = default_chunk_rows(n_samples, n_classes, log_probs.dtype.itemsize)
+        # torch runs each operation on all threads: bigger chunks amortise its per-call
+        # overhead (measured ~10% faster at K = 20, C = 10; buffers stay ~2% of 1 GB input)
+        chunk_bytes = DEFAULT_CHUNK_BYTES * (4 if torch is not None else 1)
+        chunk_rows = default_chunk_rows(n_samples, n_classes, log_probs.dtype.itemsize,
+                                        chunk_bytes)
     predictive = np.empty(n_points, dtype=np.float64)
     expected = np.empty(n_points, dtype=np.float64)
     if n_points == 0:
         return EntropyTerms(predictive, expected)
-    torch = torch_or_none()
     if torch is not None:
         _torch_loop(torch, log_probs, chunk_rows, predictive, expected, name)
     else:
@@ -125,34 +129,68 @@ def entropy_terms(log_probs: np.ndarray, *, chunk_rows: int | None = None,
     return EntropyTerms(predictive, expected)
 
 
+#: Largest ``C + K`` for which one GEMM gives both the sums over K and the row sums.
+_MAX_FUSED_COLUMNS = 64
+
+
+def _sum_matrix(torch, n_samples, n_classes, dtype):
+    """0/1 matrix ``W`` of shape ``(K*C, C+K)``: ``p.view(n, K*C) @ W`` gives, per point,
+    the sum over samples of each class (first C columns) and the sum over classes of
+    each sample (last K columns, the row sums checked for normalisation)."""
+    weights = torch.zeros((n_samples * n_classes, n_classes + n_samples), dtype=dtype)
+    flat = torch.arange(n_samples * n_classes)
+    weights[flat, flat % n_classes] = 1
+    weights[flat, n_classes + flat // n_classes] = 1
+    return weights
+
+
 def _torch_loop(torch, log_probs, chunk_rows, predictive, expected, name):
+    # Per chunk: one exp, one small GEMM for the sums over K and the row sums (or a sum
+    # and a matmul when C + K is large), one in-place product p * log p and one sum.
+    # 0 * -inf = NaN marks exactly the terms with p = 0 (NaN and +inf inputs were
+    # rejected by the row-sum check first), so only rows whose sum is NaN are summed
+    # again with nansum: 0 log 0 = 0 without a clamping pass over every element.
+    # Work is in the input's dtype (float32 stays float32, float64 stays float64).
     n_points, n_samples, n_classes = log_probs.shape
     source = torch.from_numpy(np.ascontiguousarray(log_probs))
     dtype = source.dtype
-    work_log = torch.empty((chunk_rows, n_samples, n_classes), dtype=dtype)
-    work_prob = torch.empty_like(work_log)
-    ones = torch.ones((n_classes, 1), dtype=dtype)
-    mean_probs = np.empty((n_points, n_classes), dtype=log_probs.dtype)
-    mean_probs_t = torch.from_numpy(mean_probs)
+    fused = n_classes + n_samples <= _MAX_FUSED_COLUMNS
+    work_prob = torch.empty((chunk_rows, n_samples, n_classes), dtype=dtype)
+    if fused:
+        weights = _sum_matrix(torch, n_samples, n_classes, dtype)
+        sums_out = torch.empty((chunk_rows, n_classes + n_samples), dtype=dtype)
+    else:
+        ones = torch.ones((n_classes, 1), dtype=dtype)
+        row_sums_out = torch.empty((chunk_rows * n_samples, 1), dtype=dtype)
+        class_sums_out = torch.empty((chunk_rows, n_classes), dtype=dtype)
+    predictive_t = torch.from_numpy(predictive)
     expected_t = torch.from_numpy(expected)
     with torch.no_grad():
         for start in range(0, n_points, chunk_rows):
             stop = min(start + chunk_rows, n_points)
             rows = stop - start
-            logs, probs = work_log[:rows], work_prob[:rows]
-            torch.clamp_min(source[start:stop], _LOG_FLOOR, out=logs)
+            logs, probs = source[start:stop], work_prob[:rows]
             torch.exp(logs, out=probs)
-            low, high = torch.aminmax(probs.view(-1, n_classes) @ ones)
+            if fused:
+                sums = torch.mm(probs.view(rows, -1), weights, out=sums_out[:rows])
+                # contiguous copy (1/K of the chunk): log on a strided view is slow
+                class_sums, row_sums = sums[:, :n_classes].contiguous(), sums[:, n_classes:]
+            else:
+                row_sums = torch.mm(probs.view(-1, n_classes), ones,
+                                    out=row_sums_out[:rows * n_samples])
+                class_sums = torch.sum(probs, dim=1, out=class_sums_out[:rows])
+            low, high = torch.aminmax(row_sums)
             if not (low.item() >= _ROW_SUM_LOW and high.item() <= _ROW_SUM_HIGH):
                 raise_for_bad_values(log_probs[start:stop], name=name, offset=start)
-            torch.sum(probs, dim=1, out=mean_probs_t[start:stop])
-            logs.mul_(probs)
-            expected_t[start:stop] = logs.view(rows, -1).sum(-1)
-    block = 1 << 16
-    for start in range(0, n_points, block):
-        predictive[start:start + block] = _entropy_of_mean(
-            mean_probs[start:start + block] / n_samples
-        )
+            mean = class_sums.div_(n_samples)
+            predictive_t[start:stop] = (mean * torch.log(mean)).nansum(-1)
+            terms = probs.mul_(logs).view(rows, -1)
+            totals = terms.sum(-1)
+            undefined = torch.isnan(totals)
+            if undefined.any():
+                totals[undefined] = terms[undefined].nansum(-1)
+            expected_t[start:stop] = totals
+    predictive *= -1.0
     expected *= -1.0 / n_samples
 
 

@@ -22,17 +22,18 @@ from sklearn.ensemble import RandomForestClassifier
 
 import skal_power as sp
 from skal_power.adapters import sampled_log_proba
-from skal_power.distributed import (
-    Candidates,
-    best_candidates,
-    merge_candidates,
-    pool_partitions,
-    score_pool,
-    selection_rule,
-)
+from skal_power.distributed import score_pool, selection_rule
+from skal_power.distributed._candidates import Candidates, best_candidates, merge_candidates
+from skal_power.distributed._partitions import pool_partitions
 from skal_power.distributed._query import _distributed_client
 from skal_power.sampling import AcquisitionWarning
-from skal_power.strategies import PosteriorStrategy
+from skal_power.strategies import (
+    EIG,
+    EvaluationBALD,
+    PosteriorStrategy,
+    PowerEIG,
+    PowerEvaluationBALD,
+)
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -170,6 +171,64 @@ def test_seeded_stochastic_posterior_is_identical(client, problem, strategy):
     assert_same(expected, strategy(posterior, da.from_array(pool, chunks=70), n_instances=40))
 
 
+@pytest.mark.torch
+def test_mc_dropout_network_is_identical(client, problem):
+    pytest.importorskip("skorch")
+    from skal_power.models import MCDropoutClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    net = MCDropoutClassifier(module__hidden_units=(32,), max_epochs=3, random_state=0)
+    net.fit(X[:300], y[:300])
+    pool = X[300:900]
+    for strategy in (sp.BALD(n_samples=10, random_state=0),
+                     sp.PowerBALD(n_samples=10, random_state=1)):
+        expected = strategy(net, pool, n_instances=15)
+        for chunks in (600, 41):
+            assert_same(expected, strategy(net, da.from_array(pool, chunks=(chunks, -1)),
+                                           n_instances=15))
+
+
+def test_modal_learner_queries_a_dask_pool(client, problem):
+    modal = pytest.importorskip("modAL.models")
+    forest, pool = problem
+    # A learner around a fitted estimator: query() needs no fit (works on any scikit-learn).
+    learner = modal.ActiveLearner(estimator=forest, query_strategy=sp.PowerBALD(random_state=0))
+    indices, rows = learner.query(da.from_array(pool, chunks=(150, -1)), n_instances=5)
+    expected, _ = sp.PowerBALD(random_state=0)(forest, pool, n_instances=5)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_array_equal(rows.compute(), pool[expected])  # lazy until asked
+
+
+EVALUATION = [EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD]
+
+
+@pytest.mark.parametrize("options", [{"eval_size": 100},
+                                     {"eval_size": 0.3, "exclude_eval": True}], ids=str)
+@pytest.mark.parametrize("cls", EVALUATION, ids=lambda c: c.__name__)
+def test_evaluation_strategies_identical(client, problem, cls, options):
+    forest, pool = problem
+    X, y = load_digits(return_X_y=True)
+    model = forest  # distils in well under a second (a logistic regression takes ~10 s)
+    strategy = cls(random_state=3, **options)
+    fit = {"X_training": X[:150], "y_training": y[:150]}
+    expected = strategy(model, pool, n_instances=12, **fit)
+    expected_eval = strategy.eval_indices_
+    got = strategy(model, da.from_array(pool, chunks=(77, -1)), n_instances=12, **fit)
+    assert_same(expected, got)
+    np.testing.assert_array_equal(strategy.eval_indices_, expected_eval)
+    frame = dd.from_pandas(pd.DataFrame(pool), npartitions=4)  # lengths unknown up front
+    assert_same(expected, strategy(model, frame, n_instances=12, **fit))
+
+
+def test_evaluation_strategy_needs_eval_size_on_dask(problem):
+    forest, pool = problem
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="needs eval_size"):
+        EvaluationBALD()(forest, da.from_array(pool, chunks=100), n_instances=2,
+                         X_training=X[:150], y_training=y[:150])
+
+
 # The adapter hands the DataFrame to the forest's members, fitted on arrays (noted upstream).
 @pytest.mark.filterwarnings("ignore:X has feature names:UserWarning")
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=IDS)
@@ -206,6 +265,26 @@ def test_lazy_scores_match_in_memory(client, problem):
     np.testing.assert_array_equal(lazy.compute(), strategy.score_pool(forest, pool, seed=3))
     with pytest.raises(TypeError, match="scores points one by one"):
         score_pool(sp.RandomSampling(), forest, da.from_array(pool, chunks=100))
+
+
+def _rows_generated_off_the_client(client_pid, block_info=None):
+    # client_pid is an argument: a module global would be re-evaluated on a worker
+    # that imports this module.
+    if os.getpid() == client_pid:
+        raise RuntimeError("a pool partition was computed on the client")
+    start, stop = block_info[None]["array-location"][0]
+    rng = np.random.default_rng(start)
+    return rng.integers(0, 16, size=(stop - start, 64)).astype(np.float64)
+
+
+def test_pool_partitions_are_only_ever_computed_on_workers(client, problem):
+    forest, _ = problem
+    X = da.map_blocks(_rows_generated_off_the_client, os.getpid(), dtype=np.float64,
+                      chunks=((100,) * 6, (64,)))
+    with pytest.raises(RuntimeError, match="on the client"):
+        X.compute(scheduler="sync")  # the guard works
+    indices, _ = sp.PowerBALD(random_state=0)(forest, X, n_instances=8)
+    assert len(set(indices.tolist())) == 8
 
 
 def test_pool_is_never_computed_before_the_query(problem):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
@@ -183,6 +185,28 @@ class TestSkorch:
         assert second[-1].classes_.tolist() == list("abcdefghij")
         assert second[-1].max_epochs == 2
         assert second.predict_proba(X_eval).shape == (len(X_eval), 10)
+
+    def test_unfitted_net(self, split):
+        from skal_power.models import MCDropoutClassifier
+
+        X_train, y_train, X_eval = split
+        with pytest.raises(NotFittedError):
+            distill(MCDropoutClassifier(), X_train, y_train, X_eval)
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.integers(1, 5), st.integers(2, 6), st.integers(0, 2**31 - 1))
+    def test_soft_target_loss_is_non_negative_and_zero_at_the_target(self, rows, classes, seed):
+        import torch
+
+        from skal_power.models import SoftTargetKLLoss
+
+        generator = torch.Generator().manual_seed(seed)
+        logits = 3 * torch.randn(rows, classes, generator=generator, dtype=torch.float64)
+        target = torch.softmax(3 * torch.randn(rows, classes, generator=generator,
+                                               dtype=torch.float64), -1)
+        assert SoftTargetKLLoss()(logits, target).item() >= -1e-12
+        own = torch.softmax(logits, -1)
+        assert abs(SoftTargetKLLoss()(logits, own).item()) < 1e-9
 
     def test_soft_target_loss_is_kl(self):
         import torch

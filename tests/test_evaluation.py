@@ -7,7 +7,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier, VotingClassifier
 from sklearn.linear_model import LogisticRegression
 
-import skal_power.strategies._evaluation as evaluation_module
+import skal_power.strategies._second_model as second_model_module
 from skal_power.adapters import sampled_log_proba
 from skal_power.scores import entropy
 from skal_power.strategies import EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD
@@ -90,13 +90,13 @@ def test_evaluation_bald_is_negative_on_a_point_that_contradicts_the_eval_set():
 
 def test_one_second_model_per_query(monkeypatch, forest, data):
     X_train, y_train, X_pool, _ = data
-    calls, original = [], evaluation_module.distill
+    calls, original = [], second_model_module.distill
 
     def counting_distill(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(evaluation_module, "distill", counting_distill)
+    monkeypatch.setattr(second_model_module, "distill", counting_distill)
     strategy = PowerEvaluationBALD(chunk_size=7, random_state=0)
     strategy(forest, X_pool, 5, X_training=X_train, y_training=y_train)
     assert len(calls) == 1
@@ -171,7 +171,7 @@ def test_power_evaluation_bald_in_a_modal_loop_with_mc_dropout(data):
 
 @pytest.mark.modal_learner
 def test_eig_takes_training_data_from_the_learner(data):
-    from modAL.models import ActiveLearner, Committee
+    from modAL.models import ActiveLearner
 
     X_train, y_train, X_pool, _ = data
     strategy = EIG(random_state=0)
@@ -179,6 +179,26 @@ def test_eig_takes_training_data_from_the_learner(data):
                             X_training=X_train, y_training=y_train)
     indices, _ = learner.query(X_pool, n_instances=4)
     assert len(strategy.distilled_.coef_) == 10 and len(indices) == 4
-    committee = Committee(learner_list=[learner], query_strategy=strategy)
-    with pytest.raises(TypeError, match="Committee"):
-        committee.query(X_pool, n_instances=2)
+
+
+@pytest.mark.modal_learner
+def test_committee_members_are_distilled_one_by_one(data):
+    from modAL.models import ActiveLearner, Committee
+
+    from skal_power.strategies._second_model import DistilledCommittee
+
+    X_train, y_train, X_pool, _ = data
+    learners = [
+        ActiveLearner(estimator=LogisticRegression(max_iter=2000, C=c),
+                      X_training=X_train[part], y_training=y_train[part])
+        for c, part in ((0.1, slice(0, 60)), (10.0, slice(20, 80)))
+    ]
+    strategy = PowerEvaluationBALD(random_state=0)
+    committee = Committee(learner_list=learners, query_strategy=strategy)
+    indices, _ = committee.query(X_pool, n_instances=3)
+    second = strategy.distilled_
+    assert isinstance(second, DistilledCommittee) and len(second.estimators_) == 2
+    assert sampled_log_proba(second, X_pool[:5]).shape == (5, 2, 10)
+    np.testing.assert_allclose(second.predict_proba(X_pool[:5]).sum(1), 1.0)
+    with pytest.raises(ValueError, match="Committee"):
+        strategy(committee, X_pool, 2, X_training=X_train, y_training=y_train)

@@ -7,12 +7,10 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
-import sklearn
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
-from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402

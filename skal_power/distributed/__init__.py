@@ -9,21 +9,10 @@ the batch the in-memory call gives for the same ``random_state``::
 
 Nothing here needs to be imported to query: strategies detect Dask pools at
 their call boundary. :func:`score_pool` gives the lazy scores of a Dask pool
-(for histograms, persisting, or custom selection). Requires the ``dask`` extra (``pip install
-skal_power[dask]``).
+(for histograms, persisting, or custom selection). Requires the ``dask``
+extra (``pip install skal_power[dask]``).
 """
 
-from ._candidates import Candidates, best_candidates, merge_candidates
-from ._partitions import is_dask_collection, pool_partitions
 from ._query import dask_query, score_pool, selection_rule
 
-__all__ = [
-    "Candidates",
-    "best_candidates",
-    "dask_query",
-    "is_dask_collection",
-    "merge_candidates",
-    "pool_partitions",
-    "score_pool",
-    "selection_rule",
-]
+__all__ = ["dask_query", "score_pool", "selection_rule"]

@@ -24,6 +24,12 @@ class Candidates(NamedTuple):
     ``indices`` are global pool positions, ``tiers`` 1 for positive weight and
     0 otherwise, ``keys`` what the rule ranks by, ``scores`` the acquisition
     score reported for each point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Candidates.empty().indices.shape
+    (0,)
     """
 
     indices: np.ndarray

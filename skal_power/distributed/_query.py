@@ -20,7 +20,13 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validation import check_batch_size, check_positive_int, check_seed
-from ..sampling import AcquisitionWarning, acquisition_keys, resolve_exponent, top_keys
+from ..sampling import (
+    AcquisitionWarning,
+    acquisition_keys,
+    pick_per_slot,
+    resolve_exponent,
+    top_keys,
+)
 from ..strategies._base import PosteriorStrategy, split_seed
 from ..strategies._random import RandomSampling
 from ..strategies._single_point import (
@@ -33,6 +39,7 @@ from ..strategies._single_point import (
 )
 from ..strategies._thompson import ThompsonBALD
 from . import _tasks
+from ._evaluation import evaluation_query, evaluation_rule
 from ._partitions import pool_partitions
 
 __all__ = ["dask_query", "score_pool", "selection_rule"]
@@ -55,10 +62,14 @@ def selection_rule(strategy: Any) -> str:
     Examples
     --------
     >>> from skal_power import BALD, PowerBALD, SoftrankBALD
-    >>> [selection_rule(s) for s in (BALD(), PowerBALD(), SoftrankBALD())]
-    ['top', 'stochastic', 'softrank']
+    >>> from skal_power.strategies import PowerEvaluationBALD
+    >>> [selection_rule(s) for s in (BALD(), PowerBALD(), SoftrankBALD(), PowerEvaluationBALD())]
+    ['top', 'stochastic', 'softrank', 'evaluation_power']
     """
     cls = type(strategy)
+    evaluation = evaluation_rule(strategy)
+    if evaluation is not None:
+        return evaluation
     if cls._query is RandomSampling._query:
         return "random"
     if cls._query is ThompsonBALD._query:
@@ -78,9 +89,10 @@ def selection_rule(strategy: Any) -> str:
     raise TypeError(
         f"{cls.__name__} cannot query a Dask pool: its batch is not a per-point rule whose "
         "partition results merge exactly (supported: top-B, power, softmax, softrank, "
-        "UniformTop, Thompson and random selection). For greedy batch scores such as "
-        "BatchBALD, pre-filter the pool with PowerBALD on Dask, compute those candidate "
-        "rows and run the strategy on them in memory (see the 'Dask pools' docs page)."
+        "UniformTop, Thompson and random selection; EIG/EvaluationBALD top-B or power). For "
+        "greedy batch scores such as BatchBALD, pre-filter the pool with PowerBALD on Dask, "
+        "compute those candidate rows and run the strategy on them in memory (see the "
+        "'Pools on a Dask cluster' docs page)."
     )
 
 
@@ -259,17 +271,16 @@ def _finish_thompson(part, n_instances, seed, strategy):
     rng = np.random.default_rng(slot_seed)
     slot_samples = rng.integers(0, len(part.candidates), size=n_instances)
     unique, columns = np.unique(slot_samples, return_inverse=True)
-    taken: set[int] = set()
-    indices = np.empty(n_instances, dtype=np.intp)
-    scores = np.empty(n_instances, dtype=np.float64)
-    for slot, column in enumerate(columns):
-        candidates = part.candidates[unique[column]]
-        for index, score in zip(candidates.indices.tolist(), candidates.scores.tolist()):
-            if index not in taken:
-                break
-        indices[slot], scores[slot] = index, score
-        taken.add(index)
-    return indices, scores
+    # Slot b can only take one of the top n_instances of its column, so the KL table
+    # restricted to the merged candidates (-inf elsewhere) fills the slots as in memory;
+    # its rows are in pool order, so ties still go to the lower index.
+    chosen = [part.candidates[k] for k in unique]
+    rows = np.unique(np.concatenate([c.indices for c in chosen]))
+    kl = np.full((len(rows), len(unique)), -np.inf)
+    for column, candidates in enumerate(chosen):
+        kl[np.searchsorted(rows, candidates.indices), column] = candidates.scores
+    picked, scores = pick_per_slot(kl, columns)
+    return rows[picked], scores
 
 
 _RULES: dict[str, tuple[Callable, Callable]] = {
@@ -289,12 +300,34 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
     Returns the indices and scores the in-memory call gives for the same
     ``seed``. The pool is never materialised on the client: the client holds
     the graph and the final ``n_instances`` candidates.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power import PowerBALD
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X[::3], y[::3])
+    >>> on_dask = dask_query(PowerBALD(), forest, da.from_array(X, chunks=50), 4,
+    ...                      seed=7, round_index=0)
+    >>> in_memory = PowerBALD()._query(forest, X, 4, seed=7, round_index=0)
+    >>> bool(np.array_equal(on_dask[0], in_memory[0]))
+    True
     """
     import dask
 
     rule = selection_rule(strategy)
-    build, finish = _RULES[rule]
     partitions = pool_partitions(X_pool)
+    if rule.startswith("evaluation"):
+        part, n_instances = evaluation_query(
+            strategy, rule, classifier, partitions, n_instances, seed=seed,
+            round_index=round_index, kwargs=kwargs, ship=_shipped, tree_merge=_tree_merge,
+            prefix_sums=_prefix_sums)
+        finish = _finish_ranked if rule == "evaluation_top" else _finish_stochastic
+        return finish(part, n_instances, seed, strategy)
+    build, finish = _RULES[rule]
     if partitions.lengths is not None:
         n_instances = check_batch_size(n_instances, sum(partitions.lengths))
     else:

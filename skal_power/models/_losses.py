@@ -43,14 +43,29 @@ class SoftTargetKLLoss(torch.nn.CrossEntropyLoss):
 
 
 class SoftTargetNLLKLLoss(torch.nn.NLLLoss):
-    """The same KL for modules that output probabilities (skorch passes their log)."""
+    """The same KL for modules that output probabilities (skorch passes their log).
+
+    Examples
+    --------
+    >>> import torch
+    >>> probs = torch.tensor([[0.5, 0.5]])
+    >>> round(SoftTargetNLLKLLoss()(torch.log(probs), torch.tensor([[1.0, 0.0]])).item(), 4)
+    0.6931
+    """
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return _kl(target, input)
 
 
 def soft_criterion_for(criterion: Any) -> type:
-    """The soft-target loss matching a skorch net's criterion (class or instance)."""
+    """The soft-target loss matching a skorch net's criterion (class or instance).
+
+    Examples
+    --------
+    >>> import torch
+    >>> soft_criterion_for(torch.nn.CrossEntropyLoss).__name__
+    'SoftTargetKLLoss'
+    """
     kind = criterion if isinstance(criterion, type) else type(criterion)
     if issubclass(kind, torch.nn.CrossEntropyLoss):
         return SoftTargetKLLoss

@@ -65,7 +65,8 @@ def _dask_query_or_none(strategy: Any, X_pool: Any):
     """
     if "dask" not in sys.modules:
         return None
-    from ..distributed import dask_query, is_dask_collection
+    from ..distributed import dask_query
+    from ..distributed._partitions import is_dask_collection
 
     if not is_dask_collection(X_pool):
         return None

@@ -13,7 +13,9 @@ and ``y_training``) or, for a bare estimator, from the call::
 
 Keywords passed to the call win over the learner's attributes; with modAL,
 ``learner.query(X_pool, n_instances=10, X_training=..., y_training=...)``
-forwards them.
+forwards them. For a modAL ``Committee`` (members = posterior samples), every
+member is distilled on its own training data and M′ is the
+:class:`~skal_power.strategies._second_model.DistilledCommittee` of the results.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import numpy as np
-
 from .._validation import check_batch_size, check_seed
-from ..adapters import _is_modal_committee, _is_modal_learner, sampled_log_proba
-from ..distill import distill, eval_subset
+from ..adapters import sampled_log_proba
+from ..distill import eval_subset
 from ..sampling import power_log_weights, resolve_exponent, sample_from_log_weights, top_sample
 from ..scores import bald, entropy
 from ._base import PosteriorStrategy, pool_rows, pool_size, split_seed
+from ._second_model import second_model, training_data
 
 __all__ = ["EIG", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD"]
 
@@ -95,7 +97,7 @@ class _EvaluationStrategy(PosteriorStrategy):
         """Scores of the candidates: one pass of M (which also yields the soft targets),
         one distillation, one pass of M′."""
         model_seed, second_seed, distill_seed, eval_seed = seeds
-        estimator, X_training, y_training = _training_data(classifier, X_training, y_training)
+        training = training_data(classifier, X_training, y_training)
         n_pool = pool_size(X_pool)
         if n_pool < 1:
             raise ValueError("The pool is empty: there is nothing to query.")
@@ -105,11 +107,8 @@ class _EvaluationStrategy(PosteriorStrategy):
         needed = np.union1d(candidates, eval_indices)
         part_m, targets = self._first_pass(classifier, X_pool, needed, eval_indices, model_seed)
         self.eval_indices_ = eval_indices
-        self.distilled_ = distill(
-            estimator, X_training, y_training, _take(X_pool, eval_indices), targets=targets,
-            n_samples=self.n_samples, clone_params=self.distill_params,
-            random_state=distill_seed,
-        )
+        X_eval = X_pool if len(eval_indices) == n_pool else _take(X_pool, eval_indices)
+        self.distilled_ = self._second_model(classifier, training, X_eval, targets, distill_seed)
         part_m2 = np.empty(len(candidates), dtype=np.float64)
         for start, stop, rows in self._chunks(X_pool, candidates):
             log_probs = sampled_log_proba(
@@ -117,6 +116,10 @@ class _EvaluationStrategy(PosteriorStrategy):
             )
             part_m2[start:stop] = self._score_part(log_probs)
         return candidates, part_m[np.searchsorted(needed, candidates)] - part_m2
+
+    def _second_model(self, classifier, training, X_eval, targets, seed):
+        return second_model(classifier, training, X_eval, targets, n_samples=self.n_samples,
+                            clone_params=self.distill_params, random_state=seed)
 
     def _first_pass(self, classifier, X_pool, needed, eval_indices, seed):
         """M's part of the score on ``needed`` rows and its predictive distribution
@@ -147,28 +150,6 @@ class _EvaluationStrategy(PosteriorStrategy):
 
     def _score_part(self, log_probs):
         raise NotImplementedError
-
-
-def _training_data(classifier: Any, X_training: Any, y_training: Any):
-    if _is_modal_committee(classifier):
-        raise TypeError(
-            "EIG-family strategies distil one estimator into M′; a modAL Committee is not "
-            "supported. Use an ActiveLearner whose estimator is an ensemble or an "
-            "MC-dropout network."
-        )
-    estimator = classifier
-    if _is_modal_learner(classifier):
-        estimator = classifier.estimator
-        if X_training is None and y_training is None:
-            X_training = getattr(classifier, "X_training", None)
-            y_training = getattr(classifier, "y_training", None)
-    if X_training is None or y_training is None:
-        raise ValueError(
-            "EIG-family strategies need the training data of the model to build M′: pass "
-            "X_training=... and y_training=... to the call (a modAL ActiveLearner fitted on "
-            "data provides them)."
-        )
-    return estimator, X_training, np.asarray(y_training)
 
 
 def _take(X: Any, indices: np.ndarray) -> Any:
@@ -304,7 +285,7 @@ class EvaluationBALD(_EvaluationBALDScore, _Top, _EvaluationStrategy):
 
 
 class PowerEIG(_EIGScore, _Power):
-    __doc__ = f"""Stochastic EIG: sample a batch without replacement with p(x) ∝ max(EIG(x), 0)^α.
+    __doc__ = f"""Stochastic EIG: a batch drawn without replacement with p(x) ∝ max(EIG, 0)^α.
 
     Points with EIG <= 0 get weight 0; if fewer than ``n_instances`` points
     have a positive score, the rest of the batch is drawn uniformly from the

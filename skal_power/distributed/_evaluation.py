@@ -1,0 +1,157 @@
+"""EIG and EvaluationBALD on a Dask pool: the same M′, the same batch.
+
+The in-memory query makes one pass of M over the pool (its part of the score,
+and its predictive distribution on the evaluation rows), distils M′ on those
+rows, then makes one pass of M′. On Dask:
+
+1. each partition runs the strategy's own first pass; its part of the score
+   stays on the worker (``persist``) and only the evaluation rows and their
+   soft targets come to the client;
+2. the client distils M′ exactly as in memory (same rows, targets and seed);
+3. M′ is shipped once, each partition scores its candidates and keeps its
+   local top-B (or Gumbel top-B), and the candidates merge as for the other
+   rules.
+
+The evaluation set is brought to the client, so a Dask pool needs an
+``eval_size``: the default (the whole pool) would materialise it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_batch_size
+from ..adapters import sampled_log_proba
+from ..sampling import acquisition_keys, power_log_weights, resolve_exponent
+from ._candidates import Candidates, best_candidates
+from ._tasks import Part
+
+__all__ = ["evaluation_rule", "evaluation_query"]
+
+
+def evaluation_rule(strategy: Any) -> str | None:
+    """``"evaluation_top"``/``"evaluation_power"`` for unmodified EIG-family strategies."""
+    from ..strategies._evaluation import _EvaluationStrategy, _Power, _Top
+
+    cls = type(strategy)
+    if not isinstance(strategy, _EvaluationStrategy):
+        return None
+    base = _EvaluationStrategy
+    if not (cls._query is base._query and cls._score is base._score
+            and cls._first_pass is base._first_pass and cls._chunks is base._chunks):
+        return None
+    if cls._select is _Top._select:
+        return "evaluation_top"
+    if cls._select is _Power._select:
+        return "evaluation_power"
+    return None
+
+
+def _take(block, positions):
+    return block.iloc[positions] if hasattr(block, "iloc") else block[positions]
+
+
+def first_pass_part(strategy, classifier, block, seed: int, local_eval: np.ndarray):
+    """M's part of the score on every row, and the evaluation rows with their soft targets."""
+    n = len(block)
+    if n == 0:
+        return np.empty(0), None, None
+    part, targets = strategy._first_pass(classifier, block, np.arange(n), local_eval, seed)
+    return part, _take(block, local_eval), targets
+
+
+def second_pass_part(strategy, distilled, block, seed: int, first, offset: int,
+                     local_eval: np.ndarray, n_eval_before: int, exclude: bool, keep: int,
+                     exponent: float | None, selection_seed: int) -> Part:
+    """Score the partition's candidates with M′ and keep the local best ``keep``."""
+    part_m = first[0]
+    local = np.arange(len(part_m))
+    if exclude:
+        local = np.setdiff1d(local, local_eval)
+    part_m2 = np.empty(len(local), dtype=np.float64)
+    for start in range(0, len(local), strategy.chunk_size):
+        stop = min(start + strategy.chunk_size, len(local))
+        log_probs = sampled_log_proba(distilled, _take(block, local[start:stop]),
+                                      n_samples=strategy.n_samples, random_state=seed)
+        part_m2[start:stop] = strategy._score_part(log_probs)
+    scores = part_m[local] - part_m2
+    indices = offset + local.astype(np.int64)
+    if exponent is None:
+        best = best_candidates(Candidates(indices, np.ones(len(local), np.int8), scores, scores),
+                               keep)
+        return Part(best, len(local), len(local), keep)
+    # In memory the noise is keyed by the position among the candidates, not in the pool.
+    positions = indices
+    if exclude:
+        positions = indices - n_eval_before - np.searchsorted(local_eval, local)
+    tiers, keys = acquisition_keys(power_log_weights(scores, exponent), selection_seed,
+                                   positions)
+    best = best_candidates(Candidates(indices, tiers, keys, scores), keep)
+    return Part(best, len(local), int(np.count_nonzero(tiers)), keep)
+
+
+def _concatenate_rows(pieces):
+    pieces = [piece for piece in pieces if piece is not None]
+    if hasattr(pieces[0], "iloc"):
+        import pandas as pd
+
+        return pd.concat(pieces)
+    return np.concatenate(pieces)
+
+
+def evaluation_query(strategy, rule, classifier, partitions, n_instances, *, seed, round_index,
+                     kwargs, ship, tree_merge, prefix_sums):
+    """Two passes over the Dask pool around one distillation on the client."""
+    import dask
+
+    from ..distill import eval_subset
+    from ..strategies._base import split_seed
+    from ..strategies._second_model import training_data
+
+    exponent = None
+    if rule == "evaluation_power":
+        exponent = resolve_exponent(strategy.alpha, round_index, name="alpha")
+    model_seed, second_seed, distill_seed, eval_seed, selection_seed = split_seed(seed, 5)
+    training = training_data(
+        classifier, kwargs.pop("X_training", None), kwargs.pop("y_training", None))
+    if strategy.eval_size is None:
+        raise ValueError(
+            f"{type(strategy).__name__} on a Dask pool needs eval_size: M′ is fitted on the "
+            "client on the evaluation rows, and the default (the whole pool) would bring the "
+            "whole pool there. Pass eval_size=<int or fraction>, e.g. eval_size=10_000."
+        )
+    lengths = partitions.lengths
+    if lengths is None:  # the evaluation subset is drawn from range(N): read the lengths
+        lengths = list(dask.compute([dask.delayed(len)(b) for b in partitions.blocks])[0])
+    n_pool = int(sum(lengths))
+    if n_pool < 1:
+        raise ValueError("The pool is empty: there is nothing to query.")
+    eval_indices = eval_subset(n_pool, strategy.eval_size, random_state=eval_seed)
+    exclude = bool(strategy.exclude_eval)
+    n_candidates = n_pool - len(eval_indices) if exclude else n_pool
+    n_instances = check_batch_size(n_instances, n_candidates)
+    offsets = prefix_sums(lengths)
+    local_evals = [eval_indices[(eval_indices >= o) & (eval_indices < o + n)] - o
+                   for o, n in zip(offsets, lengths)]
+
+    with ship(classifier) as model:
+        first = dask.persist(*[
+            dask.delayed(first_pass_part)(strategy, model, block, model_seed, local)
+            for block, local in zip(partitions.blocks, local_evals)])
+        rows, targets = dask.compute([f[1] for f in first], [f[2] for f in first])
+        strategy.eval_indices_ = eval_indices
+        strategy.distilled_ = strategy._second_model(
+            classifier, training, _concatenate_rows(rows),
+            np.concatenate([t for t in targets if t is not None]), distill_seed,
+        )
+        with ship(strategy.distilled_) as distilled:
+            parts = [
+                dask.delayed(second_pass_part)(
+                    strategy, distilled, block, second_seed, f, o, local,
+                    int(np.searchsorted(eval_indices, o)), exclude, n_instances, exponent,
+                    selection_seed)
+                for block, f, o, local in zip(partitions.blocks, first, offsets, local_evals)]
+            (part,) = dask.compute(tree_merge(parts))
+    return part, n_instances
