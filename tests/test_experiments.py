@@ -161,3 +161,22 @@ def test_plot_png_and_svg(tmp_path):
         assert path.stat().st_size > 1000
     with pytest.raises(ValueError, match="png or .svg"):
         plot_curves(frame, tmp_path / "c.pdf")
+
+
+def test_claims_benchmark_miniature(tmp_path):
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "claims" / "claims.py"
+    spec = importlib.util.spec_from_file_location("claims_benchmark", path)
+    claims = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(claims)
+    page = tmp_path / "claims.md"
+    verdicts = claims.main(["--mini", "--output-dir", str(tmp_path), "--page", str(page)])
+    assert len(verdicts) == 5
+    assert set(verdicts) <= {"held", "not held", "inconclusive", "not run"}
+    text = page.read_text()
+    assert text.count("## Claim ") == 5 and "reduced run" in text
+    for setting in ("small", "large"):
+        frame = load_results(tmp_path / f"claims-{setting}-batch.csv")
+        assert frame["strategy"].nunique() >= 7
+        assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
