@@ -195,7 +195,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
         lines += [f"## Accuracy, batch {configs[setting]['batch_size']}", "",
                   report_table(frame, at), "",
                   f"![learning curves, batch {configs[setting]['batch_size']}]"
-                  f"(../claims/results/{paths[setting].stem}.png)", ""]
+                  f"({paths[setting].stem}.png)", ""]
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(lines))
     return verdicts
@@ -225,7 +225,8 @@ def main(argv=None) -> list[str]:
         paths[setting] = args.output_dir / f"{config['name']}.csv"
         run_experiment(config, paths[setting], n_jobs=args.n_jobs, progress=args.progress)
         frames[setting] = load_results(paths[setting])
-        plot_curves(frames[setting], paths[setting].with_suffix(".png"),
+        # figures live next to the page: the docs copy benchmarks/results/*.png with it
+        plot_curves(frames[setting], args.page.parent / f"{paths[setting].stem}.png",
                     title=f"{config['name']}: accuracy, mean and 95% CI")
     return write_page(frames, configs, missing, paths, args.page, args)
 
