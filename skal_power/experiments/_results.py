@@ -103,11 +103,13 @@ def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
 class ResultsWriter:
     """Append rows to a results file that belongs to one config hash.
 
-    Opening checks an existing file (see :func:`read_rows`) and truncates a
-    torn last line; a new file gets the header.
+    Opening checks an existing file (see :func:`read_rows`) and, with
+    ``repair=True``, truncates a torn last line; a new file gets the header.
+    Workers appending beside other workers open with ``repair=False``.
     """
 
-    def __init__(self, path: Any, config_hash: str, columns=COLUMNS) -> None:
+    def __init__(self, path: Any, config_hash: str, columns=COLUMNS, *,
+                 repair: bool = True) -> None:
         self.path = Path(path)
         self.config_hash = config_hash
         self.columns = tuple(columns)
@@ -115,7 +117,7 @@ class ResultsWriter:
         if not self.path.exists() or self.path.stat().st_size == 0:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.path, _header(config_hash, self.columns))
-        else:
+        elif repair:
             text = self.path.read_text()
             if not text.endswith("\n"):
                 _atomic_write(self.path, text[: text.rfind("\n") + 1])

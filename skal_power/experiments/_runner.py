@@ -144,8 +144,9 @@ def run_trial(config: dict[str, Any], label: str, seed: int, output: Any, *,
         torch.set_num_threads(1)
     digest = config_hash(config)
     spec = next(s for s in config["strategies"] if s["label"] == label)
-    writer = ResultsWriter(output, digest)
-    timings = ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS)
+    # the run repaired torn lines before starting workers; never rewrite under them
+    writer = ResultsWriter(output, digest, repair=False)
+    timings = ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS, repair=False)
     done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
                   key=lambda r: int(r[2]))
     X_pool, y_pool, X_test, y_test, classes = make_data(config, seed)
