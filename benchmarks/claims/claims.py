@@ -1,0 +1,236 @@
+"""Re-check the seed's five claims (DESIGN.md section 9) on Repeated MNIST.
+
+Full run (hours on 2 CPU cores; resumable: rerun the same command after a kill)::
+
+    python benchmarks/claims/claims.py --n-jobs 2
+
+It runs ``claims-small-batch.json`` (batch 10) and ``claims-large-batch.json``
+(batch 50) into ``benchmarks/claims/results/``, plots the learning curves and
+writes the verdict page ``benchmarks/results/claims.md``. Options shrink the
+scale (``--seeds``, ``--pool-size``, ``--budget``, ``--max-epochs``; the page
+states the scale that was run); ``--mini`` is the seconds-long miniature the
+test suite runs (digits, ExtraTrees) so this script cannot rot.
+
+Verdicts compare the area under the learning curve (mean test accuracy over
+all acquisition rounds) per seed, paired by seed: ``A > B`` is *held* when the
+95% Student-t CI of the mean difference is above 0, *not held* when below 0,
+else *inconclusive*; ``A ≈ B`` is *held* when that CI lies within ±1 accuracy
+point, *not held* when it lies entirely outside, else *inconclusive*. A claim
+is held when every part is held and not held when any part is not held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+
+import skal_power  # noqa: E402
+from skal_power.experiments import (  # noqa: E402
+    load_config,
+    load_results,
+    plot_curves,
+    report_table,
+    run_experiment,
+)
+
+CONFIGS = {"small": HERE / "claims-small-batch.json", "large": HERE / "claims-large-batch.json"}
+MARGIN = 0.01
+
+#: (claim text, parts); a part is (batch setting, A, relation, B).
+CLAIMS = [
+    ("BatchEvaluationBALD > BatchBALD",
+     [(b, "BatchEvaluationBALD", ">", "BatchBALD") for b in ("small", "large")]),
+    ("PowerEvaluationBALD ≈ PowerBALD ≈ BatchEvaluationBALD > BatchBALD, at a fraction of the cost",
+     [(b, a, rel, c) for b in ("small", "large") for a, rel, c in (
+         ("PowerEvaluationBALD", "≈", "PowerBALD"),
+         ("PowerEvaluationBALD", "≈", "BatchEvaluationBALD"),
+         ("PowerBALD", ">", "BatchBALD"),
+         ("PowerEvaluationBALD", ">", "BatchBALD"))]),
+    ("PowerEvaluationBALD > PowerBALD at large acquisition batch sizes",
+     [("large", "PowerEvaluationBALD", ">", "PowerBALD")]),
+    ("PowerEIG is the weakest of the three stochastic methods but beats BALD and BatchBALD",
+     [(b, a, rel, c) for b in ("small", "large") for a, rel, c in (
+         ("PowerBALD", ">", "PowerEIG"),
+         ("PowerEvaluationBALD", ">", "PowerEIG"),
+         ("PowerEIG", ">", "BALD"),
+         ("PowerEIG", ">", "BatchBALD"))]),
+    ("PowerBALD > UniformTopBALD > ThompsonBALD at larger batch sizes",
+     [("large", "PowerBALD", ">", "UniformTopBALD"),
+      ("large", "UniformTopBALD", ">", "ThompsonBALD")]),
+]
+
+
+def scaled_config(setting: str, args: argparse.Namespace) -> dict:
+    """The config of one batch setting, shrunk by the command-line options."""
+    config = json.loads(CONFIGS[setting].read_text())
+    if args.mini:
+        config["dataset"] = {"name": "digits", "test_size": 300, "pool_size": 400,
+                             "transforms": [{"name": "RepeatWithNoise", "k": 2, "noise_std": 0.1}]}
+        config["model"] = {"name": "extra_trees", "params": {"n_estimators": 10}}
+        config["initial"] = 10
+        config["budget"] = 20
+        config["batch_size"] = 10 if setting == "small" else 20
+        config["seeds"] = [0, 1]
+        for spec in config["strategies"]:
+            params = spec.get("params", {})
+            if "eval_size" in params:
+                params["eval_size"] = 50
+    if args.seeds:
+        config["seeds"] = list(range(args.seeds))
+    if args.pool_size:
+        config["dataset"]["pool_size"] = args.pool_size
+    if args.budget:
+        config["budget"] = args.budget
+    if args.max_epochs and config["model"]["name"] == "mc_dropout":
+        config["model"]["params"]["max_epochs"] = args.max_epochs
+    missing = [s["name"] for s in config["strategies"] if not hasattr(skal_power, s["name"])]
+    config["strategies"] = [s for s in config["strategies"] if hasattr(skal_power, s["name"])]
+    config["name"] += "-" + args.tag if args.tag else ""
+    return load_config(config), missing
+
+
+def paired(frame, a: str, b: str):
+    """Per-seed AUC difference ``a - b``: mean and 95% CI, or None if a side is missing."""
+    from scipy import stats
+
+    acquired = frame[frame["round"] > 0]
+    auc = acquired.groupby(["strategy", "seed"])["accuracy"].mean()
+    if a not in auc.index.get_level_values(0) or b not in auc.index.get_level_values(0):
+        return None
+    diff = (auc[a] - auc[b]).dropna().to_numpy()
+    mean = float(diff.mean())
+    if len(diff) < 2:
+        return mean, float("nan"), float("nan"), len(diff)
+    half = float(stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)))
+    return mean, mean - half, mean + half, len(diff)
+
+
+def verdict(relation: str, stats_) -> str:
+    if stats_ is None:
+        return "not run"
+    _, low, high, _ = stats_
+    if np.isnan(low):
+        return "inconclusive"
+    if relation == ">":
+        return "held" if low > 0 else "not held" if high < 0 else "inconclusive"
+    if -MARGIN < low and high < MARGIN:
+        return "held"
+    return "not held" if (low > MARGIN or high < -MARGIN) else "inconclusive"
+
+
+def combine(verdicts: list[str]) -> str:
+    if "not held" in verdicts:
+        return "not held"
+    if verdicts and all(v == "held" for v in verdicts):
+        return "held"
+    if all(v == "not run" for v in verdicts):
+        return "not run"
+    return "inconclusive"
+
+
+def query_cost(results_path: Path) -> dict[str, float]:
+    """Mean query seconds per round by strategy (from the timings file)."""
+    import pandas as pd
+
+    timings = results_path.with_name(results_path.stem + ".timings.csv")
+    frame = pd.read_csv(timings, comment="#")
+    return frame.groupby("strategy")["query_seconds"].mean().to_dict()
+
+
+def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
+    """Write the verdict page; returns the five claim verdicts."""
+    lines = ["# The seed's claims on Repeated MNIST", ""]
+    small = configs["small"]
+    scale = (f"dataset {json.dumps(small['dataset'])}; model {json.dumps(small['model'])}; "
+             f"initial {small['initial']}, budget {small['budget']}, batch sizes "
+             f"{configs['small']['batch_size']} and {configs['large']['batch_size']}, "
+             f"seeds {small['seeds']}.")
+    lines += [f"**Scale run:** {scale}", ""]
+    if args.mini or args.tag:
+        lines += [f"**This is a reduced run ({args.tag or 'mini'})**, not the full benchmark; "
+                  "inconclusive verdicts are expected at this scale.", ""]
+    if any(missing.values()):
+        lines += ["**Strategies not available in this build (parts of claims using them are "
+                  f"'not run'):** {sorted(set(sum(missing.values(), [])))}", ""]
+    lines += ["Command: `" + " ".join(["python", "benchmarks/claims/claims.py", *args.argv])
+              + "`", "", "Verdict rule: see the docstring of `benchmarks/claims/claims.py` "
+              "(paired-by-seed difference of mean accuracy over the acquisition rounds, "
+              f"Student-t 95% CI; ≈ means within ±{MARGIN}).", ""]
+    verdicts = []
+    for number, (text, parts) in enumerate(CLAIMS, start=1):
+        rows = []
+        part_verdicts = []
+        for setting, a, relation, b in parts:
+            s = paired(frames[setting], a, b)
+            v = verdict(relation, s)
+            part_verdicts.append(v)
+            numbers = ("–" if s is None else
+                       f"{s[0]:+.4f} [{s[1]:+.4f}, {s[2]:+.4f}] (n={s[3]})")
+            rows.append(f"| batch {configs[setting]['batch_size']} | {a} {relation} {b} | "
+                        f"{numbers} | {v} |")
+        overall = combine(part_verdicts)
+        verdicts.append(overall)
+        lines += [f"## Claim {number}: {text} — **{overall}**", "",
+                  "| setting | part | AUC difference, 95% CI | verdict |", "|---|---|---|---|",
+                  *rows, ""]
+        if number == 2:
+            for setting in ("small", "large"):
+                cost = query_cost(paths[setting])
+                parts_cost = [f"{k}: {cost[k]:.3f} s" for k in sorted(cost)]
+                lines += [f"Mean query time per round, batch {configs[setting]['batch_size']}: "
+                          + ", ".join(parts_cost), ""]
+    for setting in ("small", "large"):
+        frame = frames[setting]
+        counts = sorted(frame["n_labelled"].unique())
+        at = [counts[len(counts) // 2], counts[-1]]
+        lines += [f"## Accuracy, batch {configs[setting]['batch_size']}", "",
+                  report_table(frame, at), "",
+                  f"![learning curves, batch {configs[setting]['batch_size']}]"
+                  f"({paths[setting].stem}.png)", ""]
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("\n".join(lines))
+    return verdicts
+
+
+def main(argv=None) -> list[str]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--seeds", type=int, help="number of seeds (default: config, 5)")
+    parser.add_argument("--pool-size", type=int, help="MNIST pool subsample before ×2")
+    parser.add_argument("--budget", type=int)
+    parser.add_argument("--max-epochs", type=int)
+    parser.add_argument("--tag", help="suffix of the results names (reduced runs)")
+    parser.add_argument("--mini", action="store_true", help="seconds-long miniature (tests)")
+    parser.add_argument("--output-dir", type=Path, default=HERE / "results")
+    parser.add_argument("--page", type=Path, default=ROOT / "benchmarks" / "results" / "claims.md")
+    parser.add_argument("--progress", action="store_true")
+    args = parser.parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
+    if "torch" in sys.modules or not args.mini:
+        import torch
+        torch.set_num_threads(1)
+    frames, configs, missing, paths = {}, {}, {}, {}
+    for setting in ("small", "large"):
+        config, missing[setting] = scaled_config(setting, args)
+        configs[setting] = config
+        paths[setting] = args.output_dir / f"{config['name']}.csv"
+        run_experiment(config, paths[setting], n_jobs=args.n_jobs, progress=args.progress)
+        frames[setting] = load_results(paths[setting])
+        # figures live next to the page: the docs copy benchmarks/results/*.png with it
+        plot_curves(frames[setting], args.page.parent / f"{paths[setting].stem}.png",
+                    title=f"{config['name']}: accuracy, mean and 95% CI")
+    return write_page(frames, configs, missing, paths, args.page, args)
+
+
+if __name__ == "__main__":
+    for claim, result in zip(CLAIMS, main()):
+        print(f"{result:>12}: {claim[0]}")

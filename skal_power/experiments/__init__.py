@@ -1,0 +1,32 @@
+"""Reproducible active-learning experiments (DESIGN.md section 8).
+
+:func:`run_experiment` runs every (strategy, seed) trial of a config in
+parallel processes, appending one row per acquisition round to a results CSV
+so that a killed run resumes and gives the same numbers;
+:func:`summarize`, :func:`plot_curves` and :func:`report_table` turn the
+results into learning curves (mean and Student-t 95% CI over seeds).
+"""
+
+from ._config import PRESETS, ConfigError, check_config, config_hash, load_config
+from ._curves import plot_curves, report_table, summarize
+from ._results import COLUMNS, ResultsFileError, load_results
+from ._runner import derive_seed, make_data, make_model, make_strategy, run_experiment
+
+__all__ = [
+    "COLUMNS",
+    "PRESETS",
+    "ConfigError",
+    "ResultsFileError",
+    "check_config",
+    "config_hash",
+    "derive_seed",
+    "load_config",
+    "load_results",
+    "make_data",
+    "make_model",
+    "make_strategy",
+    "plot_curves",
+    "report_table",
+    "run_experiment",
+    "summarize",
+]

@@ -1,0 +1,216 @@
+"""Experiment configuration: validation, defaults, presets and the identifying hash."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+#: Configuration keys with their defaults (``None``: required).
+_DEFAULTS: dict[str, Any] = {
+    "name": "experiment",
+    "dataset": {"name": "digits"},
+    "model": {"name": "extra_trees"},
+    "strategies": None,
+    "initial": 20,
+    "batch_size": 10,
+    "budget": None,
+    "seeds": [0, 1, 2],
+}
+_DATASETS = ("digits", "mnist")
+_TRANSFORMS = ("RepeatWithNoise", "LabelNoise", "ClassImbalance", "HeteroscedasticNoise",
+               "OutOfDistribution")
+
+#: Named configurations shipped with the package.
+PRESETS: dict[str, dict[str, Any]] = {
+    "digits-demo": {
+        "name": "digits-demo",
+        "dataset": {"name": "digits", "test_size": 500},
+        "model": {"name": "extra_trees", "params": {"n_estimators": 30}},
+        "strategies": ["RandomSampling", "BALD",
+                       {"name": "PowerBALD", "params": {"alpha": 5.0}}],
+        "initial": 20,
+        "batch_size": 10,
+        "budget": 100,
+        "seeds": [0, 1, 2],
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A bad experiment configuration (the message is one line).
+
+    Examples
+    --------
+    >>> issubclass(ConfigError, ValueError)
+    True
+    """
+
+
+def load_config(source: Any) -> dict[str, Any]:
+    """Read a config from a preset name, a JSON/TOML file or a dict and validate it.
+
+    Examples
+    --------
+    >>> load_config("digits-demo")["budget"]
+    100
+    """
+    if isinstance(source, dict):
+        raw = copy.deepcopy(source)
+    elif isinstance(source, str) and source in PRESETS:
+        raw = copy.deepcopy(PRESETS[source])
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(
+                f"config {str(source)!r} is neither a file nor a preset "
+                f"(presets: {', '.join(sorted(PRESETS))})."
+            )
+        text = path.read_text()
+        try:
+            if path.suffix == ".toml":
+                import tomllib
+                raw = tomllib.loads(text)
+            else:
+                raw = json.loads(text)
+        except Exception as error:  # noqa: BLE001 - any parse error is a config error
+            raise ConfigError(f"cannot parse config {str(path)!r}: {error}".splitlines()[0]) \
+                from None
+    return check_config(raw)
+
+
+def _strategy_spec(spec: Any) -> dict[str, Any]:
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ConfigError(f"each strategy must be a name or a table with 'name'; got {spec!r}.")
+    import skal_power
+    from skal_power.strategies import QueryStrategy
+
+    strategy = getattr(skal_power, str(spec["name"]), None)
+    if not (isinstance(strategy, type) and issubclass(strategy, QueryStrategy)) \
+            or strategy is QueryStrategy:
+        known = sorted(n for n in getattr(skal_power, "__all__", [])
+                       if isinstance(getattr(skal_power, n), type)
+                       and issubclass(getattr(skal_power, n), QueryStrategy)
+                       and n != "QueryStrategy")
+        raise ConfigError(f"unknown strategy {spec['name']!r}; known: {', '.join(known)}.")
+    params = spec.get("params", {})
+    if not isinstance(params, dict):
+        raise ConfigError(f"params of strategy {spec['name']!r} must be a table; got {params!r}.")
+    try:
+        strategy(**_resolve_params(params))
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"strategy {spec['name']!r}: {error}".splitlines()[0]) from None
+    return {"name": str(spec["name"]), "label": str(spec.get("label", spec["name"])),
+            "params": params}
+
+
+def _resolve_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Turn ``{"schedule": "linear", ...}`` values into :class:`LinearSchedule` objects."""
+    from skal_power.sampling import LinearSchedule
+
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and value.get("schedule") == "linear":
+            kwargs = {k: v for k, v in value.items() if k != "schedule"}
+            value = LinearSchedule(**kwargs)
+        out[key] = value
+    return out
+
+
+def _positive_int(raw: dict[str, Any], key: str, *, minimum: int = 1) -> int:
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key} must be an integer >= {minimum}; got {value!r}.")
+    return value
+
+
+def check_config(raw: Any) -> dict[str, Any]:
+    """Validate a config dict, fill defaults and return a normalised copy.
+
+    Raises
+    ------
+    ConfigError
+        With a one-line message naming the field.
+
+    Examples
+    --------
+    >>> cfg = check_config({"strategies": ["BALD"], "budget": 20})
+    >>> cfg["batch_size"], cfg["strategies"][0]["label"]
+    (10, 'BALD')
+    >>> check_config({"strategies": ["BALD"]})
+    Traceback (most recent call last):
+    ...
+    skal_power.experiments._config.ConfigError: missing config field 'budget'.
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config must be a table/object; got {type(raw).__name__}.")
+    unknown = sorted(set(raw) - set(_DEFAULTS) - {"n_jobs"})
+    if unknown:
+        raise ConfigError(f"unknown config field(s) {unknown}; allowed: {sorted(_DEFAULTS)}.")
+    config = copy.deepcopy(_DEFAULTS)
+    config.update(copy.deepcopy({k: v for k, v in raw.items() if k != "n_jobs"}))
+    for key, value in config.items():
+        if value is None:
+            raise ConfigError(f"missing config field {key!r}.")
+    _positive_int(config, "initial", minimum=0)
+    batch = _positive_int(config, "batch_size")
+    budget = _positive_int(config, "budget")
+    if budget < batch:
+        raise ConfigError(f"budget ({budget}) must be at least batch_size ({batch}).")
+    seeds = config["seeds"]
+    if (not isinstance(seeds, list) or not seeds
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+            or len(set(seeds)) != len(seeds)):
+        raise ConfigError(f"seeds must be a non-empty list of distinct integers >= 0; got {seeds!r}.")
+    dataset = config["dataset"]
+    if isinstance(dataset, str):
+        dataset = config["dataset"] = {"name": dataset}
+    if not isinstance(dataset, dict) or dataset.get("name") not in _DATASETS:
+        raise ConfigError(f"dataset name must be one of {list(_DATASETS)}; got {dataset!r}.")
+    for transform in dataset.get("transforms", []):
+        if not isinstance(transform, dict) or transform.get("name") not in _TRANSFORMS:
+            raise ConfigError(f"transform must be a table with name in {list(_TRANSFORMS)}; "
+                              f"got {transform!r}.")
+    model = config["model"]
+    if isinstance(model, str):
+        model = config["model"] = {"name": model}
+    if not isinstance(model, dict) or "name" not in model:
+        raise ConfigError(f"model must be a name or a table with 'name'; got {model!r}.")
+    strategies = config["strategies"]
+    if isinstance(strategies, (str, dict)):
+        strategies = [strategies]
+    if not isinstance(strategies, list) or not strategies:
+        raise ConfigError(f"strategies must be a non-empty list; got {strategies!r}.")
+    config["strategies"] = [_strategy_spec(s) for s in strategies]
+    labels = [s["label"] for s in config["strategies"]]
+    if len(set(labels)) != len(labels):
+        raise ConfigError(f"strategy labels must be distinct (add 'label'); got {labels}.")
+    return config
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Short SHA-256 of the canonical JSON of ``config`` (identifies a results file).
+
+    Examples
+    --------
+    >>> len(config_hash({"a": 1}))
+    16
+    """
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def n_rounds(config: dict[str, Any]) -> int:
+    """Number of result rows of one trial: one per acquisition plus the final evaluation.
+
+    Examples
+    --------
+    >>> n_rounds({"budget": 25, "batch_size": 10})
+    4
+    """
+    return math.ceil(config["budget"] / config["batch_size"]) + 1

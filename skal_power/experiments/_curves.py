@@ -1,0 +1,121 @@
+"""Learning curves over seeds: mean and Student-t 95% confidence intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+
+def summarize(results: Any, metric: str = "accuracy"):
+    """Mean, standard deviation and 95% CI half-width of ``metric`` over seeds.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`skal_power.experiments.load_results`.
+    metric : {"accuracy", "nll"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``strategy, n_labelled, n_seeds, mean, std, ci95``; ``ci95`` is
+        ``t_{0.975, n-1} * std / sqrt(n)`` (NaN for a single seed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"strategy": ["A"] * 3, "n_labelled": [10] * 3,
+    ...                       "accuracy": [0.5, 0.6, 0.7]})
+    >>> row = summarize(frame).iloc[0]
+    >>> round(float(row["mean"]), 3), round(float(row["ci95"]), 3)
+    (0.6, 0.248)
+    """
+    from scipy import stats
+
+    if metric not in ("accuracy", "nll"):
+        raise ValueError(f"metric must be 'accuracy' or 'nll'; got {metric!r}.")
+    frame = results.dropna(subset=[metric])
+    grouped = frame.groupby(["strategy", "n_labelled"], sort=True)[metric]
+    summary = grouped.agg(n_seeds="count", mean="mean", std="std").reset_index()
+    n = summary["n_seeds"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        summary["ci95"] = t * summary["std"].to_numpy() / np.sqrt(n)
+    return summary
+
+
+def plot_curves(results: Any, path: Any, *, metric: str = "accuracy",
+                title: str | None = None) -> Path:
+    """Plot mean ± 95% CI learning curves per strategy to a PNG or SVG file.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> frame = pd.DataFrame({"strategy": ["A"] * 4, "n_labelled": [10, 10, 20, 20],
+    ...                       "accuracy": [0.5, 0.6, 0.7, 0.8]})
+    >>> out = plot_curves(frame, pathlib.Path(tempfile.mkdtemp()) / "c.svg")
+    >>> out.stat().st_size > 0
+    True
+    """
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ValueError(f"path must end in .png or .svg; got {str(path)!r}.")
+    summary = summarize(results, metric)
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for strategy, group in summary.groupby("strategy", sort=True):
+        x = group["n_labelled"].to_numpy()
+        mean = group["mean"].to_numpy()
+        ci = np.nan_to_num(group["ci95"].to_numpy())
+        axes.plot(x, mean, label=strategy)
+        axes.fill_between(x, mean - ci, mean + ci, alpha=0.2)
+    axes.set_xlabel("labelled points")
+    axes.set_ylabel(f"test {metric}")
+    axes.set_title(title or f"{metric}: mean and 95% CI over seeds")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def report_table(results: Any, at: Sequence[int] | None = None, *,
+                 metric: str = "accuracy") -> str:
+    """Markdown table of ``metric`` (mean ± 95% CI) per strategy at given label counts.
+
+    ``at`` defaults to the largest label count; a count with no row for a
+    strategy prints ``–``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"strategy": ["A", "A"], "n_labelled": [10, 10],
+    ...                       "accuracy": [0.5, 0.7]})
+    >>> print(report_table(frame, at=[10]))
+    | strategy | 10 labels |
+    |---|---|
+    | A | 0.600 ± 1.271 (n=2) |
+    """
+    summary = summarize(results, metric)
+    if at is None:
+        at = [int(summary["n_labelled"].max())]
+    lines = ["| strategy | " + " | ".join(f"{n} labels" for n in at) + " |",
+             "|---" * (len(at) + 1) + "|"]
+    for strategy, group in summary.groupby("strategy", sort=True):
+        cells = []
+        for n in at:
+            row = group[group["n_labelled"] == n]
+            if row.empty:
+                cells.append("–")
+            else:
+                r = row.iloc[0]
+                ci = "nan" if np.isnan(r["ci95"]) else f"{r['ci95']:.3f}"
+                cells.append(f"{r['mean']:.3f} ± {ci} (n={int(r['n_seeds'])})")
+        lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""The results file: one CSV row per (trial, round), identified by the config hash.
+
+The first line is ``# skal-power results v1 config=<hash>``; rows are appended
+one ``os.write`` at a time under an exclusive lock and fsynced, so a killed run
+leaves at most a torn last line, which a resumed run drops. At the end of a
+run the file is rewritten sorted (write to a temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+try:  # POSIX file locks; on other systems rows are still written one call each
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+COLUMNS = ("strategy", "seed", "round", "n_labelled", "accuracy", "nll", "acquired")
+TIMING_COLUMNS = ("strategy", "seed", "round", "fit_seconds", "query_seconds")
+_MAGIC = "# skal-power results v1 config="
+
+
+class ResultsFileError(ValueError):
+    """A results file that is corrupt or belongs to another experiment.
+
+    Examples
+    --------
+    >>> issubclass(ResultsFileError, ValueError)
+    True
+    """
+
+
+def _header(config_hash: str, columns: Iterable[str]) -> str:
+    return f"{_MAGIC}{config_hash}\n" + ",".join(columns) + "\n"
+
+
+def format_row(values: Iterable[Any]) -> str:
+    """One CSV line; floats with ``repr`` so they read back exactly."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(
+        [repr(float(v)) if isinstance(v, float) else v for v in values]
+    )
+    return buffer.getvalue()
+
+
+def _append(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
+    """Rows of ``path`` (as strings), checking it belongs to ``config_hash``.
+
+    A missing or empty file gives ``[]``. A torn last line (no newline) is ignored.
+
+    Raises
+    ------
+    ResultsFileError
+        If the file is not a skal-power results file, was written for another
+        config, or has malformed rows.
+    """
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResultsFileError(f"cannot read results file {str(path)!r}: {error}") from None
+    lines = text.split("\n")
+    complete, torn = lines[:-1], lines[-1]
+    del torn  # a torn final write: dropped, rewritten on resume
+    if not complete or not complete[0].startswith(_MAGIC):
+        raise ResultsFileError(
+            f"{str(path)!r} is not a skal-power results file (no '{_MAGIC}...' header); "
+            "refusing to overwrite it: choose another output path."
+        )
+    found = complete[0][len(_MAGIC):]
+    if found != config_hash:
+        raise ResultsFileError(
+            f"{str(path)!r} holds results of another config (hash {found}, this config "
+            f"{config_hash}); refusing to overwrite it: choose another output path."
+        )
+    if len(complete) < 2 or complete[1] != ",".join(columns):
+        raise ResultsFileError(f"{str(path)!r} is corrupt: bad column line.")
+    rows = list(csv.reader(complete[2:]))
+    for number, row in enumerate(rows, start=3):
+        if len(row) != len(columns):
+            raise ResultsFileError(f"{str(path)!r} is corrupt: line {number} has "
+                                   f"{len(row)} fields, expected {len(columns)}.")
+    return rows
+
+
+class ResultsWriter:
+    """Append rows to a results file that belongs to one config hash.
+
+    Opening checks an existing file (see :func:`read_rows`) and, with
+    ``repair=True``, truncates a torn last line; a new file gets the header.
+    Workers appending beside other workers open with ``repair=False``.
+    """
+
+    def __init__(self, path: Any, config_hash: str, columns=COLUMNS, *,
+                 repair: bool = True) -> None:
+        self.path = Path(path)
+        self.config_hash = config_hash
+        self.columns = tuple(columns)
+        rows = read_rows(self.path, config_hash, self.columns)
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.path, _header(config_hash, self.columns))
+        elif repair:
+            text = self.path.read_text()
+            if not text.endswith("\n"):
+                _atomic_write(self.path, text[: text.rfind("\n") + 1])
+        self.rows = rows
+
+    def append(self, values: Iterable[Any]) -> None:
+        """Append one row (atomic single write, fsynced)."""
+        _append(self.path, format_row(values))
+
+    def finalize(self, key) -> None:
+        """Rewrite the file with rows sorted by ``key`` (temp file + rename)."""
+        rows = sorted(read_rows(self.path, self.config_hash, self.columns), key=key)
+        body = "".join(format_row(r) for r in rows)
+        _atomic_write(self.path, _header(self.config_hash, self.columns) + body)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def load_results(path: Any):
+    """Read a results file into a :class:`pandas.DataFrame` (any config hash).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
+    >>> w = ResultsWriter(path, "abc")
+    >>> w.append(["BALD", 0, 0, 20, 0.5, 1.2, "1 2"])
+    >>> load_results(path)[["strategy", "accuracy"]].values.tolist()
+    [['BALD', 0.5]]
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsFileError(f"results file {str(path)!r} does not exist.")
+    first = path.read_text().split("\n", 1)[0]
+    if not first.startswith(_MAGIC):
+        raise ResultsFileError(f"{str(path)!r} is not a skal-power results file.")
+    rows = read_rows(path, first[len(_MAGIC):])
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    for column in ("seed", "round", "n_labelled"):
+        frame[column] = frame[column].astype(int)
+    for column in ("accuracy", "nll"):
+        frame[column] = frame[column].astype(float)
+    return frame

@@ -1,0 +1,264 @@
+"""The active-learning loop (DESIGN.md section 8): resumable trials, run in parallel."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import datasets as ds
+from ._config import _resolve_params, config_hash, load_config, n_rounds
+from ._results import TIMING_COLUMNS, ResultsWriter
+
+_MODELS = {
+    "extra_trees": "sklearn.ensemble:ExtraTreesClassifier",
+    "random_forest": "sklearn.ensemble:RandomForestClassifier",
+    "mc_dropout": "skal_power.models:MCDropoutClassifier",
+}
+_TAGS = {"data": 0, "initial": 1, "model": 2, "strategy": 3, "cold": 4}
+
+
+def derive_seed(seed: int, round_index: int, tag: str) -> int:
+    """Seed for one (trial seed, round, purpose), independent of process state.
+
+    Examples
+    --------
+    >>> derive_seed(0, 3, "model") == derive_seed(0, 3, "model") != derive_seed(0, 4, "model")
+    True
+    """
+    state = np.random.SeedSequence([seed, round_index, _TAGS[tag]]).generate_state(1)
+    return int(state[0])
+
+
+def make_data(config: dict[str, Any], seed: int):
+    """Pool (transformed, oracle labels) and clean test split for one trial seed.
+
+    Returns ``X_pool, y_pool, X_test, y_test, classes``. The split and the
+    transforms depend on the trial seed only, so all strategies of a seed see
+    the same data.
+
+    Examples
+    --------
+    >>> cfg = {"dataset": {"name": "digits", "test_size": 500, "pool_size": 300}}
+    >>> X_pool, y_pool, X_test, y_test, classes = make_data(cfg, seed=0)
+    >>> X_pool.shape, X_test.shape, classes.tolist() == list(range(10))
+    ((300, 64), (500, 64), True)
+    """
+    spec = config["dataset"]
+    rng = np.random.default_rng(derive_seed(seed, 0, "data"))
+    if spec["name"] == "digits":
+        X, y = ds.load_digits_data()
+        order = rng.permutation(len(y))
+        n_test = int(spec.get("test_size", 500))
+        X_test, y_test = X[order[:n_test]], y[order[:n_test]]
+        X_pool, y_pool = X[order[n_test:]], y[order[n_test:]]
+    else:
+        X_pool, y_pool = ds.load_mnist("train")
+        X_test, y_test = ds.load_mnist("test")
+        if spec.get("test_size"):
+            keep = rng.permutation(len(y_test))[: int(spec["test_size"])]
+            X_test, y_test = X_test[keep], y_test[keep]
+    if spec.get("pool_size"):
+        keep = np.sort(rng.permutation(len(y_pool))[: int(spec["pool_size"])])
+        X_pool, y_pool = X_pool[keep], y_pool[keep]
+    classes = np.unique(np.concatenate([y_pool, y_test]))
+    for number, t in enumerate(spec.get("transforms", [])):
+        params = {k: v for k, v in t.items() if k != "name"}
+        params.setdefault("random_state", derive_seed(seed, 1 + number, "data"))
+        transform = getattr(ds, t["name"])(**params)
+        X_pool, y_pool = transform(X_pool, y_pool)
+        if t["name"] == "OutOfDistribution" and params.get("classes") is not None:
+            in_dist = ~np.isin(y_test, params["classes"])
+            X_test, y_test = X_test[in_dist], y_test[in_dist]
+    return X_pool, y_pool, X_test, y_test, classes
+
+
+def make_model(config: dict[str, Any], seed: int):
+    """A fresh, seeded model from ``config["model"]``.
+
+    ``name`` is ``extra_trees``, ``random_forest``, ``mc_dropout``
+    (:class:`skal_power.models.MCDropoutClassifier`) or an import path
+    ``module:Class``; ``params`` go to its constructor with ``random_state=seed``
+    unless given.
+
+    Examples
+    --------
+    >>> make_model({"model": {"name": "extra_trees", "params": {"n_estimators": 5}}}, 0)
+    ExtraTreesClassifier(n_estimators=5, random_state=0)
+    """
+    spec = config["model"]
+    target = _MODELS.get(spec["name"], spec["name"])
+    module_name, _, attr = target.partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    params = dict(spec.get("params", {}))
+    params.setdefault("random_state", seed)
+    return factory(**params)
+
+
+def make_strategy(spec: dict[str, Any], seed: int):
+    """A seeded strategy object looked up by name in ``skal_power``.
+
+    Examples
+    --------
+    >>> make_strategy({"name": "PowerBALD", "params": {"alpha": 5.0}}, seed=3)
+    PowerBALD(random_state=3)
+    """
+    import skal_power
+
+    params = _resolve_params(spec.get("params", {}))
+    params["random_state"] = seed
+    return getattr(skal_power, spec["name"])(**params)
+
+
+def _wants_training_data(strategy: Any) -> bool:
+    parameters = inspect.signature(type(strategy)._query).parameters
+    return "X_training" in parameters
+
+
+def _evaluate(model: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray):
+    proba = np.zeros((len(y), len(classes)))
+    columns = np.searchsorted(classes, np.asarray(model.classes_))
+    proba[:, columns] = model.predict_proba(X)
+    accuracy = float(np.mean(classes[np.argmax(proba, axis=1)] == y))
+    truth = proba[np.arange(len(y)), np.searchsorted(classes, y)]
+    nll = float(-np.mean(np.log(np.clip(truth, 1e-12, None))))
+    return accuracy, nll
+
+
+def initial_indices(config: dict[str, Any], seed: int, n_pool: int) -> np.ndarray:
+    """The initial labelled set of a trial (uniform, seeded by the trial seed)."""
+    rng = np.random.default_rng(derive_seed(seed, 0, "initial"))
+    return rng.permutation(n_pool)[: config["initial"]]
+
+
+def run_trial(config: dict[str, Any], label: str, seed: int, output: Any, *,
+              progress: bool = False, position: int = 0) -> None:
+    """Run (or resume) one trial, appending one row per round to ``output``."""
+    if "torch" in sys.modules or config["model"]["name"] == "mc_dropout":
+        import torch
+        torch.set_num_threads(1)
+    digest = config_hash(config)
+    spec = next(s for s in config["strategies"] if s["label"] == label)
+    # the run repaired torn lines before starting workers; never rewrite under them
+    writer = ResultsWriter(output, digest, repair=False)
+    timings = ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS, repair=False)
+    done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
+                  key=lambda r: int(r[2]))
+    X_pool, y_pool, X_test, y_test, classes = make_data(config, seed)
+    labelled = list(initial_indices(config, seed, len(y_pool)))
+    for row in done:
+        labelled.extend(int(i) for i in row[6].split())
+    total = n_rounds(config)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=total, initial=len(done), desc=f"{label} seed={seed}",
+                   position=position, leave=False, file=sys.stderr)
+    for round_index in range(len(done), total):
+        n_acquired = len(labelled) - config["initial"]
+        start = time.perf_counter()
+        model = None
+        accuracy = nll = float("nan")
+        if labelled:
+            model = make_model(config, derive_seed(seed, round_index, "model"))
+            model.fit(X_pool[labelled], y_pool[labelled])
+            accuracy, nll = _evaluate(model, X_test, y_test, classes)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        acquired = np.zeros(0, dtype=np.intp)
+        if n_acquired < config["budget"]:
+            batch = min(config["batch_size"], config["budget"] - n_acquired)
+            unlabelled = np.setdiff1d(np.arange(len(y_pool)), np.asarray(labelled, dtype=np.intp))
+            if model is None:  # cold start: nothing to score with, draw uniformly
+                rng = np.random.default_rng(derive_seed(seed, round_index, "cold"))
+                picked = rng.choice(len(unlabelled), size=batch, replace=False)
+            else:
+                strategy = make_strategy(spec, derive_seed(seed, round_index, "strategy"))
+                kwargs = {"round": round_index}
+                if _wants_training_data(strategy):
+                    kwargs.update(X_training=X_pool[labelled], y_training=y_pool[labelled])
+                picked, _ = strategy(model, X_pool[unlabelled], n_instances=batch, **kwargs)
+            acquired = unlabelled[np.asarray(picked)]
+        query_seconds = time.perf_counter() - start
+        writer.append([label, seed, round_index, len(labelled), accuracy, nll,
+                       " ".join(str(int(i)) for i in acquired)])
+        timings.append([label, seed, round_index, fit_seconds, query_seconds])
+        labelled.extend(int(i) for i in acquired)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+
+
+def _timings_path(output: Any) -> Path:
+    output = Path(output)
+    return output.with_name(output.stem + ".timings" + output.suffix)
+
+
+def _sort_key(row):
+    return (row[0], int(row[1]), int(row[2]))
+
+
+def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
+                   progress: bool = False) -> Path:
+    """Run every (strategy, seed) trial of ``config``, resuming from ``output``.
+
+    Parameters
+    ----------
+    config : dict
+        See :func:`check_config` (validated here).
+    output : path
+        The results CSV (created, or resumed if it holds this config's rows; a
+        file of another config or a corrupt one raises and is left untouched).
+        Timings go to ``<output stem>.timings.csv``.
+    n_jobs : int, default=1
+        Trials run in this many processes (joblib).
+    progress : bool, default=False
+        One tqdm bar per trial.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``, rewritten sorted by (strategy, seed, round).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> cfg = {"strategies": ["RandomSampling"], "budget": 10, "seeds": [0],
+    ...        "model": {"name": "extra_trees", "params": {"n_estimators": 5}}}
+    >>> out = run_experiment(cfg, pathlib.Path(tempfile.mkdtemp()) / "r.csv")
+    >>> from skal_power.experiments import load_results
+    >>> load_results(out)["n_labelled"].tolist()
+    [20, 30]
+    """
+    from joblib import Parallel, delayed
+
+    config = load_config(config)
+    digest = config_hash(config)
+    writer = ResultsWriter(output, digest)  # refuses foreign/corrupt files up front
+    ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS)
+    total = n_rounds(config)
+    counts: dict[tuple[str, int], int] = {}
+    for row in writer.rows:
+        counts[(row[0], int(row[1]))] = counts.get((row[0], int(row[1])), 0) + 1
+    pending = [(s["label"], seed) for s in config["strategies"] for seed in config["seeds"]
+               if counts.get((s["label"], seed), 0) < total]
+    if n_jobs == 1 or len(pending) <= 1:
+        for position, (label, seed) in enumerate(pending):
+            run_trial(config, label, seed, output, progress=progress, position=0)
+    else:
+        Parallel(n_jobs=n_jobs)(
+            delayed(run_trial)(config, label, seed, output, progress=progress,
+                               position=position % max(n_jobs, 1))
+            for position, (label, seed) in enumerate(pending)
+        )
+    writer.finalize(_sort_key)
+    ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS).finalize(_sort_key)
+    return Path(output)
+
+
