@@ -114,6 +114,76 @@ def test_sampled_joint_entropy_converges_to_exact():
     np.testing.assert_allclose(sampled, exact, atol=0.02)
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(300, 700), duplicate=st.booleans())
+def test_lazy_greedy_picks_equal_exhaustive_greedy_while_exact(seed, n, duplicate):
+    # 300+ candidates: lazy steps stop after the first chunks, so the bound is really used
+    log_probs = random_log_probs(seed, n, 6, 3, scale=3.0)
+    if duplicate:  # exact ties: both must break them towards the lower index
+        log_probs = np.concatenate([log_probs, log_probs])
+    lazy = batch_bald(log_probs, 6, lazy=True)
+    full = batch_bald(log_probs, 6, lazy=False)
+    np.testing.assert_array_equal(lazy[0], full[0])
+    np.testing.assert_allclose(lazy[1], full[1], rtol=0, atol=1e-10)
+
+
+def test_lazy_greedy_evaluates_fewer_candidates(monkeypatch):
+    from skal_power.batch import _joint
+
+    evaluated = []
+    original = _joint.JointEntropyTracker.candidate_entropies
+    monkeypatch.setattr(_joint.JointEntropyTracker, "candidate_entropies",
+                        lambda self, c: evaluated.append(len(c)) or original(self, c))
+    # most pool points are nearly certain (little BALD), as in a real pool
+    log_probs = random_log_probs(0, 2000, 8, 3, scale=3.0)
+    confident = np.arange(2000) % 10 != 0
+    log_probs[confident] = random_log_probs(1, int(confident.sum()), 8, 3, scale=0.2)
+    batch_bald(log_probs, 6, lazy=True)
+    lazy_count, evaluated[:] = sum(evaluated), []
+    batch_bald(log_probs, 6, lazy=False)
+    assert lazy_count < sum(evaluated) / 2
+
+
+def test_lazy_greedy_in_the_sampled_regime_is_as_good_within_sampling_error():
+    log_probs = random_log_probs(6, 400, 10, 4, scale=3.0)
+    kwargs = dict(max_exact_size=1, n_configurations=20_000, random_state=0)
+    lazy = batch_bald(log_probs, 6, lazy=True, **kwargs)
+    full = batch_bald(log_probs, 6, lazy=False, **kwargs)
+    # score each batch exactly (4^6 configurations) rather than with its own estimate
+    exact = [brute_batch_bald(log_probs, list(batch)) for batch in (lazy[0], full[0])]
+    assert exact[0] == pytest.approx(exact[1], abs=0.03)
+
+
+def test_sampled_estimate_equals_a_float64_reference_when_configurations_are_rare():
+    torch = pytest.importorskip("torch")
+    from skal_power.batch._joint import JointEntropyTracker
+
+    # 100 uncertain picks: P(s) of a configuration falls far below float32's range
+    log_probs = random_log_probs(7, 300, 6, 10, scale=1.0)
+    probs = torch.from_numpy(np.exp(log_probs).transpose(1, 0, 2).copy())
+    tracker = JointEntropyTracker(torch, probs, max_exact_size=1, n_configurations=512,
+                                  max_memory=2**16, rng=np.random.default_rng(0))
+    for index in range(100):
+        tracker.add(index)
+    table = tracker.table.numpy()  # (K, M)
+    marginal = table.mean(axis=0)
+    assert marginal.min() < 1e-45  # below float32's smallest subnormal
+    joint = np.einsum("km,nkc->nmc", table, np.exp(log_probs[100:])) / table.shape[0]
+    plogp = joint * np.log(np.where(joint > 0, joint, 1.0))
+    expected = -(plogp.sum(axis=2) / marginal).mean(axis=1)
+    got = tracker.candidate_entropies(np.arange(100, 300))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_the_callers_array_is_never_modified():
+    m = random_log_probs(8, 20, 1, 3)  # K = 1: a transposed view would share memory
+    m2 = random_log_probs(9, 20, 1, 3)
+    before = m.copy(), m2.copy()
+    batch_eig(m, m2, 3)
+    np.testing.assert_array_equal(m, before[0])
+    np.testing.assert_array_equal(m2, before[1])
+
+
 def test_sampled_regime_is_seeded():
     log_probs = random_log_probs(4, 30, 8, 4)
     kwargs = dict(max_exact_size=1, n_configurations=500)
@@ -126,6 +196,10 @@ def test_chunking_does_not_change_the_result():
     log_probs = random_log_probs(5, 60, 6, 4)
     whole = batch_bald(log_probs, 4)
     tiny_chunks = batch_bald(log_probs, 4, max_memory=1)
+    sampled = batch_bald(log_probs, 6, max_exact_size=1, random_state=0)
+    sampled_tiny = batch_bald(log_probs, 6, max_exact_size=1, random_state=0, max_memory=1)
+    np.testing.assert_array_equal(sampled[0], sampled_tiny[0])
+    np.testing.assert_allclose(sampled[1], sampled_tiny[1], rtol=0, atol=1e-5)
     np.testing.assert_array_equal(whole[0], tiny_chunks[0])
     np.testing.assert_allclose(whole[1], tiny_chunks[1], rtol=0, atol=1e-12)
 
@@ -166,6 +240,7 @@ def test_torch_input_is_accepted():
         (lambda lp: batch_evaluation_bald(lp, lp[..., :2], 2), ValueError, "same N points"),
         (lambda lp: batch_bald(np.where(np.arange(3) == 0, np.nan, lp), 2), ValueError, "NaN"),
         (lambda lp: batch_bald(lp + 0.5, 2), ValueError, "normalise"),
+        (lambda lp: batch_bald(lp, 2, lazy="yes"), TypeError, "lazy"),
     ],
 )
 def test_bad_input_is_a_clear_error(call, error, message):

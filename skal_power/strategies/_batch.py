@@ -47,6 +47,9 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
         methods); ensembles and committees use their members.
     max_exact_size, n_configurations, max_memory, device, progress
         See :func:`skal_power.batch.batch_bald`.
+    lazy : bool, default=True
+        Lazy greedy evaluation (same picks while joint entropies are exact);
+        see :func:`skal_power.batch.batch_bald`.
     chunk_size : int, default=8192
         Pool rows predicted at a time.
     random_state : None, int, RandomState or Generator
@@ -68,7 +71,7 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
     def __init__(self, *, n_samples: int = 100, max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                  max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-                 progress: bool = False, chunk_size: int = 8192,
+                 progress: bool = False, lazy: bool = True, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
         self.max_exact_size = max_exact_size
@@ -76,17 +79,21 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
         self.max_memory = max_memory
         self.device = device
         self.progress = progress
+        self.lazy = lazy
 
     def _check_params(self) -> None:
         super()._check_params()
         self._check_greedy_params()
+        if not isinstance(self.lazy, (bool, np.bool_)):
+            raise TypeError(f"lazy must be True or False; got {self.lazy!r}.")
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         model_seed, greedy_seed = split_seed(seed, 2)
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=model_seed)]
         )
-        return batch_bald(log_probs, n_instances, **self._greedy_kwargs(greedy_seed))
+        return batch_bald(log_probs, n_instances, lazy=self.lazy,
+                          **self._greedy_kwargs(greedy_seed))
 
 
 class _BatchEvaluation(_GreedySettings, _EvaluationStrategy):
