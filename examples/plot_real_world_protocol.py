@@ -8,17 +8,17 @@ a digit. :mod:`skal_power.datasets` breaks each of these promises on purpose,
 with seeded transforms ``transform(X, y) -> (X, y)`` that you apply to the
 **pool only** (evaluate on clean test data):
 
-=================================================  ===============================
-transform                                          flaw
-=================================================  ===============================
-:class:`~skal_power.datasets.RepeatWithNoise`      repeated data (Repeated MNIST)
-:class:`~skal_power.datasets.ClassImbalance`       rare classes
-:class:`~skal_power.datasets.LabelNoise`           a noisy oracle
-:class:`~skal_power.datasets.HeteroscedasticNoise` input noise that depends on the class
-:class:`~skal_power.datasets.OutOfDistribution`    images of no known class
-=================================================  ===============================
+====================================================  ======================================
+transform                                             flaw
+====================================================  ======================================
+:class:`~skal_power.datasets.RepeatWithNoise`         repeated data (Repeated MNIST)
+:class:`~skal_power.datasets.ClassImbalance`          rare classes
+:class:`~skal_power.datasets.LabelNoise`              a noisy oracle
+:class:`~skal_power.datasets.HeteroscedasticNoise`    input noise that depends on the class
+:class:`~skal_power.datasets.OutOfDistribution`       images of no known class
+====================================================  ======================================
 
-:class:`~skal_power.datasets.Compose` chains them, and the experiment
+:class:`~skal_power.datasets.Compose`                 chains them, and the experiment
 runner (:doc:`plot_learning_curves`) builds them from a config.
 """
 
