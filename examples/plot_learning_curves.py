@@ -10,8 +10,9 @@ same numbers), and :func:`~skal_power.experiments.plot_curves` and
 :func:`~skal_power.experiments.report_table` turn the rows into mean learning
 curves with Student-t 95% confidence intervals over seeds.
 
-The same runs from the command line: ``skal-power run config.json
---output results.csv``. Here, a tiny version of the papers' *Repeated MNIST*
+The same from the command line: ``skal-power run --config config.json
+--output results.csv``, then ``skal-power plot results.csv -o curves.png``
+and ``skal-power report results.csv``. Here, a tiny version of the papers' *Repeated MNIST*
 experiment on digits, small enough to run while this page builds.
 """
 
