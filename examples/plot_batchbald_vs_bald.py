@@ -185,4 +185,4 @@ plt.show()
 # batches from bad ones, one reason the papers use 100 samples and propose
 # stochastic acquisition, at the cost of one scoring pass, for large batches.
 
-# sphinx_gallery_thumbnail_number = 3
+# sphinx_gallery_thumbnail_number = 2
