@@ -167,13 +167,120 @@ html_sidebars = {"index": [], "install": []}
 
 
 # --- benchmark results page ----------------------------------------------------
+#: Page order: the claims (full run first, then reduced runs), the greedy batch
+#: kernels, then every other results file by name.
+_BENCHMARK_FIRST = ("claims", "claims-*", "batch")
+#: Titles for pages whose Markdown has no single top-level heading.
+_BENCHMARK_TITLES = {
+    "claims": "The report's claims on Repeated MNIST",
+    "batch": "Greedy batch acquisition: BatchBALD, BatchEIG, BatchEvaluationBALD",
+    "models": "MC-dropout models: sampling and PowerEvaluationBALD on MNIST",
+}
+_IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif"}
+_COPIED_SUFFIXES = _IMAGE_SUFFIXES | {".csv", ".json", ".txt"}
+
+
+def _benchmark_sort_key(path: Path) -> tuple[int, str]:
+    from fnmatch import fnmatch
+
+    for rank, pattern in enumerate(_BENCHMARK_FIRST):
+        if fnmatch(path.stem, pattern):
+            return rank, path.stem
+    return len(_BENCHMARK_FIRST), path.stem
+
+
+def _benchmark_title(stem: str) -> str:
+    return _BENCHMARK_TITLES.get(stem, stem.replace("_", " ").replace("-", " ").capitalize())
+
+
+def _with_one_title(text: str, stem: str) -> str:
+    """Markdown whose only top-level heading is its first line's title.
+
+    A results file that starts without a ``#`` heading, or holds several
+    (e.g. one per appended run), would give the page no title or several
+    entries in the table of contents. Then a title is added and every heading
+    is demoted one level; the content is otherwise unchanged.
+    """
+    import re
+
+    lines = text.splitlines(keepends=True)
+    headings, fenced, first_level = [], False, None
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        match = None if fenced else re.match(r"(#{1,6})[ \t]", line)
+        if match:
+            headings.append(number)
+            first_level = first_level or len(match.group(1))
+    top = [n for n in headings if lines[n].startswith("# ")]
+    if first_level == 1 and len(top) == 1:
+        return text
+    for number in headings:
+        if not lines[number].startswith("######"):
+            lines[number] = "#" + lines[number]
+    return f"# {_benchmark_title(stem)}\n\n" + "".join(lines)
+
+
+def _local_links(text: str, page: Path, target: Path) -> str:
+    """Make the page's relative links to local files work from the built site.
+
+    A link to a file outside ``benchmarks/results/`` (a results CSV under
+    ``benchmarks/claims/results/``, say) is copied under ``_linked/`` and the
+    link pointed there, so MyST makes it a download; a link to a file that
+    does not exist becomes plain text naming the path, instead of a broken
+    cross-reference that fails the ``-W`` build. Web links, anchors, other
+    pages and files next to the page are left alone.
+    """
+    import re
+    import shutil
+
+    source = page.parent.resolve()
+
+    def replace(match: re.Match) -> str:
+        bang, label, link = match.group(1), match.group(2), match.group(3)
+        if re.match(r"[a-z][a-z0-9+.-]*:|#|/", link, re.IGNORECASE) or link.endswith(".md"):
+            return match.group(0)
+        path = (source / link.split("#")[0]).resolve()
+        if not path.is_file():
+            return match.group(0) if bang else f"{label} (`{link}`, not found)"
+        if path.is_relative_to(source):
+            return match.group(0)
+        copy = target / "_linked" / path.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, copy)
+        return f"{bang}[{label}](_linked/{path.name})"
+
+    return re.sub(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)", replace, text)
+
+
+def _distinct_title(text: str, stem: str, seen: set) -> str:
+    """Tell apart pages with the same title (a full and a reduced run of one script)."""
+    import re
+
+    match = re.search(r"^# (.+)$", text, re.MULTILINE)
+    if match is None:
+        return text
+    title = match.group(1).strip()
+    if title in seen:
+        suffix = "reduced run" if stem.endswith("-reduced") else stem
+        title = f"{title} ({suffix})"
+        text = text[:match.start()] + f"# {title}" + text[match.end():]
+    seen.add(title)
+    return text
+
+
 def _write_benchmark_results() -> None:
     """Mirror ``benchmarks/results/`` into ``docs/benchmark_results/`` (ignored by git).
 
-    The benchmark scripts write Markdown (and maybe figures) there. Each ``.md``
-    file becomes one page, unedited: parsed by MyST when it is installed, shown
-    as text in an ``.rst`` wrapper otherwise. ``benchmarks.rst`` includes the
-    generated table of contents.
+    The benchmark scripts write Markdown and figures there. Each ``.md`` file
+    becomes one page, parsed by MyST when it is installed (given a single
+    title if it lacks one, see ``_with_one_title``) and shown as text in an
+    ``.rst`` wrapper otherwise; every image under ``benchmarks/results/`` is
+    copied along with its relative path, so ``![...](figure.png)`` next to the
+    Markdown renders. A new results file (``batch.md``, ``claims.md``, ...)
+    needs no change here. ``benchmarks.rst`` includes the generated table of
+    contents.
     """
     import shutil
 
@@ -182,20 +289,29 @@ def _write_benchmark_results() -> None:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    entries = []
-    for path in sorted(source.glob("*.md")) if source.is_dir() else []:
+    entries, titles = [], set()
+    pages = sorted(source.glob("*.md"), key=_benchmark_sort_key) if source.is_dir() else []
+    for path in pages:
         if HAVE_MYST:
-            shutil.copy2(path, target / path.name)
+            text = path.read_text(encoding="utf-8")
+            fixed = _local_links(_with_one_title(text, path.stem), path, target)
+            fixed = _distinct_title(fixed, path.stem, titles)
+            if fixed == text:
+                shutil.copy2(path, target / path.name)
+            else:
+                (target / path.name).write_text(fixed, encoding="utf-8")
         else:
-            title = path.stem.replace("_", " ").capitalize()
+            title = _benchmark_title(path.stem)
             (target / f"{path.stem}.rst").write_text(
                 f"{title}\n{'=' * len(title)}\n\n"
                 f".. literalinclude:: {path.as_posix()}\n   :language: markdown\n")
         entries.append(f"   benchmark_results/{path.stem}")
     if source.is_dir():  # figures referenced from the Markdown files
-        for path in source.iterdir():
-            if path.suffix.lower() in {".png", ".svg", ".jpg", ".jpeg"}:
-                shutil.copy2(path, target / path.name)
+        for path in source.rglob("*"):
+            if path.is_file() and path.suffix.lower() in _COPIED_SUFFIXES:
+                destination = target / path.relative_to(source)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, destination)
     if entries:
         text = ".. toctree::\n   :maxdepth: 1\n\n" + "\n".join(entries) + "\n"
     else:

@@ -11,8 +11,8 @@ ORDER = [
     "plot_alpha_sampling.py",
     "plot_batchbald_vs_bald.py",
     "plot_evaluation_bald.py",
-    "plot_protocol_transforms.py",
-    "plot_experiment_curves.py",
+    "plot_real_world_protocol.py",
+    "plot_learning_curves.py",
     "plot_dask_pool.py",
 ]
 
