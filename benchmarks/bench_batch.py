@@ -49,6 +49,7 @@ import sys
 import time
 
 import numpy as np
+from bench_scores import _status_kib  # this folder is on sys.path when run as a script
 
 K, C = 20, 10
 
@@ -64,14 +65,6 @@ def make_log_probs(n_points: int, dtype=np.float64, seed: int = 0) -> np.ndarray
         logits -= np.log(np.exp(logits).sum(axis=-1, keepdims=True))
         out[start:start + len(logits)] = logits
     return out
-
-
-def _status_kib(key: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise KeyError(key)
 
 
 # --------------------------------------------------------------------------- runners

@@ -200,6 +200,23 @@ def check_positive_int(value: Any, *, name: str) -> int:
     return int(value)
 
 
+def check_bool(value: Any, *, name: str) -> bool:
+    """Return ``value`` as a bool after checking it is ``True`` or ``False``.
+
+    Examples
+    --------
+    >>> check_bool(True, name="lazy")
+    True
+    >>> check_bool("yes", name="lazy")
+    Traceback (most recent call last):
+    ...
+    TypeError: lazy must be True or False; got 'yes'.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
 def check_batch_size(batch_size: Any, n_pool: int, *, name: str = "n_instances") -> int:
     """Check a batch size against the pool size.
 

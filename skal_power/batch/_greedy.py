@@ -22,6 +22,7 @@ import numpy as np
 from .._kernels import entropy_terms, torch_or_none
 from .._validation import (
     check_batch_size,
+    check_bool,
     check_log_probs,
     check_log_probs_pair,
     check_positive_int,
@@ -129,7 +130,7 @@ def _greedy(terms: list[_Term], batch_size: int, progress: bool, lazy: bool = Fa
             best = int(np.argmax(values))
             score = float(values[best])
             if lazy:
-                bounds = values.astype(np.float64, copy=True)
+                bounds = values  # a fresh array: _lazy_step updates it in place
         elif lazy:
             best, score = _lazy_step(terms[0], available, bounds, scores[step - 1])
         else:
@@ -236,12 +237,11 @@ def batch_bald(log_probs: Any, batch_size: int, *,
     5
     """
     log_probs = check_log_probs(log_probs, min_samples=2, allow_empty=False)
-    if not isinstance(lazy, (bool, np.bool_)):
-        raise TypeError(f"lazy must be True or False; got {lazy!r}.")
+    lazy = check_bool(lazy, name="lazy")
     return _run([(log_probs, 1.0, True, "log_probs")], batch_size,
                 max_exact_size=max_exact_size, n_configurations=n_configurations,
                 max_memory=max_memory, device=device, random_state=random_state,
-                progress=progress, lazy=bool(lazy))
+                progress=progress, lazy=lazy)
 
 
 def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,

@@ -53,7 +53,7 @@ class JointEntropyTracker:
                  max_memory: int, rng: np.random.Generator) -> None:
         self.torch = torch
         self.probs = probs
-        n_samples, n_points, n_classes = probs.shape
+        n_samples, _, n_classes = probs.shape
         self.n_samples, self.n_classes = n_samples, n_classes
         self.max_exact_size = max_exact_size
         self.n_configurations = n_configurations

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_batch_size, check_positive_int
+from .._validation import check_batch_size, check_bool, check_positive_int
 from ..adapters import sampled_log_proba
 from ..batch import batch_bald, batch_eig, batch_evaluation_bald
 from ..batch._greedy import (
@@ -84,8 +84,7 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
     def _check_params(self) -> None:
         super()._check_params()
         self._check_greedy_params()
-        if not isinstance(self.lazy, (bool, np.bool_)):
-            raise TypeError(f"lazy must be True or False; got {self.lazy!r}.")
+        check_bool(self.lazy, name="lazy")
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         model_seed, greedy_seed = split_seed(seed, 2)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import numpy as np
-from .._validation import check_batch_size, check_seed
+from .._validation import check_batch_size, check_bool, check_seed
 from ..adapters import sampled_log_proba
 from ..distill import eval_subset
 from ..sampling import power_log_weights, resolve_exponent, sample_from_log_weights, top_sample
@@ -47,8 +47,7 @@ class _EvaluationStrategy(PosteriorStrategy):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not isinstance(self.exclude_eval, (bool, np.bool_)):
-            raise TypeError(f"exclude_eval must be True or False; got {self.exclude_eval!r}.")
+        check_bool(self.exclude_eval, name="exclude_eval")
         if self.exclude_eval and self.eval_size is None:
             raise ValueError(
                 "exclude_eval=True needs eval_size: with the whole pool as evaluation set no "
