@@ -10,10 +10,22 @@ is exponentiated once (the cost of the whole computation is one ``exp`` per
 element); the row sums needed for validation are taken from the same
 probabilities, so checking the input costs no extra transcendental work.
 
-Torch (when installed) runs the chunk loop on all intra-op threads with SIMD
-``exp``; otherwise numpy runs it on a small thread pool. Chunks are sized so
-that the working set stays in cache and peak extra memory is bounded by
-``chunk_bytes`` per worker whatever N is.
+Three backends compute the same values, chosen in this order unless the
+environment variable ``SKAL_POWER_BACKEND`` names one (``native``, ``torch``
+or ``numpy``):
+
+* ``native``: the compiled extension :mod:`skal_power._native` (built at
+  install time when a C compiler is present), one fused pass that reads each
+  element once, with a vectorised ``exp`` and every sum in float64; chunks of
+  points run on a thread pool with the GIL released.
+* ``torch`` (when installed): the chunk loop on all intra-op threads with SIMD
+  ``exp``.
+* ``numpy``: the chunk loop on a thread pool.
+
+Chunks are sized so that the working set stays in cache and peak extra memory
+is bounded by ``chunk_bytes`` per worker whatever N is. The thread pools of the
+native and numpy backends use ``SKAL_POWER_NUM_THREADS`` threads if set, else
+one per CPU this process may run on.
 """
 
 from __future__ import annotations
@@ -28,7 +40,10 @@ import numpy as np
 
 from ._validation import NORMALISATION_ATOL, raise_for_bad_values
 
-__all__ = ["EntropyTerms", "entropy_terms", "default_chunk_rows", "torch_or_none"]
+__all__ = ["EntropyTerms", "entropy_terms", "default_chunk_rows", "kernel_threads",
+           "native_or_none", "torch_or_none"]
+
+_BACKENDS = ("native", "torch", "numpy")
 
 #: Working-set size of one chunk; small enough to stay in L2/L3 cache.
 DEFAULT_CHUNK_BYTES = 2**22
@@ -48,15 +63,74 @@ class EntropyTerms(NamedTuple):
     expected_entropy: np.ndarray
 
 
+def _backend_choice() -> str:
+    """The backend named by ``SKAL_POWER_BACKEND`` (lower case), or ``""`` for automatic."""
+    choice = os.environ.get("SKAL_POWER_BACKEND", "").strip().lower()
+    if choice and choice not in _BACKENDS:
+        raise ValueError(f"SKAL_POWER_BACKEND must be one of {', '.join(_BACKENDS)} or unset; "
+                         f"got {choice!r}.")
+    return choice
+
+
+def native_or_none():
+    """Return the compiled kernel module if it is built and not switched off, else ``None``.
+
+    ``SKAL_POWER_BACKEND=native`` insists on it: an ``ImportError`` then says it is missing.
+    """
+    choice = _backend_choice()
+    if choice in ("torch", "numpy"):
+        return None
+    try:
+        from . import _native
+    except ImportError as error:
+        if choice == "native":
+            raise ImportError(
+                "SKAL_POWER_BACKEND=native but the compiled kernel skal_power._native is not "
+                "built; reinstall skal_power where a C compiler is available "
+                "(pip install --force-reinstall --no-deps skal_power)."
+            ) from error
+        return None
+    return _native
+
+
 def torch_or_none():
     """Return the torch module if it can be imported, else ``None``."""
-    if os.environ.get("SKAL_POWER_BACKEND", "").lower() == "numpy":
+    if _backend_choice() == "numpy":
         return None
     try:
         import torch
     except ImportError:  # pragma: no cover - exercised in environments without torch
         return None
     return torch
+
+
+def kernel_threads() -> int:
+    """Threads for the native and numpy kernels: ``SKAL_POWER_NUM_THREADS`` or one per CPU.
+
+    Examples
+    --------
+    >>> kernel_threads() >= 1
+    True
+    """
+    value = os.environ.get("SKAL_POWER_NUM_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"SKAL_POWER_NUM_THREADS must be an integer >= 1; got {value!r}.")
+        return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _map_in_threads(work, items):
+    """``list(map(work, items))`` on up to :func:`kernel_threads` threads."""
+    items = list(items)
+    threads = min(len(items), kernel_threads())
+    if threads <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(work, items))
 
 
 def default_chunk_rows(n_samples: int, n_classes: int, itemsize: int,
@@ -112,7 +186,8 @@ def entropy_terms(log_probs: np.ndarray, *, chunk_rows: int | None = None,
     True
     """
     n_points, n_samples, n_classes = log_probs.shape
-    torch = torch_or_none()
+    native = native_or_none()
+    torch = None if native is not None else torch_or_none()
     if chunk_rows is None:
         # torch runs each operation on all threads: bigger chunks amortise its per-call
         # overhead (measured ~10% faster at K = 20, C = 10; buffers stay ~2% of 1 GB input)
@@ -123,7 +198,9 @@ def entropy_terms(log_probs: np.ndarray, *, chunk_rows: int | None = None,
     expected = np.empty(n_points, dtype=np.float64)
     if n_points == 0:
         return EntropyTerms(predictive, expected)
-    if torch is not None:
+    if native is not None:
+        _native_loop(native, log_probs, chunk_rows, predictive, expected, name)
+    elif torch is not None:
         _torch_loop(torch, log_probs, chunk_rows, predictive, expected, name)
     else:
         _numpy_loop(log_probs, chunk_rows, predictive, expected, name)
@@ -156,7 +233,7 @@ def _torch_loop(torch, log_probs, chunk_rows, predictive, expected, name):
     with warnings.catch_warnings():
         # read-only input (dask blocks, memmaps) is fine: the kernel never writes to it
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        source = torch.from_numpy(np.ascontiguousarray(log_probs))
+        source = torch.from_numpy(_native_order(log_probs))
     dtype = source.dtype
     fused = n_classes + n_samples <= _MAX_FUSED_COLUMNS
     work_prob = torch.empty((chunk_rows, n_samples, n_classes), dtype=dtype)
@@ -198,6 +275,31 @@ def _torch_loop(torch, log_probs, chunk_rows, predictive, expected, name):
     expected *= -1.0 / n_samples
 
 
+def _native_order(log_probs: np.ndarray) -> np.ndarray:
+    """C-contiguous, in this machine's byte order (torch and the C kernel need both)."""
+    return np.ascontiguousarray(log_probs, dtype=log_probs.dtype.newbyteorder("="))
+
+
+def _native_loop(native, log_probs, chunk_rows, predictive, expected, name):
+    # Each task is one call into C (GIL released) over `chunk_rows` points; the C loop
+    # works through them in cache-sized blocks. A row that does not normalise stops its
+    # task; the first such point over all tasks is explained in float64.
+    source = _native_order(log_probs)
+    n_points = len(source)
+
+    def work(start: int) -> int:
+        stop = min(start + chunk_rows, n_points)
+        bad = native.entropy_terms(source[start:stop], predictive[start:stop],
+                                   expected[start:stop], _ROW_SUM_LOW, _ROW_SUM_HIGH)
+        return -1 if bad < 0 else start + bad
+
+    failed = [point for point in _map_in_threads(work, range(0, n_points, chunk_rows))
+              if point >= 0]
+    if failed:
+        first = min(failed)
+        raise_for_bad_values(source[first:first + 1], name=name, offset=first)
+
+
 def _numpy_chunk(chunk: np.ndarray, name: str, offset: int):
     rows, n_samples, n_classes = chunk.shape
     logs = np.maximum(chunk, _LOG_FLOOR)
@@ -221,9 +323,4 @@ def _numpy_loop(log_probs, chunk_rows, predictive, expected, name):
             log_probs[start:stop], name, start
         )
 
-    starts = range(0, n_points, chunk_rows)
-    if len(starts) == 1:
-        work(0)
-        return
-    with ThreadPoolExecutor(max_workers=min(len(starts), os.cpu_count() or 1)) as pool:
-        list(pool.map(work, starts))
+    _map_in_threads(work, range(0, n_points, chunk_rows))

@@ -11,6 +11,37 @@ from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 
 REQUIRE_MODAL = os.environ.get("SKAL_POWER_REQUIRE_MODAL") == "1"
+# CI sets this: the compiled kernel must have been built, so its tests never skip there.
+REQUIRE_NATIVE = os.environ.get("SKAL_POWER_REQUIRE_NATIVE") == "1"
+
+KERNEL_BACKENDS = ["native", "torch", "numpy"]
+
+
+def native_kernel_built() -> bool:
+    try:
+        from skal_power import _native  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(params=KERNEL_BACKENDS)
+def backend(request, monkeypatch):
+    """Run a test once per entropy kernel: compiled, torch and numpy."""
+    from skal_power._kernels import native_or_none, torch_or_none
+
+    monkeypatch.setenv("SKAL_POWER_BACKEND", request.param)
+    if request.param == "native" and not native_kernel_built():
+        if REQUIRE_NATIVE:
+            pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but skal_power._native is not built")
+        pytest.skip("the compiled kernel skal_power._native is not built")
+    if request.param == "torch":
+        if torch_or_none() is None:
+            pytest.skip("torch is not installed")
+        assert native_or_none() is None
+    if request.param == "numpy":
+        assert native_or_none() is None and torch_or_none() is None
+    return request.param
 
 
 def _sklearn_version() -> tuple[int, int]:

@@ -13,22 +13,6 @@ from _reference import log_softmax, random_log_probs, reference_terms
 from skal_power import scores
 from skal_power._kernels import torch_or_none
 
-BACKENDS = ["numpy", "torch"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, monkeypatch):
-    """Run a test once with the torch kernel and once with the numpy fallback."""
-    if request.param == "numpy":
-        monkeypatch.setenv("SKAL_POWER_BACKEND", "numpy")
-        assert torch_or_none() is None
-    else:
-        monkeypatch.delenv("SKAL_POWER_BACKEND", raising=False)
-        if torch_or_none() is None:
-            pytest.skip("torch is not installed")
-    return request.param
-
-
 @st.composite
 def log_prob_arrays(draw, min_samples=1):
     n = draw(st.integers(1, 6))
