@@ -27,8 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-/* one copy for AVX2 + FMA machines, one for any x86-64; picked once at load time */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+/* one copy for AVX2 + FMA machines, one for any x86-64, picked once at load time
+ * (through an ifunc: glibc only) */
 #define SKAL_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define SKAL_CLONES
