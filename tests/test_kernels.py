@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from _reference import log_softmax, random_log_probs, reference_terms
 from skal_power import _kernels
-from conftest import KERNEL_BACKENDS, native_kernel_built
+from conftest import native_kernel_built
 from skal_power._kernels import (default_chunk_rows, entropy_terms, kernel_threads,
                                  native_or_none, torch_or_none)
 

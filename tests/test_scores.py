@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from _reference import log_softmax, random_log_probs, reference_terms
 from skal_power import scores
-from skal_power._kernels import torch_or_none
+
 
 @st.composite
 def log_prob_arrays(draw, min_samples=1):
