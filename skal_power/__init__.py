@@ -24,6 +24,8 @@ from .strategies import (
     UniformTopBALD,
 )
 
+from ._show_versions import active_kernel, show_versions
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -45,4 +47,6 @@ __all__ = [
     "ThompsonBALD",
     "UniformTopBALD",
     "__version__",
+    "active_kernel",
+    "show_versions",
 ]

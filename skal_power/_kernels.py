@@ -40,7 +40,7 @@ import numpy as np
 
 from ._validation import NORMALISATION_ATOL, raise_for_bad_values
 
-__all__ = ["EntropyTerms", "entropy_terms", "default_chunk_rows", "kernel_threads",
+__all__ = ["EntropyTerms", "active_kernel", "entropy_terms", "default_chunk_rows", "kernel_threads",
            "native_or_none", "torch_or_none"]
 
 _BACKENDS = ("native", "torch", "numpy")
@@ -104,23 +104,58 @@ def torch_or_none():
     return torch
 
 
+def active_kernel() -> tuple[str, str]:
+    """The entropy kernel that scores use now, and why it was chosen.
+
+    Returns
+    -------
+    name : {"native", "torch", "numpy"}
+    reason : str
+        One sentence: the ``SKAL_POWER_BACKEND`` choice, or what was (not) found.
+
+    Examples
+    --------
+    >>> name, reason = active_kernel()
+    >>> name in ("native", "torch", "numpy") and len(reason) > 0
+    True
+    """
+    choice = _backend_choice()
+    if choice:
+        if choice == "native":
+            native_or_none()  # raises ImportError with the fix if it is not built
+        elif choice == "torch" and torch_or_none() is None:
+            raise ImportError("SKAL_POWER_BACKEND=torch but torch is not installed.")
+        return choice, f"SKAL_POWER_BACKEND={choice} chose it"
+    if native_or_none() is not None:
+        return "native", "the compiled extension skal_power._native is built (the default)"
+    if torch_or_none() is not None:
+        return "torch", ("skal_power._native is not built (no C compiler at install time); "
+                         "torch is installed")
+    return "numpy", "skal_power._native is not built and torch is not installed"
+
+
 def kernel_threads() -> int:
-    """Threads for the native and numpy kernels: ``SKAL_POWER_NUM_THREADS`` or one per CPU.
+    """Threads for the native and numpy kernels.
+
+    The cap of an enclosing :func:`skal_power.threads.limit_threads`, else
+    ``SKAL_POWER_NUM_THREADS``, else one per CPU this process may run on.
 
     Examples
     --------
     >>> kernel_threads() >= 1
     True
     """
+    from .threads import available_cpus, kernel_thread_cap
+
+    cap = kernel_thread_cap()
+    if cap is not None:
+        return cap
     value = os.environ.get("SKAL_POWER_NUM_THREADS", "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
             raise ValueError(f"SKAL_POWER_NUM_THREADS must be an integer >= 1; got {value!r}.")
         return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return available_cpus()
 
 
 def _map_in_threads(work, items):

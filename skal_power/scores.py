@@ -67,7 +67,7 @@ def expected_entropy(log_probs: Any) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from skal_power.scores import expected_entropy
-    >>> confident = np.log(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> confident = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]])  # log of one-hot rows
     >>> expected_entropy(confident)
     array([0.])
     """
@@ -109,7 +109,7 @@ def bald(log_probs: Any) -> np.ndarray:
     >>> import numpy as np
     >>> from skal_power.scores import bald
     >>> agree = np.log(np.full((1, 2, 2), 0.5))
-    >>> disagree = np.log(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> disagree = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]])  # log of one-hot rows
     >>> bald(np.concatenate([agree, disagree])).round(6)
     array([0.      , 0.693147])
     """
@@ -172,7 +172,7 @@ def evaluation_bald(log_probs: Any, log_probs_distilled: Any) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from skal_power.scores import evaluation_bald
-    >>> m = np.log(np.array([[[1.0, 0.0], [0.0, 1.0]]]))
+    >>> m = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]])  # log of one-hot rows
     >>> m_prime = np.log(np.full((1, 2, 2), 0.5))
     >>> evaluation_bald(m, m_prime).round(6)
     array([0.693147])

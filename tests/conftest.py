@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-import pytest
-import sklearn
-from sklearn.datasets import load_digits
-from sklearn.ensemble import RandomForestClassifier
+# Thread policy for the suite (see skal_power.threads): one BLAS/OpenMP/torch thread per
+# test process. Set before torch is imported (it reads OMP_NUM_THREADS once); BLAS
+# libraries numpy already loaded are capped by threadpoolctl below.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import sklearn  # noqa: E402
+import threadpoolctl  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+
+threadpoolctl.threadpool_limits(limits=int(os.environ["OPENBLAS_NUM_THREADS"]))
 
 REQUIRE_MODAL = os.environ.get("SKAL_POWER_REQUIRE_MODAL") == "1"
 # CI sets this: the compiled kernel must have been built, so its tests never skip there.

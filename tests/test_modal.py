@@ -72,6 +72,12 @@ def test_active_learner_query_teach_rounds(strategy_class, digits_split):
     assert len(learner.X_training) == 40 + 3 * 4
 
 
+def _scaled(split):
+    """Digits pixels in [0, 1]: lbfgs then converges in a few hundred iterations."""
+    X_train, y_train, X_pool, y_pool = split
+    return X_train / 16.0, y_train, X_pool / 16.0, y_pool
+
+
 def committee_strategy_classes():
     # EIG-family strategies distil every member on its own training data
     # (M′ is a DistilledCommittee; see test_evaluation.py).
@@ -81,7 +87,7 @@ def committee_strategy_classes():
 @pytest.mark.modal_learner
 @pytest.mark.parametrize("strategy_class", committee_strategy_classes(), ids=lambda c: c.__name__)
 def test_committee_members_are_the_posterior_samples(strategy_class, digits_split):
-    X_train, y_train, X_pool, y_pool = digits_split
+    X_train, y_train, X_pool, y_pool = _scaled(digits_split)
     rng = np.random.default_rng(0)
     learners = []
     for member in range(4):
@@ -99,7 +105,7 @@ def test_committee_members_are_the_posterior_samples(strategy_class, digits_spli
 def test_committee_gives_one_sample_per_member(digits_split):
     from skal_power.adapters import sampled_log_proba
 
-    X_train, y_train, X_pool, _ = digits_split
+    X_train, y_train, X_pool, _ = _scaled(digits_split)
     learners = [
         ActiveLearner(estimator=LogisticRegression(max_iter=300, C=c),
                       X_training=X_train[:80], y_training=y_train[:80])

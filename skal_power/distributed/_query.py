@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validation import check_batch_size, check_positive_int, check_seed
+from ..threads import limit_threads
 from ..sampling import (
     AcquisitionWarning,
     acquisition_keys,
@@ -301,6 +302,12 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
     ``seed``. The pool is never materialised on the client: the client holds
     the graph and the final ``n_instances`` candidates.
 
+    On a local scheduler (no ``dask.distributed`` client) the partition tasks
+    run in this process's threads, so the query holds every library to one
+    thread each (:func:`skal_power.threads.limit_threads`): Dask's threads are
+    the parallelism. ``dask.distributed`` workers start with one BLAS thread
+    already.
+
     Examples
     --------
     >>> import dask.array as da
@@ -316,6 +323,15 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
     >>> bool(np.array_equal(on_dask[0], in_memory[0]))
     True
     """
+    if _distributed_client() is None:
+        with limit_threads(1):
+            return _dask_query(strategy, classifier, X_pool, n_instances, seed=seed,
+                               round_index=round_index, **kwargs)
+    return _dask_query(strategy, classifier, X_pool, n_instances, seed=seed,
+                       round_index=round_index, **kwargs)
+
+
+def _dask_query(strategy, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
     import dask
 
     rule = selection_rule(strategy)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import datasets as ds
+from ..threads import limit_threads
 from ._config import _resolve_params, config_hash, load_config, n_rounds
 from ._results import TIMING_COLUMNS, ResultsWriter
 
@@ -138,10 +139,19 @@ def initial_indices(config: dict[str, Any], seed: int, n_pool: int) -> np.ndarra
 
 def run_trial(config: dict[str, Any], label: str, seed: int, output: Any, *,
               progress: bool = False, position: int = 0) -> None:
-    """Run (or resume) one trial, appending one row per round to ``output``."""
-    if "torch" in sys.modules or config["model"]["name"] == "mc_dropout":
-        import torch
-        torch.set_num_threads(1)
+    """Run (or resume) one trial, appending one row per round to ``output``.
+
+    The trial runs on one thread of every library (BLAS, OpenMP, torch,
+    skal_power's kernels; see :mod:`skal_power.threads`): parallel trials never
+    oversubscribe the machine, and results do not depend on ``n_jobs``.
+    """
+    if config["model"]["name"] == "mc_dropout":
+        import torch  # noqa: F401  (imported first so that limit_threads caps it)
+    with limit_threads(1):
+        _run_trial(config, label, seed, output, progress=progress, position=position)
+
+
+def _run_trial(config, label, seed, output, *, progress, position):
     digest = config_hash(config)
     spec = next(s for s in config["strategies"] if s["label"] == label)
     # the run repaired torn lines before starting workers; never rewrite under them

@@ -16,6 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import column_or_1d
 
 from .._validation import check_positive_int, check_seed
@@ -178,6 +179,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         y = column_or_1d(np.asarray(y), warn=True)
+        if y.dtype.kind in "fc":  # NaN labels: say so before sklearn casts them to int
+            assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         if reset:
             if classes is None:
