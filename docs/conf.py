@@ -134,6 +134,9 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "image_scrapers": ("matplotlib",),
     "plot_gallery": os.environ.get("SKAL_POWER_DOCS_PLOT_GALLERY", "True"),
+    # The computation-times pages load jQuery and DataTables from a CDN; the site
+    # must work offline, and the times are in each example's footer anyway.
+    "write_computation_times": False,
 }
 
 # --- plot directive (figures of the tutorials, computed at build time) --------

@@ -9,20 +9,45 @@ Examples
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from . import __version__
 from .experiments import (
     PRESETS,
     ConfigError,
     ResultsFileError,
+    config_path,
+    experiment_title,
+    gain_table,
     load_config,
     load_results,
     plot_curves,
     report_table,
     run_experiment,
 )
+from .experiments._gain import DEFAULT_BASELINE
+
+
+_CONFIG_FIELDS = """\
+config file fields (JSON or TOML; every field but strategies and budget has a default):
+  name        results file name stem                           (default "experiment")
+  dataset     {"name": "digits" | "mnist", "test_size": int, "pool_size": int,
+               "transforms": [{"name": "RepeatWithNoise" | "LabelNoise" |
+               "ClassImbalance" | "HeteroscedasticNoise" | "OutOfDistribution", ...}]}
+  model       {"name": "extra_trees" | "random_forest" | "mc_dropout" | "module:Class",
+               "params": {...}}                                (default extra_trees)
+  strategies  list of names ("BALD") or {"name", "params", "label"} tables
+  initial     labelled points to start from                    (default 20)
+  batch_size  points acquired per round                        (default 10)
+  budget      points acquired per trial, after the initial ones
+  seeds       list of trial seeds                              (default [0, 1, 2])
+
+The docs page "Running experiments" (docs/experiments.rst) describes each field,
+with a full example; `skal-power run --preset digits-demo` is the shipped one.
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,9 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="skal-power",
         description="Run active-learning experiments and summarise their learning curves.",
     )
+    parser.add_argument("--version", action="version", version=f"skal-power {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run (or resume) an experiment")
+    run = commands.add_parser("run", help="run (or resume) an experiment",
+                              description="Run every (strategy, seed) trial of a config, "
+                              "resuming from the results file if it exists.",
+                              epilog=_CONFIG_FIELDS,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     source = run.add_mutually_exclusive_group()
     source.add_argument("--config", help="JSON or TOML config file")
     source.add_argument("--preset", choices=sorted(PRESETS),
@@ -48,16 +78,79 @@ def _parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser("plot", help="plot learning curves (mean and 95%% CI)")
     plot.add_argument("results", help="results CSV written by `run`")
-    plot.add_argument("--output", "-o", required=True, help="figure path (.png or .svg)")
+    plot.add_argument("--output", "-o",
+                      help="figure path, .png or .svg (default: the CSV's path with .png)")
     plot.add_argument("--metric", choices=("accuracy", "nll"), default="accuracy")
     plot.add_argument("--title")
 
-    report = commands.add_parser("report", help="markdown table of a metric at label counts")
+    report = commands.add_parser(
+        "report", help="markdown tables: mean ± 95%% CI per strategy, and the gain over random",
+        description="Print the test metric (mean ± 95%% Student-t CI over seeds) of each "
+        "strategy at the given label counts and, when the baseline strategy is in the file, "
+        "each strategy's gain over it, paired by seed.")
     report.add_argument("results", help="results CSV written by `run`")
     report.add_argument("--at", type=int, nargs="+",
                         help="label counts (default: the largest)")
     report.add_argument("--metric", choices=("accuracy", "nll"), default="accuracy")
+    report.add_argument("--baseline", default=DEFAULT_BASELINE,
+                        help="strategy label to measure gains against (default: %(default)s)")
     return parser
+
+
+def report_text(results, at=None, *, metric: str = "accuracy",
+                baseline: str = DEFAULT_BASELINE) -> str:
+    """The ``report`` command's output: both tables, each with what its numbers mean.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"strategy": ["BALD", "BALD"], "seed": [0, 1],
+    ...                       "n_labelled": [10, 10], "accuracy": [0.5, 0.7]})
+    >>> print(report_text(frame))
+    Test accuracy: mean ± 95% CI (Student t over the n seeds in brackets).
+    <BLANKLINE>
+    | strategy | 10 labels |
+    |---|---|
+    | BALD | 0.600 ± 1.271 (n=2) |
+    """
+    seeds = int(results["seed"].nunique())
+    parts = [f"Test {metric}: mean ± 95% CI (Student t over the n seeds in brackets).",
+             "", report_table(results, at, metric=metric)]
+    gains = gain_table(results, at, baseline=baseline, metric=metric)
+    if gains:
+        better = "higher" if metric == "accuracy" else "lower"
+        parts += ["", f"Gain over {baseline} ({metric}, {better} is better): mean ± 95% CI of "
+                  f"the per-seed difference (paired: each seed's trials share the data and the "
+                  f"initial labels; {seeds} seeds); * marks a CI that excludes 0. Whole curve: "
+                  "the difference averaged over every label count.", "", gains]
+    return "\n".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
+def _check_results_file(path: str) -> Path:
+    """Fail first, in one line, if the results file is missing."""
+    results = Path(path)
+    if not results.is_file():
+        raise FileNotFoundError(f"results file {path!r} does not exist; "
+                                "create it with `skal-power run`.")
+    return results
+
+
+def _plot(args: argparse.Namespace) -> None:
+    results_path = _check_results_file(args.results)
+    output = Path(args.output) if args.output else results_path.with_suffix(".png")
+    results = load_results(results_path)
+    title = args.title
+    if title is None:
+        saved = config_path(results_path)
+        config = json.loads(saved.read_text()) if saved.is_file() else None
+        title = f"{experiment_title(config, results)}\ntest {args.metric}: mean and 95% CI"
+    path = plot_curves(results, output, metric=args.metric, title=title)
+    print(f"figure: {path}")
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -70,8 +163,11 @@ def _run(args: argparse.Namespace) -> None:
         raise ConfigError(f"--n-jobs must be >= 1; got {args.n_jobs}.")
     progress = not args.no_progress and sys.stderr.isatty()
     run_experiment(config, output, n_jobs=args.n_jobs, progress=progress)
-    print(f"results: {output}")
-    print(report_table(load_results(output)))
+    results = load_results(output)
+    n_strategies, n_seeds = results["strategy"].nunique(), results["seed"].nunique()
+    print(f"results: {output} ({len(results)} rows: {_count(n_strategies, 'strategy')} × "
+          f"{_count(n_seeds, 'seed')})")
+    print(f"next: skal-power plot {output}; skal-power report {output} --at ...")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,11 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             _run(args)
         elif args.command == "plot":
-            path = plot_curves(load_results(args.results), args.output, metric=args.metric,
-                               title=args.title)
-            print(f"figure: {path}")
+            _plot(args)
         else:
-            print(report_table(load_results(args.results), args.at, metric=args.metric))
+            results = load_results(_check_results_file(args.results))
+            print(report_text(results, args.at, metric=args.metric, baseline=args.baseline))
     except (ConfigError, ResultsFileError, FileNotFoundError, ValueError, TypeError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"skal-power: error: {message}", file=sys.stderr)

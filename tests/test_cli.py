@@ -27,15 +27,79 @@ def test_run_plot_report_end_to_end(tmp_path, capsys):
     results = tmp_path / "r.csv"
     assert main(["run", "--config", str(config), "-o", str(results), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "| PowerBALD | " in out and "30 labels" in out
+    assert "| " not in out, "run prints where the results are, not a second copy of report"
+    assert f"results: {results} (18 rows: 3 strategies × 2 seeds)" in out
     assert main(["plot", str(results), "-o", str(tmp_path / "c.png")]) == 0
     assert (tmp_path / "c.png").stat().st_size > 1000
+    capsys.readouterr()
     assert main(["report", str(results), "--at", "10", "30", "--metric", "nll"]) == 0
-    table = capsys.readouterr().out.splitlines()[1:]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Test nll: mean ± 95% CI (Student t over the n seeds in brackets)."
+    table = lines[2:7]
     assert table[0] == "| strategy | 10 labels | 30 labels |"
     assert [line.split(" | ")[0] for line in table[2:]] == [
         "| BALD", "| PowerBALD", "| RandomSampling"]
     assert all(line.count("(n=2)") == 2 for line in table[2:])
+    assert lines[8].startswith("Gain over RandomSampling (nll, lower is better)")
+    gains = lines[10:]
+    assert gains[0] == "| strategy | 10 labels | 30 labels | whole curve |"
+    assert [line.split(" | ")[0] for line in gains[2:]] == ["| BALD", "| PowerBALD"]
+    # every trial starts from the same labels: no gain at the initial label count
+    assert all(line.split(" | ")[1].startswith("+0.000") for line in gains[2:])
+
+
+def test_plot_defaults_next_to_the_csv_and_titles_the_experiment(tmp_path, capsys,
+                                                                  monkeypatch):
+    from skal_power.experiments import _curves
+
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({**SMALL, "strategies": ["RandomSampling"], "seeds": [0]}))
+    results = tmp_path / "small.csv"
+    assert main(["run", "--config", str(config), "-o", str(results), "--no-progress"]) == 0
+    titles = []
+    original = _curves.plot_curves
+    monkeypatch.setattr("skal_power.cli.plot_curves",
+                        lambda *a, **k: titles.append(k["title"]) or original(*a, **k))
+    assert main(["plot", str(results)]) == 0
+    assert (tmp_path / "small.png").stat().st_size > 1000
+    assert titles == ["digits · extra_trees · 1 seed\ntest accuracy: mean and 95% CI"]
+
+
+def test_plot_and_report_name_a_missing_results_file_first(tmp_path, capsys):
+    missing = tmp_path / "none.csv"
+    assert main(["plot", str(missing), "-o", str(tmp_path / "bad.suffix")]) == 2
+    assert main(["report", str(missing)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2
+    assert all("none.csv' does not exist; create it with `skal-power run`" in e for e in errors)
+
+
+def test_version_and_run_help_describe_the_tool(capsys):
+    import skal_power
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skal-power {skal_power.__version__}"
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    for field in ("dataset", "model", "strategies", "initial", "batch_size", "budget", "seeds",
+                  "docs/experiments.rst"):
+        assert field in text
+
+
+def test_the_config_example_of_the_docs_is_valid(tmp_path):
+    import re
+
+    from skal_power.experiments import load_config
+
+    page = (ROOT / "docs" / "experiments.rst").read_text()
+    block = re.search(r".. code-block:: toml\n\n((?:   .*\n|\n)+)", page).group(1)
+    path = tmp_path / "example.toml"
+    path.write_text("\n".join(line[3:] for line in block.splitlines()))
+    config = load_config(path)
+    assert config["dataset"]["transforms"][0]["name"] == "RepeatWithNoise"
 
 
 def test_console_entry_point_runs_a_preset_with_flags(tmp_path):
@@ -46,7 +110,7 @@ def test_console_entry_point_runs_a_preset_with_flags(tmp_path):
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
-    assert "| BALD | " in completed.stdout and "30 labels" in completed.stdout
+    assert "(2 rows: 1 strategy × 1 seed)" in completed.stdout
 
 
 @pytest.mark.parametrize("change, message", [

@@ -8,9 +8,11 @@ results into learning curves (mean and Student-t 95% CI over seeds).
 """
 
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config
-from ._curves import plot_curves, report_table, summarize
+from ._curves import experiment_title, plot_curves, report_table, summarize
+from ._gain import gain_table, paired_gains
 from ._results import COLUMNS, ResultsFileError, load_results
-from ._runner import derive_seed, make_data, make_model, make_strategy, run_experiment
+from ._runner import (config_path, derive_seed, make_data, make_model, make_strategy,
+                      run_experiment)
 
 __all__ = [
     "COLUMNS",
@@ -19,12 +21,16 @@ __all__ = [
     "ResultsFileError",
     "check_config",
     "config_hash",
+    "config_path",
     "derive_seed",
+    "experiment_title",
+    "gain_table",
     "load_config",
     "load_results",
     "make_data",
     "make_model",
     "make_strategy",
+    "paired_gains",
     "plot_curves",
     "report_table",
     "run_experiment",

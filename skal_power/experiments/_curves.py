@@ -76,7 +76,7 @@ def plot_curves(results: Any, path: Any, *, metric: str = "accuracy",
         axes.fill_between(x, mean - ci, mean + ci, alpha=0.2)
     axes.set_xlabel("labelled points")
     axes.set_ylabel(f"test {metric}")
-    axes.set_title(title or f"{metric}: mean and 95% CI over seeds")
+    axes.set_title(title or f"{metric}: mean and 95% CI over seeds", fontsize=10)
     axes.legend()
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -119,3 +119,33 @@ def report_table(results: Any, at: Sequence[int] | None = None, *,
                 cells.append(f"{r['mean']:.3f} ± {ci} (n={int(r['n_seeds'])})")
         lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def experiment_title(config: dict[str, Any] | None, results: Any) -> str:
+    """A plot title naming the data, the model and the number of seeds.
+
+    Parameters
+    ----------
+    config : dict or None
+        The experiment's config (``run`` saves it as ``<results>.config.json``);
+        without it the title names the seeds only.
+    results : pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"strategy": ["A", "A"], "seed": [0, 1]})
+    >>> experiment_title({"dataset": {"name": "digits", "transforms": [
+    ...     {"name": "RepeatWithNoise"}]}, "model": {"name": "extra_trees"}}, frame)
+    'digits + RepeatWithNoise · extra_trees · 2 seeds'
+    """
+    n_seeds = int(results["seed"].nunique()) if "seed" in results else 0
+    seeds = f"{n_seeds} seed{'s' if n_seeds != 1 else ''}"
+    if not config:
+        return seeds
+    dataset = config.get("dataset", {})
+    data = " + ".join([str(dataset.get("name", "data"))]
+                      + [str(t.get("name")) for t in dataset.get("transforms", [])])
+    model = str(config.get("model", {}).get("name", "model"))
+    return f"{data} · {model} · {seeds}"
+

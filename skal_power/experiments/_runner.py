@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import inspect
 import sys
 import time
@@ -210,6 +211,18 @@ def _timings_path(output: Any) -> Path:
     return output.with_name(output.stem + ".timings" + output.suffix)
 
 
+def config_path(output: Any) -> Path:
+    """Where ``run_experiment`` saves the config of the results file ``output``.
+
+    Examples
+    --------
+    >>> config_path("results/demo.csv").as_posix()
+    'results/demo.config.json'
+    """
+    output = Path(output)
+    return output.with_name(output.stem + ".config.json")
+
+
 def _sort_key(row):
     return (row[0], int(row[1]), int(row[2]))
 
@@ -251,6 +264,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
     config = load_config(config)
     digest = config_hash(config)
     writer = ResultsWriter(output, digest)  # refuses foreign/corrupt files up front
+    config_path(output).write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
     ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS)
     total = n_rounds(config)
     counts: dict[tuple[str, int], int] = {}
