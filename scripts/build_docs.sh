@@ -32,6 +32,14 @@ rm -rf docs/api/generated
 sphinx -E -b html docs docs/_build/html
 echo "docs: html built in $(( $(date +%s) - start )) s -> docs/_build/html/index.html"
 
+# The site must work offline: no page may load a script, stylesheet or font from elsewhere.
+if grep -rlE '<(script|link)[^>]+(src|href)="(https?:)?//' docs/_build/html --include='*.html' \
+        > docs/_build/remote-assets.txt; then
+    echo "docs: these pages load assets from the network:" >&2
+    cat docs/_build/remote-assets.txt >&2
+    exit 1
+fi
+
 start=$(date +%s)
 # The doctest builder reuses the environment pickled by the html build.
 sphinx -b doctest docs docs/_build/doctest

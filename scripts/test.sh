@@ -45,8 +45,13 @@ run_pytest() {
 }
 
 echo "== setting up .venv (newest scikit-learn) and .venv-modal (scikit-learn<1.8)"
-make_env .venv -e ".[torch,dask,test,docs]"
-make_env .venv-modal -e ".[torch,dask,test]" "scikit-learn<1.8"
+# The two installs are mostly waiting on files: run them side by side.
+make_env .venv -e ".[torch,dask,test,docs]" &
+core_env=$!
+make_env .venv-modal -e ".[torch,dask,test]" "scikit-learn<1.8" &
+modal_env=$!
+wait "$core_env" || { echo "test.sh: setting up .venv failed" >&2; exit 1; }
+wait "$modal_env" || { echo "test.sh: setting up .venv-modal failed" >&2; exit 1; }
 
 echo "== core suite + doctests (newest scikit-learn)"
 run_pytest core .venv/bin/python -m "not modal_learner" -p no:cacheprovider -q
