@@ -321,3 +321,18 @@ def test_modal_teach_refits_on_growing_arrays(data):
         learner.teach(X[start:start + 20], y[start:start + 20])
     assert learner.X_training.shape == (80, 64)
     assert learner.estimator.predict_proba_samples(X[100:110], 3).shape == (10, 3, 10)
+
+
+def test_nan_labels_are_rejected_before_any_cast(data):
+    """sklearn's target check casts y to int first and warned 'invalid value encountered
+    in cast'; the net now names the NaN itself."""
+    import warnings
+
+    X, y = data
+    y = y[:20].astype(float)
+    y[3] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Input y contains NaN"):
+            small_net().fit(X[:20], y)
+
