@@ -248,6 +248,28 @@ def check_non_negative(value: Any, *, name: str) -> float:
     return float(value)
 
 
+def query_seed(random_state: Any, query_index: int) -> int:
+    """The seed of query number ``query_index`` of a strategy with ``random_state``.
+
+    The one place where a strategy's per-query randomness comes from. An int
+    ``random_state`` gives a *sequence* of seeds, ``SeedSequence([seed,
+    query_index])``: a fresh strategy with the same seed replays the same
+    queries, and two queries in a row differ. A ``RandomState`` or
+    ``Generator`` is advanced by each query; ``None`` is fresh entropy.
+
+    Examples
+    --------
+    >>> query_seed(0, 0) == query_seed(0, 0) != query_seed(0, 1)
+    True
+    """
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        check_seed(random_state)  # the same checks and messages
+        state = np.random.SeedSequence([int(random_state), int(query_index)]).generate_state(
+            1, np.uint64)[0]
+        return int(state >> np.uint64(1))
+    return check_seed(random_state)
+
+
 def check_seed(random_state: Any) -> int:
     """Draw one 63-bit integer seed from ``random_state``.
 

@@ -156,9 +156,10 @@ def test_merge_of_any_split_equals_global_order(keys, tier_bits, cuts, k):
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=IDS)
 def test_identical_to_in_memory_for_several_chunkings(client, problem, strategy):
     forest, pool = problem
-    expected = strategy(forest, pool, n_instances=25)
+    # a fresh object per call: each call of one object is the next query, with new noise
+    expected = clone(strategy)(forest, pool, n_instances=25)
     for chunks in (600, 128, 37):
-        got = strategy(forest, da.from_array(pool, chunks=(chunks, -1)), n_instances=25)
+        got = clone(strategy)(forest, da.from_array(pool, chunks=(chunks, -1)), n_instances=25)
         assert_same(expected, got)
 
 
@@ -167,8 +168,8 @@ def test_seeded_stochastic_posterior_is_identical(client, problem, strategy):
     _, pool = problem
     posterior = RandomLinearPosterior(pool.shape[1])
     strategy = clone(strategy).set_params(random_state=13)  # seeds the posterior samples too
-    expected = strategy(posterior, pool, n_instances=40)
-    assert_same(expected, strategy(posterior, da.from_array(pool, chunks=70), n_instances=40))
+    expected = clone(strategy)(posterior, pool, n_instances=40)
+    assert_same(expected, clone(strategy)(posterior, da.from_array(pool, chunks=70), n_instances=40))
 
 
 @pytest.mark.torch
@@ -183,9 +184,9 @@ def test_mc_dropout_network_is_identical(client, problem):
     pool = X[300:900]
     for strategy in (sp.BALD(n_samples=10, random_state=0),
                      sp.PowerBALD(n_samples=10, random_state=1)):
-        expected = strategy(net, pool, n_instances=15)
+        expected = clone(strategy)(net, pool, n_instances=15)
         for chunks in (600, 41):
-            assert_same(expected, strategy(net, da.from_array(pool, chunks=(chunks, -1)),
+            assert_same(expected, clone(strategy)(net, da.from_array(pool, chunks=(chunks, -1)),
                                            n_instances=15))
 
 
@@ -212,13 +213,13 @@ def test_evaluation_strategies_identical(client, problem, cls, options):
     model = forest  # distils in well under a second (a logistic regression takes ~10 s)
     strategy = cls(random_state=3, **options)
     fit = {"X_training": X[:150], "y_training": y[:150]}
-    expected = strategy(model, pool, n_instances=12, **fit)
-    expected_eval = strategy.eval_indices_
-    got = strategy(model, da.from_array(pool, chunks=(77, -1)), n_instances=12, **fit)
+    in_memory, on_dask = clone(strategy), clone(strategy)
+    expected = in_memory(model, pool, n_instances=12, **fit)
+    got = on_dask(model, da.from_array(pool, chunks=(77, -1)), n_instances=12, **fit)
     assert_same(expected, got)
-    np.testing.assert_array_equal(strategy.eval_indices_, expected_eval)
+    np.testing.assert_array_equal(on_dask.eval_indices_, in_memory.eval_indices_)
     frame = dd.from_pandas(pd.DataFrame(pool), npartitions=4)  # lengths unknown up front
-    assert_same(expected, strategy(model, frame, n_instances=12, **fit))
+    assert_same(expected, clone(strategy)(model, frame, n_instances=12, **fit))
 
 
 def test_evaluation_strategy_needs_eval_size_on_dask(problem):
@@ -239,8 +240,8 @@ def test_dataframe_pool(client, problem, strategy):
     X.columns = columns
     frame_forest = RandomForestClassifier(n_estimators=8, random_state=0).fit(X[:150], y[:150])
     frame = pd.DataFrame(pool, columns=columns)
-    expected = strategy(frame_forest, frame, n_instances=25)
-    got = strategy(frame_forest, dd.from_pandas(frame, npartitions=7), n_instances=25)
+    expected = clone(strategy)(frame_forest, frame, n_instances=25)
+    got = clone(strategy)(frame_forest, dd.from_pandas(frame, npartitions=7), n_instances=25)
     assert_same(expected, got)
 
 
@@ -253,8 +254,8 @@ def test_empty_partitions(client, problem, strategy):
     keep[100:300] = False  # partitions 2 and 3 of 6 end up empty
     frame = dd.from_pandas(pd.DataFrame(pool), npartitions=6)
     filtered = frame[dd.from_pandas(pd.Series(keep), npartitions=6)]
-    expected = strategy(forest, pool[keep], n_instances=15)
-    assert_same(expected, strategy(forest, filtered, n_instances=15))
+    expected = clone(strategy)(forest, pool[keep], n_instances=15)
+    assert_same(expected, clone(strategy)(forest, filtered, n_instances=15))
 
 
 def test_lazy_scores_match_in_memory(client, problem):
@@ -301,9 +302,9 @@ def test_stochastic_fallback_warns_as_in_memory(client, problem):
     n_positive = int(np.count_nonzero(strategy.score_pool(forest, pool, seed=0) > 0))
     n = min(len(pool), n_positive + 10)
     with pytest.warns(AcquisitionWarning):
-        expected = strategy(forest, pool, n_instances=n)
+        expected = clone(strategy)(forest, pool, n_instances=n)
     with pytest.warns(AcquisitionWarning, match="positive acquisition weight"):
-        got = strategy(forest, da.from_array(pool, chunks=150), n_instances=n)
+        got = clone(strategy)(forest, da.from_array(pool, chunks=150), n_instances=n)
     assert_same(expected, got)
 
 
@@ -312,8 +313,8 @@ def test_stochastic_fallback_warns_as_in_memory(client, problem):
 def test_feature_chunked_array_is_rechunked(client, problem):
     forest, pool = problem
     strategy = sp.PowerBALD(random_state=3)
-    expected = strategy(forest, pool, n_instances=10)
-    assert_same(expected, strategy(forest, da.from_array(pool, chunks=(100, 16)), n_instances=10))
+    expected = clone(strategy)(forest, pool, n_instances=10)
+    assert_same(expected, clone(strategy)(forest, da.from_array(pool, chunks=(100, 16)), n_instances=10))
 
 
 def test_unknown_row_chunks_are_read_in_the_graph(client, problem):
@@ -323,7 +324,7 @@ def test_unknown_row_chunks_are_read_in_the_graph(client, problem):
     assert np.isnan(X.chunks[0]).any()
     for strategy in (sp.SoftrankBALD(random_state=1), sp.RandomSampling(random_state=2),
                      sp.ThompsonBALD(random_state=3)):
-        assert_same(strategy(forest, pool, n_instances=12), strategy(forest, X, n_instances=12))
+        assert_same(clone(strategy)(forest, pool, n_instances=12), clone(strategy)(forest, X, n_instances=12))
     with pytest.raises(ValueError, match="exceeds the pool size 600"):
         sp.BALD()(forest, X, n_instances=601)
 
@@ -398,14 +399,15 @@ def test_worker_killed_mid_query_gives_the_same_batch(client, problem):
     forest, pool = problem
     strategy = sp.PowerBALD(random_state=11)
     posterior = SlowPosterior(forest, delay=0.4)
-    expected = strategy(posterior, pool, n_instances=20)
+    expected = clone(strategy)(posterior, pool, n_instances=20)
     pids = client.run(os.getpid)
     victim_address, victim_pid = sorted(pids.items())[0]
     result, errors = {}, []
 
     def query():
         try:
-            result["got"] = strategy(posterior, da.from_array(pool, chunks=50), n_instances=20)
+            result["got"] = clone(strategy)(posterior, da.from_array(pool, chunks=50),
+                                            n_instances=20)
         except Exception as error:  # noqa: BLE001 - re-raised below
             errors.append(error)
 

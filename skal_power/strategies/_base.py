@@ -13,13 +13,14 @@ and never calls the strategy twice.
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from typing import Any, Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._validation import check_batch_size, check_positive_int, check_seed
+from .._validation import check_batch_size, check_positive_int, check_seed, query_seed
 from ..adapters import sampled_log_proba
 
 __all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "split_seed"]
@@ -124,15 +125,17 @@ class QueryStrategy(BaseEstimator):
         scores : numpy.ndarray of shape (n_instances,)
             The acquisition score of each selected point.
         """
+        self._check_keywords(kwargs)
         query = _dask_query_or_none(self, X_pool)
         if query is None:
             query = self._query
             n_instances = check_batch_size(n_instances, pool_size(X_pool))
+        n_queries = getattr(self, "n_queries_", 0)
         round_index = kwargs.pop("round", None)
         if round_index is None:
-            round_index = getattr(self, "n_queries_", 0)
+            round_index = n_queries
         self._check_params()
-        seed = check_seed(self.random_state)
+        seed = query_seed(self.random_state, n_queries)
         indices, scores = query(
             classifier, X_pool, n_instances, seed=seed, round_index=int(round_index), **kwargs
         )
@@ -141,6 +144,42 @@ class QueryStrategy(BaseEstimator):
 
     def _check_params(self) -> None:
         """Validate constructor parameters (called at query time, sklearn style)."""
+
+    @classmethod
+    def query_keywords(cls) -> list[str]:
+        """Keywords a call of this strategy accepts besides ``n_instances``.
+
+        ``round`` for every strategy, plus the named keyword parameters of its
+        ``_query`` (and, when ``_query`` passes ``**kwargs`` on, of ``score_pool``).
+
+        Examples
+        --------
+        >>> from skal_power import EIG, PowerBALD
+        >>> PowerBALD.query_keywords()
+        ['round']
+        >>> EIG.query_keywords()
+        ['X_training', 'round', 'y_training']
+        """
+        fixed = {"self", "classifier", "X_pool", "n_instances", "seed", "round_index"}
+        names = {"round"}
+        for method in (cls._query, getattr(cls, "score_pool", None)):
+            if method is None:
+                continue
+            parameters = inspect.signature(method).parameters.values()
+            names |= {p.name for p in parameters
+                      if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - fixed
+            if not any(p.kind is p.VAR_KEYWORD for p in parameters) or method is not cls._query:
+                break
+        return sorted(names)
+
+    def _check_keywords(self, kwargs: dict) -> None:
+        unknown = sorted(set(kwargs) - set(self.query_keywords()))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s) "
+                f"{', '.join(map(repr, unknown))}; it accepts n_instances and "
+                f"{', '.join(map(repr, self.query_keywords()))}."
+            )
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         raise NotImplementedError

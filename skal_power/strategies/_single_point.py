@@ -177,9 +177,8 @@ class PowerBALD(_BALDScore, _PowerRule):
     >>> from skal_power import PowerBALD
     >>> X, y = load_digits(return_X_y=True)
     >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:100], y[:100])
-    >>> strategy = PowerBALD(alpha=5.0, random_state=0)
-    >>> first, _ = strategy(forest, X[100:], n_instances=10)
-    >>> again, _ = strategy(forest, X[100:], n_instances=10)
+    >>> first, _ = PowerBALD(alpha=5.0, random_state=0)(forest, X[100:], n_instances=10)
+    >>> again, _ = PowerBALD(alpha=5.0, random_state=0)(forest, X[100:], n_instances=10)
     >>> bool((first == again).all()), len(set(first.tolist()))
     (True, 10)
     """
