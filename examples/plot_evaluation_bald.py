@@ -136,11 +136,15 @@ for name, make_strategy in strategies.items():
                                             random_state=seed)
             return forest.fit(X_rest[labelled], y_rest[labelled])
 
+        # Only the evaluation-oriented strategies take M's training data (a misspelt or
+        # unused keyword is an error): ask the strategy what it accepts.
+        wants_training = "X_training" in strategy.query_keywords()
         model = fit()
         accuracy = [model.score(X_test, y_test)]
         for _ in range(n_rounds):
-            query, _ = strategy(model, X_rest[pool], n_instances=batch_size,
-                                X_training=X_rest[labelled], y_training=y_rest[labelled])
+            training = ({"X_training": X_rest[labelled], "y_training": y_rest[labelled]}
+                        if wants_training else {})
+            query, _ = strategy(model, X_rest[pool], n_instances=batch_size, **training)
             labelled += list(pool[query])
             pool = np.delete(pool, query)
             model = fit()
