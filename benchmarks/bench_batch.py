@@ -9,9 +9,10 @@ Cases
 * **agreement** (N = 10^4, B = 5): batchbald_redux ``get_batchbald_batch``
   with ``num_samples = 10^5`` keeps its joint entropies exact for this batch
   size (C^4 = 10^4 configurations <= 10^5). skal_power runs twice: with its
-  defaults (exact while C^b K <= 2^17, then M = 4096 sampled configurations)
-  and with ``max_exact_size = K C^(B-1)`` so that both are exact at every
-  step; the exact run must pick the same indices with the same scores.
+  defaults (exact while C^b <= M = 16384, then M fresh sampled configurations
+  per step; exact here too) and with ``max_exact_size = K C^(B-1)`` so that
+  both are exact at every step; the exact run must pick the same indices with
+  the same scores.
 * **speed** (N = 10^4, B = 10): batchbald_redux in its sampled regime is run
   with a time limit (``--redux-limit``, default 600 s; it needs ~50 minutes
   on 2 cores); if it does not finish, the ratio is reported as a lower bound.
@@ -190,7 +191,7 @@ def main() -> None:
          f"same picks: {same}; max score gap {score_gap:.1e} nats"),
         ("**skal_power `batch_bald`**, defaults", n_small, 5, ours5["seconds"],
          redux5["seconds"] / ours5["seconds"],
-         f"last step sampled (M = 4096); picks equal: {ours5['indices'] == redux5['indices']};"
+         f"picks equal: {ours5['indices'] == redux5['indices']};"
          f" max score gap {default_gap:.1e} nats"),
     ]
     if baal5 is None or "failed" in baal5:

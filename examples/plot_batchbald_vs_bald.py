@@ -119,11 +119,11 @@ fig.tight_layout()
 # the same BALD scores (:func:`skal_power.sampling.power_sample`, what the
 # strategy does), averaged over 20 seeds.
 #
-# The joint entropies are exact while the table of label configurations times
-# posterior samples, :math:`C^b K`, stays within ``max_exact_size``
-# (:math:`2^{17}`): here for batches of up to four. Beyond that they are
-# estimated from ``n_configurations`` (4096) label configurations sampled from
-# the batch's joint, so each further step costs the same.
+# The joint entropies are exact while the batch has at most as many label
+# configurations, :math:`C^b`, as ``n_configurations`` (16384): here for
+# batches of up to five. Beyond that each step draws 16384 fresh label
+# configurations from the batch's joint, so each further step costs about
+# the same, and the reported score never exceeds :math:`\log K`.
 from skal_power.sampling import power_sample
 
 max_batch = 20

@@ -49,3 +49,27 @@ def random_log_probs(rng: np.random.Generator, shape, *, zero_fraction: float = 
         mask[..., 0] &= False
         logits = np.where(mask, -np.inf, logits)
     return log_softmax(logits)
+
+
+def monte_carlo_batch_bald(log_probs: np.ndarray, batch, n_draws: int,
+                           rng: np.random.Generator) -> tuple[float, float]:
+    """Independent estimate of ``I[y_batch; ω]`` and its standard error.
+
+    Plain Monte Carlo in float64, written separately from skal_power.batch:
+    draw k uniformly, then every label of the batch from ``p(·|x_i, ω_k)``;
+    average ``log p(s | ω_k) − log mean_k' p(s | ω_k')``.
+    """
+    log_probs = np.asarray(log_probs, dtype=np.float64)[list(batch)]  # (b, K, C)
+    n_points, n_samples, _ = log_probs.shape
+    sample_k = rng.integers(0, n_samples, size=n_draws)
+    log_likelihood = np.zeros((n_draws, n_samples))
+    for i in range(n_points):
+        cumulative = np.cumsum(np.exp(log_probs[i]), axis=1)[sample_k]  # (M, C)
+        cumulative /= cumulative[:, -1:]
+        labels = (rng.random((n_draws, 1)) >= cumulative).sum(axis=1)
+        labels = np.minimum(labels, log_probs.shape[2] - 1)
+        log_likelihood += log_probs[i][:, labels].T  # (M, K)
+    top = log_likelihood.max(axis=1, keepdims=True)
+    log_marginal = top[:, 0] + np.log(np.exp(log_likelihood - top).mean(axis=1))
+    values = log_likelihood[np.arange(n_draws), sample_k] - log_marginal
+    return float(values.mean()), float(values.std() / math.sqrt(n_draws))

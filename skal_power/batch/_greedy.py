@@ -32,10 +32,11 @@ from ._joint import JointEntropyTracker
 
 __all__ = ["batch_bald", "batch_eig", "batch_evaluation_bald"]
 
-#: Default bound on ``C^b · K`` for exact joint entropies.
-DEFAULT_MAX_EXACT_SIZE = 2**17
+#: Default bound on ``C^b · K`` for exact joint entropies: None means
+#: ``K · n_configurations``, i.e. exact while enumerating costs no more than sampling.
+DEFAULT_MAX_EXACT_SIZE = None
 #: Default number of sampled configurations beyond the exact bound.
-DEFAULT_N_CONFIGURATIONS = 4096
+DEFAULT_N_CONFIGURATIONS = 16384
 #: Default bytes for one candidate chunk's joint table.
 DEFAULT_MAX_MEMORY = 2**23
 
@@ -64,7 +65,8 @@ class _Term:
         # so the in-place exp never touches the caller's array
         probs = torch.from_numpy(np.array(np.moveaxis(log_probs, 1, 0), order="C", copy=True))
         probs = probs.to(device).exp_()
-        self.tracker = JointEntropyTracker(torch, probs, rng=rng, **settings)
+        self.tracker = JointEntropyTracker(torch, probs, terms.expected_entropy, rng=rng,
+                                           **settings)
         self.sign = sign
         self.conditional_sum = 0.0
 
@@ -74,10 +76,27 @@ class _Term:
             joint = joint - self.conditional_sum - self.conditional[candidates]
         return self.sign * joint
 
+    def batch_score(self) -> tuple[float, float]:
+        """This term's signed score of the batch so far, and its standard error."""
+        entropy, standard_error = self.tracker.batch_entropy()
+        if self.conditional is not None:
+            entropy -= self.conditional_sum
+        return self.sign * entropy, standard_error
+
     def add(self, index: int) -> None:
         self.tracker.add(index)
         if self.conditional is not None:
             self.conditional_sum += self.conditional[index]
+
+
+def _check_finite(gains: np.ndarray, step: int) -> None:
+    """A non-finite gain is a bug in the estimator: never pick from it."""
+    if not np.all(np.isfinite(gains)):
+        raise FloatingPointError(
+            f"greedy batch step {step}: {int(np.sum(~np.isfinite(gains)))} candidate gains "
+            "are not finite; this is a bug in skal_power.batch, please report it with "
+            "the shapes and settings used"
+        )
 
 
 #: Candidates re-evaluated first in a lazy step; doubled while the step goes on.
@@ -86,7 +105,8 @@ _LAZY_FIRST_CHUNK = 256
 _LAZY_TOLERANCE = 1e-9
 
 
-def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous: float):
+def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous: float,
+               step: int):
     """One lazy-greedy step of a submodular score (BatchBALD).
 
     ``bounds[n]`` is the gain of candidate n when it was last evaluated; by
@@ -102,6 +122,7 @@ def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous:
     while start < len(order):
         chunk = order[start:start + size]
         gains = term.candidate_scores(chunk) - previous
+        _check_finite(gains, step)
         bounds[chunk] = gains
         position = int(np.argmax(gains))
         if gains[position] > best_gain or (gains[position] == best_gain
@@ -113,11 +134,26 @@ def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous:
     return best, previous + best_gain
 
 
+def _batch_score(terms: list[_Term]) -> tuple[float, float]:
+    """Score of the batch so far summed over terms, with its standard error."""
+    values = [term.batch_score() for term in terms]
+    return (sum(value for value, _ in values),
+            float(np.sqrt(sum(error ** 2 for _, error in values))))
+
+
 def _greedy(terms: list[_Term], batch_size: int, progress: bool, lazy: bool = False):
+    """Greedy picks, the batch's score after each pick and that score's standard error.
+
+    In the sampled regime a pick is chosen on one draw of configurations and
+    its batch is scored on the next, independent draw (the one the following
+    step picks from; one extra draw for the last pick), so the reported scores
+    carry no selection bias.
+    """
     n_points = len(terms[0].single)
     available = np.ones(n_points, dtype=bool)
     indices = np.empty(batch_size, dtype=np.int64)
     scores = np.empty(batch_size, dtype=np.float64)
+    errors = np.zeros(batch_size, dtype=np.float64)
     bounds = None
     steps = range(batch_size)
     if progress:
@@ -127,55 +163,76 @@ def _greedy(terms: list[_Term], batch_size: int, progress: bool, lazy: bool = Fa
     for step in steps:
         if step == 0:
             values = sum(term.sign * term.single for term in terms)
+            _check_finite(values, step)
             best = int(np.argmax(values))
             score = float(values[best])
             if lazy:
                 bounds = values  # a fresh array: _lazy_step updates it in place
-        elif lazy:
-            best, score = _lazy_step(terms[0], available, bounds, scores[step - 1])
         else:
-            candidates = np.flatnonzero(available)
-            values = sum(term.candidate_scores(candidates) for term in terms)
-            position = int(np.argmax(values))
-            best, score = int(candidates[position]), float(values[position])
+            if any(term.tracker.sampled for term in terms):
+                # rescore the batch so far on this step's fresh configurations
+                scores[step - 1], errors[step - 1] = _batch_score(terms)
+            if lazy:
+                best, score = _lazy_step(terms[0], available, bounds, scores[step - 1], step)
+            else:
+                candidates = np.flatnonzero(available)
+                values = sum(term.candidate_scores(candidates) for term in terms)
+                _check_finite(values, step)
+                position = int(np.argmax(values))
+                best, score = int(candidates[position]), float(values[position])
         indices[step], scores[step] = best, score
         available[best] = False
         if step + 1 < batch_size:
             for term in terms:
                 term.add(best)
-    return indices, scores
+    if batch_size > 1 and any(term.tracker.sampled for term in terms):
+        # the last pick: score its batch on one more, independent draw
+        exact_parts = [term.candidate_scores(indices[-1:])[0] for term in terms
+                       if not term.tracker.sampled]
+        sampled_terms = [term for term in terms if term.tracker.sampled]
+        for term in sampled_terms:
+            term.add(indices[-1])
+        value, error = _batch_score(sampled_terms)
+        scores[-1], errors[-1] = value + sum(exact_parts), error
+    return indices, scores, errors
 
 
 def _settings(max_exact_size, n_configurations, max_memory):
     return dict(
-        max_exact_size=check_positive_int(max_exact_size, name="max_exact_size"),
+        max_exact_size=(None if max_exact_size is None
+                        else check_positive_int(max_exact_size, name="max_exact_size")),
         n_configurations=check_positive_int(n_configurations, name="n_configurations"),
         max_memory=check_positive_int(max_memory, name="max_memory"),
     )
 
 
 def _run(models, batch_size, *, max_exact_size, n_configurations, max_memory, device,
-         random_state, progress, lazy=False):
+         random_state, progress, return_std=False, lazy=False):
     torch = _require_torch()
     batch_size = check_batch_size(batch_size, models[0][0].shape[0], name="batch_size")
     settings = _settings(max_exact_size, n_configurations, max_memory)
+    return_std = check_bool(return_std, name="return_std")
     rng = np.random.default_rng(check_seed(random_state))
     with torch.no_grad():
         terms = [
             _Term(torch, log_probs, sign, with_conditional, settings, rng, device, name)
             for log_probs, sign, with_conditional, name in models
         ]
-        return _greedy(terms, batch_size, progress, lazy=lazy)
+        indices, scores, errors = _greedy(terms, batch_size, progress, lazy=lazy)
+    return (indices, scores, errors) if return_std else (indices, scores)
 
 
 _PARAMETERS_DOC = """
-    max_exact_size : int, default=2**17
+    max_exact_size : int or None, default=None
         Joint entropies are exact while ``C^b · K`` (configurations of the
         batch so far times posterior samples) is at most this; beyond it they
-        are estimated from ``n_configurations`` sampled configurations.
-    n_configurations : int, default=4096
-        Sampled configurations M in the sampled regime; the estimate's
-        standard error shrinks as ``1/sqrt(M)``.
+        are estimated from ``n_configurations`` sampled configurations. None
+        means ``K · n_configurations``: exact while ``C^b <= M``, where
+        enumerating costs no more than sampling and is never less accurate.
+    n_configurations : int, default=%d
+        Configurations M drawn afresh at each step of the sampled regime;
+        the standard error of a reported score shrinks as ``1/sqrt(M)``
+        (``return_std=True`` gives it).
     max_memory : int, default=2**23
         Bytes for one chunk of candidates' joint tables; bounds peak memory
         whatever N is. The default (8 MiB) keeps a chunk in cache, which on
@@ -186,15 +243,25 @@ _PARAMETERS_DOC = """
         Seed of the sampled configurations (unused while exact).
     progress : bool, default=False
         Show a tqdm bar over the greedy steps.
+    return_std : bool, default=False
+        Also return the standard error of each reported score (0 where the
+        joint entropies are exact).
 """
 
 
 def batch_bald(log_probs: Any, batch_size: int, *,
-               max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+               max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-               random_state: Any = None, progress: bool = False, lazy: bool = True):
+               random_state: Any = None, progress: bool = False, return_std: bool = False,
+               lazy: bool = True):
     """Greedy BatchBALD: maximise ``I[y_1..y_b; ω]`` one point at a time.
+
+    While ``C^b <= n_configurations`` (by default) the joint entropies are exact. Beyond
+    that, each step draws ``n_configurations`` fresh label configurations of
+    the batch so far, picks on them, and the batch is scored on the next
+    step's independent draw: reported scores have no selection bias, never
+    exceed ``log K`` and come with a standard error (``return_std``).
 
     Parameters
     ----------
@@ -218,6 +285,8 @@ def batch_bald(log_probs: Any, batch_size: int, *,
     scores : numpy.ndarray of shape (batch_size,)
         ``scores[b]`` is BatchBALD of the first ``b + 1`` picks;
         ``scores[0]`` equals :func:`skal_power.scores.bald` of the first pick.
+    standard_errors : numpy.ndarray of shape (batch_size,)
+        Only with ``return_std=True``: the standard error of each score.
 
     References
     ----------
@@ -241,14 +310,15 @@ def batch_bald(log_probs: Any, batch_size: int, *,
     return _run([(log_probs, 1.0, True, "log_probs")], batch_size,
                 max_exact_size=max_exact_size, n_configurations=n_configurations,
                 max_memory=max_memory, device=device, random_state=random_state,
-                progress=progress, lazy=lazy)
+                progress=progress, return_std=return_std, lazy=lazy)
 
 
 def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
-              max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+              max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
               n_configurations: int = DEFAULT_N_CONFIGURATIONS,
               max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-              random_state: Any = None, progress: bool = False):
+              random_state: Any = None, progress: bool = False,
+              return_std: bool = False):
     """Greedy BatchEIG: maximise ``H_M[y_batch] − H_M′[y_batch]``.
 
     Parameters
@@ -263,6 +333,8 @@ def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
     -------
     indices, scores : numpy.ndarray of shape (batch_size,)
         ``scores[0]`` equals :func:`skal_power.scores.eig` of the first pick.
+    standard_errors : numpy.ndarray of shape (batch_size,)
+        Only with ``return_std=True``.
 
     Examples
     --------
@@ -279,14 +351,15 @@ def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
                  (second, -1.0, False, "log_probs_distilled")], batch_size,
                 max_exact_size=max_exact_size, n_configurations=n_configurations,
                 max_memory=max_memory, device=device, random_state=random_state,
-                progress=progress)
+                progress=progress, return_std=return_std)
 
 
 def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
-                          max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+                          max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                           n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                           max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-                          random_state: Any = None, progress: bool = False):
+                          random_state: Any = None, progress: bool = False,
+              return_std: bool = False):
     """Greedy BatchEvaluationBALD: maximise ``BatchBALD_M − BatchBALD_M′``.
 
     Parameters
@@ -300,6 +373,8 @@ def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: 
     indices, scores : numpy.ndarray of shape (batch_size,)
         ``scores[0]`` equals :func:`skal_power.scores.evaluation_bald` of the
         first pick.
+    standard_errors : numpy.ndarray of shape (batch_size,)
+        Only with ``return_std=True``.
 
     Examples
     --------
@@ -316,9 +391,10 @@ def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: 
                  (second, -1.0, True, "log_probs_distilled")], batch_size,
                 max_exact_size=max_exact_size, n_configurations=n_configurations,
                 max_memory=max_memory, device=device, random_state=random_state,
-                progress=progress)
+                progress=progress, return_std=return_std)
 
 
 for _function in (batch_bald, batch_eig, batch_evaluation_bald):
-    _function.__doc__ = _function.__doc__.replace("    {parameters}", _PARAMETERS_DOC.strip("\n") + "\n")
+    _function.__doc__ = _function.__doc__.replace(
+        "    {parameters}", (_PARAMETERS_DOC % DEFAULT_N_CONFIGURATIONS).strip("\n") + "\n")
 del _function

@@ -1,30 +1,48 @@
 """Joint entropy of a growing batch plus one candidate, for every candidate.
 
-For one model with K posterior samples, the batch ``x_1..x_b`` so far is
-summarised by a table ``P[k, m] = Π_i p(y_i = m_i | x_i, ω_k)`` over M label
-configurations m. Adding candidate x with label c gives the joint
+For one model with K posterior samples, a label configuration m of the batch
+``x_1..x_b`` has the per-sample likelihoods ``P[k, m] = Π_i p(y_i = m_i | x_i,
+ω_k)`` and the marginal ``P(m) = mean_k P[k, m]``. Adding candidate x with
+label c gives the joint ``P(m, c) = mean_k P[k, m] p(c | x, ω_k)``.
 
-    P(m, c) = mean_k P[k, m] p(c | x, ω_k)
+* **Exact**: the C^b configurations are enumerated while ``C^b · K`` stays at
+  most ``max_exact_size`` (by default ``K · n_configurations``);
+  ``H = −Σ_{m,c} P(m,c) log P(m,c)``, one matrix product
+  ``Pᵀ (M×K) @ p_x (K×C)`` per candidate, batched over candidates.
+* **Sampled**: beyond that bound, M = ``n_configurations`` configurations
+  are drawn **afresh at every greedy step** from the batch's joint (draw k
+  uniformly, then each ``y_i ~ p(·|x_i, ω_k)``; stratified, M/K per sample),
+  as batchbald_redux does.
+  Configurations are never carried from one step to the next, so a pick that
+  maximised its estimate on one draw does not bias the next estimate (the
+  winner's curse that carried-forward configurations pile up).
 
-i.e. one matrix product ``Pᵀ (M×K) @ p_x (K×C)`` per candidate, batched over
-candidates.
+  The likelihood table is kept in log space, ``L[k, s] = Σ_i log p(y_i^s |
+  x_i, ω_k)``, so it cannot underflow however long the batch grows. From it
+  come the posterior weights of each configuration, ``w[s, k] = softmax_k
+  L[k, s]``, and, with ``k_s`` the sample configuration s was drawn from,
 
-* **Exact**: the M = C^b configurations are enumerated while ``C^b · K``
-  stays at most ``max_exact_size``; ``H = −Σ_{m,c} P(m,c) log P(m,c)``.
-* **Sampled**: beyond that bound, M = ``n_configurations`` configurations are
-  drawn from the batch's joint (draw k uniformly, then each ``y_i ~ p(·|x_i,
-  ω_k)``) and ``H ≈ −(1/M) Σ_s Σ_c P(s,c)/P(s) log P(s,c)`` — an importance
-  estimate whose proposal is the joint itself. Its standard error is about
-  ``sd/sqrt(M)``; with the default ``M = 4096`` it is ~1e-2 nats for C = 10.
-  It is computed as ``−mean_s log P(s) + mean_s H[q(·|s)]`` with the
-  candidate's label distribution ``q`` under the configuration's posterior
-  weights, in float32 (see :meth:`JointEntropyTracker._sampled_entropies`).
+      H[y_batch] ≈ mean_s (log K + log w[s, k_s]) + Σ_i mean_k H[y_i | ω_k]
 
-Work is chunked over candidates so the ``(M, chunk, C)`` joint stays under
-``max_memory`` bytes whatever N is. Exact joint quantities are float64.
+  (``log K + log w[s, k_s] = log p(s | ω_{k_s}) − log P(s)``, whose mean is
+  ``I[y_batch; ω]``; the exact conditional entropies enter as a control
+  variate, so the estimate's spread is that of the mutual information, not
+  of ``−log P(s)``). Every term ``log K + log w[s, k_s]`` is at most log K, so
+  an estimated BatchBALD can never exceed the entropy of K equally weighted
+  samples. A candidate adds ``H[y_x | y_batch] ≈ mean_s H[q(·|s)]`` with
+  ``q(c|s) = Σ_k w[s, k] p(c | x, ω_k)``, a convex mix of probabilities that
+  is safe in float32.
+
+  The batch's own estimate comes with its standard error,
+  ``sd_s(log w[s, k_s]) / sqrt(M)`` (:meth:`JointEntropyTracker.batch_entropy`).
+
+Work is chunked over candidates (and, when drawing, over batch points) so
+that no table exceeds ``max_memory`` bytes whatever N and B are.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -39,30 +57,40 @@ class JointEntropyTracker:
     probs : torch.Tensor of shape (K, N, C), float32 or float64
         Probabilities (not logs) of every pool point, posterior sample first:
         a chunk of candidates is then a (K, n·C) matrix without copying.
-    max_exact_size : int
-        Largest ``C^b · K`` handled exactly.
+    expected_entropy : numpy.ndarray of shape (N,)
+        ``mean_k H[y_n | ω_k]`` of every pool point (the control variate).
+    max_exact_size : int or None
+        Largest ``C^b · K`` handled exactly; None: ``K · n_configurations``.
     n_configurations : int
-        Number M of sampled configurations in the sampled regime.
+        Number M of configurations drawn at each step of the sampled regime
+        (rounded up to a multiple of K: the draw is stratified over samples).
     max_memory : int
-        Bytes allowed for one chunk's joint table.
+        Bytes allowed for one chunk's tables.
     rng : numpy.random.Generator
         Source of the sampled configurations.
     """
 
-    def __init__(self, torch, probs, *, max_exact_size: int, n_configurations: int,
-                 max_memory: int, rng: np.random.Generator) -> None:
+    def __init__(self, torch, probs, expected_entropy=None, *, max_exact_size: int | None,
+                 n_configurations: int, max_memory: int, rng: np.random.Generator) -> None:
         self.torch = torch
         self.probs = probs
         n_samples, _, n_classes = probs.shape
         self.n_samples, self.n_classes = n_samples, n_classes
+        if expected_entropy is None:
+            plogp = torch.special.xlogy(probs, probs).sum(dim=2)  # (K, N)
+            expected_entropy = (-plogp.mean(dim=0)).to(torch.float64).cpu().numpy()
+        self.expected_entropy = np.asarray(expected_entropy, dtype=np.float64)
+        if max_exact_size is None:  # exact while enumerating costs no more than sampling
+            max_exact_size = n_samples * n_configurations
         self.max_exact_size = max_exact_size
         self.n_configurations = n_configurations
         self.max_memory = max_memory
         self.rng = rng
-        # P[k, m]: product of the batch's per-sample label probabilities.
+        self.batch: list[int] = []
+        # exact regime: P[k, m], product of the batch's per-sample label probabilities
         self.table = torch.ones((n_samples, 1), dtype=torch.float64, device=probs.device)
         self.sampled = False
-        self.sample_k = None  # (M,) posterior sample each configuration was drawn from
+        self._draw = None  # sampled regime: (weights, batch entropy, its standard error)
 
     # ------------------------------------------------------------------ scoring
     def candidate_entropies(self, candidates) -> np.ndarray:
@@ -83,22 +111,23 @@ class JointEntropyTracker:
             out[start:start + rows] = (-plogp.view(rows, self.n_classes).sum(dim=1)).cpu().numpy()
         return out
 
-    def _sampled_entropies(self, candidates) -> np.ndarray:
-        """Importance estimate, split so that nothing underflows and float32 suffices.
+    def batch_entropy(self) -> tuple[float, float]:
+        """``H[y_batch]`` of the batch so far and its standard error (0 while exact)."""
+        if self.sampled:
+            _, entropy, standard_error = self._current_draw()
+            return entropy, standard_error
+        marginal = self.table.mean(dim=0)
+        return float(-self.torch.special.xlogy(marginal, marginal).sum()), 0.0
 
-        With ``P(s) = mean_k P[k, s]`` and the posterior weights
-        ``w[s, k] = P[k, s] / Σ_k P[k, s]`` of configuration s, the candidate's
-        conditional label distribution is ``q(c | s) = Σ_k w[s, k] p(c | x, ω_k)``
-        and ``H ≈ −mean_s log P(s) + mean_s H[q(· | s)]``. The first term does
-        not depend on the candidate (float64, once); the second is a convex
-        mix of probabilities, safe in float32, whose rounding (~1e-6 nats) is far
+    def _sampled_entropies(self, candidates) -> np.ndarray:
+        """``H[y_batch] + mean_s H[q(·|s)]`` on this step's configurations.
+
+        ``q(c | s) = Σ_k w[s, k] p(c | x, ω_k)`` is a convex mix of
+        probabilities, computed in float32: its rounding (~1e-6 nats) is far
         below the estimate's sampling error.
         """
         torch = self.torch
-        table_t = self.table.T  # (M, K) float64
-        totals = table_t.sum(dim=1, keepdim=True)
-        batch_entropy = float(-torch.log(totals / self.n_samples).mean())
-        weights = (table_t / totals).to(torch.float32).contiguous()
+        weights, batch_entropy, _ = self._current_draw()
         n_configs = weights.shape[0]
         chunk = self._chunk(n_configs, 4)
         tiny = torch.finfo(torch.float32).tiny
@@ -130,43 +159,69 @@ class JointEntropyTracker:
     # ---------------------------------------------------------------- updating
     def add(self, index: int) -> None:
         """Extend the batch with pool point ``index``."""
-        torch = self.torch
-        point = self.probs[:, index].to(torch.float64)  # (K, C)
+        self.batch.append(int(index))
         if self.sampled:
-            self._extend_sampled(point)
+            self._draw = None  # the next score draws fresh configurations
             return
         n_configs = self.table.shape[1]
         if n_configs * self.n_classes * self.n_samples <= self.max_exact_size:
+            point = self.probs[:, index].to(self.torch.float64)  # (K, C)
             self.table = (self.table[:, :, None] * point[:, None, :]).reshape(self.n_samples, -1)
         else:
-            self._switch_to_sampled()
-            self._extend_sampled(point)
+            self.sampled, self.table, self._draw = True, None, None
 
-    def _switch_to_sampled(self) -> None:
-        """Draw M configurations of the current batch from its exact joint."""
-        torch = self.torch
-        n_draws = self.n_configurations
-        sample_k = self.rng.integers(0, self.n_samples, size=n_draws)
-        table = self.table.cpu().numpy()
-        cumulative = np.cumsum(table, axis=1)
-        cumulative /= cumulative[:, -1:]
-        uniforms = self.rng.random(n_draws)
-        configs = np.empty(n_draws, dtype=np.int64)
-        for k in np.unique(sample_k):
-            rows = np.flatnonzero(sample_k == k)
-            configs[rows] = np.searchsorted(cumulative[k], uniforms[rows], side="right")
-        configs = np.minimum(configs, table.shape[1] - 1)
-        self.table = self.table[:, torch.from_numpy(configs).to(self.table.device)]
-        self.sample_k = sample_k
-        self.sampled = True
+    def _current_draw(self):
+        if self._draw is None:
+            self._draw = self._draw_configurations()
+        return self._draw
 
-    def _extend_sampled(self, point) -> None:
-        """Draw the new label of every configuration from its own posterior sample."""
+    def _draw_configurations(self):
+        """Draw configurations of the whole batch from its joint, in log space.
+
+        Stratified over posterior samples: ``S = ceil(M / K)`` configurations
+        from each ω_k (so ``K·S >= M`` in all), each label by inverse CDF.
+        Returns the posterior weights ``w`` (K·S, K) in float32, the batch's
+        entropy estimate and its standard error.
+        """
         torch = self.torch
-        per_sample = point.cpu().numpy()[self.sample_k]  # (M, C)
-        cumulative = np.cumsum(per_sample, axis=1)
-        cumulative /= cumulative[:, -1:]
-        uniforms = self.rng.random(len(self.sample_k))[:, None]
-        labels = np.minimum((uniforms > cumulative).sum(axis=1), self.n_classes - 1)
-        label_t = torch.from_numpy(labels).to(self.table.device)
-        self.table = self.table * point[:, label_t]
+        n_samples, n_classes = self.n_samples, self.n_classes
+        per_sample = -(-self.n_configurations // n_samples)
+        n_draws = per_sample * n_samples
+        device = self.probs.device
+        batch = torch.as_tensor(self.batch, device=device)
+        log_table = torch.zeros((n_draws, n_samples), dtype=torch.float64, device=device)
+        # batch points per chunk: uniforms and labels of every configuration
+        chunk = max(1, int(self.max_memory // (n_draws * (n_samples + 3) * 8)))
+        for start in range(0, len(self.batch), chunk):
+            points = batch[start:start + chunk]
+            n_points = len(points)
+            probs = self.probs[:, points].to(torch.float64)  # (K, b, C)
+            cumulative = probs.cumsum(dim=2)
+            cumulative /= cumulative[:, :, -1:].clone()
+            # uniforms drawn point by point: the stream does not depend on the chunk size
+            uniforms = self.rng.random((n_points, n_samples, per_sample))
+            uniforms = torch.from_numpy(uniforms).to(device).transpose(0, 1).contiguous()
+            labels = torch.searchsorted(cumulative, uniforms, right=True)  # (K, b, S)
+            labels.clamp_max_(n_classes - 1)
+            # flat index i·C + y of each (point, configuration), configurations k-major
+            offsets = torch.arange(n_points, device=device)[:, None] * n_classes
+            flat = labels.permute(1, 0, 2).reshape(n_points, n_draws) + offsets
+            # rows of K log-probabilities, one per (point, label); summed per
+            # configuration without materialising the (b, K·S, K) gather
+            log_probs = torch.log(probs).permute(1, 2, 0).reshape(n_points * n_classes,
+                                                                  n_samples)
+            log_table += torch.nn.functional.embedding_bag(  # -inf only where p = 0
+                flat.T.contiguous(), log_probs, mode="sum")
+        log_table = log_table.T  # (K, K·S)
+        log_weights = log_table - torch.logsumexp(log_table, dim=0, keepdim=True)  # (K, K·S)
+        own = log_weights.view(n_samples, n_samples, per_sample)  # [k', k, s]
+        own = own[torch.arange(n_samples), torch.arange(n_samples)]  # log w[(k, s), k]: (K, S)
+        values = own + math.log(n_samples)  # each at most log K
+        conditional = float(self.expected_entropy[self.batch].sum())
+        entropy = float(values.mean()) + conditional
+        if per_sample > 1:  # stratified: mean of the K strata's variances over K·S
+            standard_error = math.sqrt(float(values.var(dim=1).mean()) / n_draws)
+        else:
+            standard_error = float(values.std()) / math.sqrt(n_draws)
+        weights = log_weights.T.exp().to(torch.float32).contiguous()
+        return weights, entropy, standard_error

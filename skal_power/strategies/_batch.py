@@ -29,8 +29,10 @@ class _GreedySettings:
                     progress=self.progress)
 
     def _check_greedy_params(self) -> None:
-        for name in ("max_exact_size", "n_configurations", "max_memory"):
+        for name in ("n_configurations", "max_memory"):
             check_positive_int(getattr(self, name), name=name)
+        if self.max_exact_size is not None:
+            check_positive_int(self.max_exact_size, name="max_exact_size")
 
 
 class BatchBALD(_GreedySettings, PosteriorStrategy):
@@ -68,7 +70,7 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
 
     min_samples = 2
 
-    def __init__(self, *, n_samples: int = 100, max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+    def __init__(self, *, n_samples: int = 100, max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                  max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                  progress: bool = False, lazy: bool = True, chunk_size: int = 8192,
@@ -102,7 +104,7 @@ class _BatchEvaluation(_GreedySettings, _EvaluationStrategy):
 
     def __init__(self, *, n_samples: int = 100, eval_size: Any = None,
                  exclude_eval: bool = False, distill_params: dict | None = None,
-                 max_exact_size: int = DEFAULT_MAX_EXACT_SIZE,
+                 max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                  max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                  progress: bool = False, chunk_size: int = 8192,
