@@ -92,8 +92,8 @@ class CountedPosterior:
 
 
 STRATEGIES = [
-    sp.BALD(),
-    sp.MaxEntropy(),
+    sp.BALD(random_state=8),  # seeded: exact ties (BALD = 0) are broken at random
+    sp.MaxEntropy(random_state=9),
     sp.PowerBALD(random_state=1),
     sp.PowerEntropy(alpha=2.0, random_state=2),
     sp.SoftmaxBALD(beta=20.0, random_state=3),
@@ -142,7 +142,7 @@ def test_merge_of_any_split_equals_global_order(keys, tier_bits, cuts, k):
     n = len(keys)
     keys = np.array(keys)
     tiers = np.array([(tier_bits >> i) & 1 for i in range(n)], dtype=np.int8)
-    whole = Candidates(np.arange(n), tiers, keys, keys.copy())
+    whole = Candidates.ranked(np.arange(n), tiers, keys, keys.copy())
     expected = np.lexsort((np.arange(n), -keys, -tiers.astype(int)))[:k]
     bounds = [0, *sorted(c for c in cuts if c < n), n]
     parts = [best_candidates(Candidates(*(f[a:b] for f in whole)), k)
@@ -245,7 +245,7 @@ def test_dataframe_pool(client, problem, strategy):
     assert_same(expected, got)
 
 
-@pytest.mark.parametrize("strategy", [sp.BALD(), sp.SoftrankBALD(random_state=2),
+@pytest.mark.parametrize("strategy", [sp.BALD(random_state=1), sp.SoftrankBALD(random_state=2),
                                       sp.UniformTopBALD(random_state=3),
                                       sp.ThompsonBALD(random_state=4)], ids=str)
 def test_empty_partitions(client, problem, strategy):

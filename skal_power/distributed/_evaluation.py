@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_batch_size
+from .._validation import check_batch_size, check_seed
 from ..adapters import sampled_log_proba
-from ..sampling import acquisition_keys, power_log_weights, resolve_exponent
+from ..sampling import acquisition_keys, power_log_weights, resolve_exponent, tie_keys
 from ._candidates import Candidates, best_candidates
 from ._tasks import Part
 
@@ -78,17 +78,19 @@ def second_pass_part(strategy, distilled, block, seed: int, first, offset: int,
         part_m2[start:stop] = strategy._score_part(log_probs)
     scores = part_m[local] - part_m2
     indices = offset + local.astype(np.int64)
-    if exponent is None:
-        best = best_candidates(Candidates(indices, np.ones(len(local), np.int8), scores, scores),
-                               keep)
-        return Part(best, len(local), len(local), keep)
-    # In memory the noise is keyed by the position among the candidates, not in the pool.
+    # In memory the noise and the tie keys are keyed by the position among the
+    # candidates, not in the pool.
     positions = indices
     if exclude:
         positions = indices - n_eval_before - np.searchsorted(local_eval, local)
+    if exponent is None:
+        ties = tie_keys(check_seed(selection_seed), positions)  # as top_sample
+        best = best_candidates(Candidates.ranked(indices, np.ones(len(local), np.int8), scores,
+                                                 scores, ties), keep)
+        return Part(best, len(local), len(local), keep)
     tiers, keys = acquisition_keys(power_log_weights(scores, exponent), selection_seed,
                                    positions)
-    best = best_candidates(Candidates(indices, tiers, keys, scores), keep)
+    best = best_candidates(Candidates.ranked(indices, tiers, keys, scores), keep)
     return Part(best, len(local), int(np.count_nonzero(tiers)), keep)
 
 

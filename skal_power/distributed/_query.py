@@ -177,10 +177,12 @@ def _scores(strategy, model, partitions, seed, kwargs, task=_tasks.score_block):
 def _top_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
     import dask
 
-    model_seed, _ = split_seed(seed, 2)
+    model_seed, selection_seed = split_seed(seed, 2)
     scores = _scores(strategy, model, partitions, model_seed, kwargs)
     offsets = _offsets(partitions, _lengths_of(scores))
-    return [dask.delayed(_tasks.top_part)(s, o, n_instances) for s, o in zip(scores, offsets)]
+    tie_seed = check_seed(selection_seed)  # as top_sample(..., random_state=selection_seed)
+    return [dask.delayed(_tasks.top_part)(s, o, n_instances, tie_seed)
+            for s, o in zip(scores, offsets)]
 
 
 def _stochastic_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from .._validation import check_log_probs
-from ..sampling import acquisition_keys, sample_kl_to_mean
+from ..sampling import acquisition_keys, sample_kl_to_mean, tie_keys
 from ._candidates import Candidates, best_candidates, merge_candidates
 
 __all__ = ["Part", "merge_parts"]
@@ -62,10 +62,12 @@ def _global_indices(offset: int, n: int) -> np.ndarray:
     return np.arange(offset, offset + n, dtype=np.int64)
 
 
-def top_part(scores: np.ndarray, offset: int, keep: int) -> Part:
-    """Local best ``keep`` by score (ties to the lower index), as ``top_sample``."""
+def top_part(scores: np.ndarray, offset: int, keep: int, seed: int | None = None) -> Part:
+    """Local best ``keep`` by score, ties by the seed's tie keys, as ``top_sample``."""
     n = len(scores)
-    candidates = Candidates(_global_indices(offset, n), np.ones(n, np.int8), scores, scores)
+    indices = _global_indices(offset, n)
+    ties = None if seed is None else tie_keys(seed, indices)
+    candidates = Candidates.ranked(indices, np.ones(n, np.int8), scores, scores, ties)
     return Part(best_candidates(candidates, keep), n, n, keep)
 
 
@@ -83,7 +85,7 @@ def gumbel_part(log_weights: np.ndarray, scores: np.ndarray, offset: int, keep: 
     n = len(scores)
     indices = _global_indices(offset, n)
     tiers, keys = acquisition_keys(log_weights, seed, indices)
-    best = best_candidates(Candidates(indices, tiers, keys, scores), keep)
+    best = best_candidates(Candidates.ranked(indices, tiers, keys, scores), keep)
     return Part(best, n, int(np.count_nonzero(tiers)), keep)
 
 
@@ -128,7 +130,7 @@ def thompson_part(strategy, classifier, block, seed: int, offset: int, keep: int
     kl = np.concatenate(columns)
     indices = _global_indices(offset, n)
     tiers = np.ones(n, np.int8)
-    best = [best_candidates(Candidates(indices, tiers, kl[:, k], kl[:, k]), keep)
+    best = [best_candidates(Candidates.ranked(indices, tiers, kl[:, k], kl[:, k]), keep)
             for k in range(kl.shape[1])]
     return Part(best, n, n, keep)
 

@@ -6,7 +6,14 @@ into chunks gives exactly the batch of the whole pool (:func:`top_keys` per
 part, then :func:`merge_top_keys`).
 """
 
-from ._gumbel import TopKeys, acquisition_keys, gumbel_noise, merge_top_keys, top_keys
+from ._gumbel import (
+    TopKeys,
+    acquisition_keys,
+    gumbel_noise,
+    merge_top_keys,
+    tie_keys,
+    top_keys,
+)
 from ._rules import (
     AcquisitionWarning,
     power_log_weights,
@@ -42,6 +49,7 @@ __all__ = [
     "softrank_log_weights",
     "softrank_sample",
     "thompson_sample",
+    "tie_keys",
     "top_keys",
     "top_sample",
     "uniform_top_sample",

@@ -19,7 +19,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-__all__ = ["TopKeys", "gumbel_noise", "acquisition_keys", "top_keys", "merge_top_keys"]
+__all__ = ["TopKeys", "gumbel_noise", "tie_keys", "acquisition_keys", "top_keys",
+           "merge_top_keys"]
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -66,6 +67,30 @@ def gumbel_noise(seed: int, indices: np.ndarray) -> np.ndarray:
     bits = _splitmix64(state) >> np.uint64(11)
     uniform = (bits.astype(np.float64) + 0.5) * (1.0 / 2**53)
     return -np.log(-np.log(uniform))
+
+
+#: Salt that separates the tie-breaking stream from the Gumbel noise of the same seed.
+_TIE_SALT = np.uint64(0x7469652D6B657973)  # "tie-keys"
+
+
+def tie_keys(seed: int, indices: np.ndarray) -> np.ndarray:
+    """Random tie-breaking keys for the points ``indices``, a function of ``(seed, index)``.
+
+    Top-B selection orders exact ties of the score by these keys (smaller
+    first), so a seeded query breaks ties at random, the same way for the whole
+    pool and for any partition of it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> keys = tie_keys(3, np.arange(5))
+    >>> keys.dtype.name, bool(np.array_equal(keys[2:], tie_keys(3, np.arange(2, 5))))
+    ('uint64', True)
+    """
+    index = np.asarray(indices, dtype=np.uint64)
+    base = _splitmix64(np.array([seed], dtype=np.uint64) ^ _TIE_SALT)[0]
+    with np.errstate(over="ignore"):
+        return _splitmix64(base + (index + np.uint64(1)) * _GAMMA)
 
 
 class TopKeys(NamedTuple):

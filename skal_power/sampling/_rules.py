@@ -35,7 +35,7 @@ from .._validation import (
     check_scores,
     check_seed,
 )
-from ._gumbel import acquisition_keys, top_keys
+from ._gumbel import acquisition_keys, tie_keys, top_keys
 
 __all__ = [
     "AcquisitionWarning",
@@ -234,8 +234,19 @@ def softrank_sample(scores: Any, batch_size: int, *, beta: float = 1.0,
     return sample_from_log_weights(softrank_log_weights(scores, beta), batch_size, seed)
 
 
-def top_sample(scores: Any, batch_size: int) -> np.ndarray:
-    """The ``batch_size`` highest scores, best first; ties go to the lower index.
+def top_sample(scores: Any, batch_size: int, *, random_state: Any = None) -> np.ndarray:
+    """The ``batch_size`` highest scores, best first.
+
+    Parameters
+    ----------
+    scores : array-like of shape (N,)
+    batch_size : int
+    random_state : None, int, RandomState or Generator, default=None
+        Breaks exact ties of the score at random (:func:`tie_keys` of each
+        point's index), as modAL's own strategies do; ``None`` gives ties to
+        the lower index. Strategies always pass their query's seed: with a
+        k-NN posterior, say, many points share one entropy, and taking the
+        lowest indices among them biases the batch towards the pool's order.
 
     Examples
     --------
@@ -243,6 +254,9 @@ def top_sample(scores: Any, batch_size: int) -> np.ndarray:
     >>> from skal_power.sampling import top_sample
     >>> top_sample(np.array([0.3, 0.9, 0.3, 0.5]), 3)
     array([1, 3, 0])
+    >>> tied = np.zeros(1000)
+    >>> top_sample(tied, 3, random_state=0).tolist() != [0, 1, 2]
+    True
     """
     scores, batch_size = _prepare(scores, batch_size)
     if batch_size < len(scores):
@@ -251,7 +265,11 @@ def top_sample(scores: Any, batch_size: int) -> np.ndarray:
         candidates = np.flatnonzero(scores >= threshold)
     else:
         candidates = np.arange(len(scores))
-    order = np.lexsort((candidates, -scores[candidates]))
+    if random_state is None:
+        ties = np.zeros(len(candidates), dtype=np.uint64)
+    else:
+        ties = tie_keys(check_seed(random_state), candidates)
+    order = np.lexsort((candidates, ties, -scores[candidates]))
     return candidates[order][:batch_size].astype(np.int64)
 
 

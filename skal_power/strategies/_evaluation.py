@@ -179,7 +179,7 @@ class _EvaluationBALDScore:
 
 class _Top:
     def _select(self, scores, n_instances, *, seed, round_index):
-        return top_sample(scores, n_instances)
+        return top_sample(scores, n_instances, random_state=seed)  # ties at random
 
 
 class _Power(_EvaluationStrategy):

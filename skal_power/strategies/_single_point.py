@@ -50,7 +50,7 @@ class _EntropyScore:
 
 class _TopRule:
     def _select(self, scores, n_instances, *, seed, round_index):
-        return top_sample(scores, n_instances)
+        return top_sample(scores, n_instances, random_state=seed)  # ties at random
 
 
 class _StochasticRule(PosteriorStrategy):
