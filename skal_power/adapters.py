@@ -10,9 +10,20 @@ object with ``predict_proba_samples``       what the method returns, logged
 modAL ``ActiveLearner``                     those of its ``.estimator``
 modAL ``Committee``                         its members (one sample each)
 sklearn ``Pipeline``                        those of its final step, on transformed X
-fitted ensemble with ``estimators_``        its members, aligned on ``classes_``
-anything with ``predict_proba``             the single point estimate (K = 1)
+random forest, extra trees, bagging,        its members, aligned on ``classes_``
+soft-voting classifier
+anything else with ``predict_proba``        the single point estimate (K = 1)
+regressor (sklearn, modAL)                  -- a ``TypeError``: classifiers only
 ==========================================  ==========================================
+
+Only the ensembles listed above count as posteriors: their members are fitted
+independently (bootstrap, random splits, separate models), so they are samples
+of one posterior. Boosting members are stages of one model, one-vs-rest
+members are binary problems and stacking members feed a meta-model: those
+estimators have K = 1 through their own ``predict_proba``, so entropy scores
+work and BALD-type scores raise the usual "needs K >= 2" error. Declare
+another ensemble class whose ``estimators_`` are posterior samples with
+:func:`register_ensemble`.
 
 Register your own type with ``sampled_log_proba.register``:
 
@@ -31,9 +42,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, is_regressor
 from sklearn.ensemble import (
     BaggingClassifier,
     ExtraTreesClassifier,
@@ -45,15 +58,59 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import as_numpy, check_positive_int
 
-__all__ = ["sampled_log_proba", "posterior_classes"]
+__all__ = ["sampled_log_proba", "posterior_classes", "register_ensemble"]
 
-# Ensembles whose members are fitted on label-encoded targets (column j = classes_[j]).
-_INDEX_ENCODED_ENSEMBLES = (
-    RandomForestClassifier,
-    ExtraTreesClassifier,
-    BaggingClassifier,
-    VotingClassifier,
-)
+#: Ensemble classes whose ``estimators_`` are posterior samples, and whether the
+#: members were fitted on label-encoded targets (column j = ``classes_[j]``).
+_POSTERIOR_ENSEMBLES: dict[type, bool] = {
+    RandomForestClassifier: True,
+    ExtraTreesClassifier: True,
+    BaggingClassifier: True,
+    VotingClassifier: True,  # soft voting only: hard voting has no predict_proba
+}
+
+
+def register_ensemble(cls: type, *, label_encoded: bool = True) -> type:
+    """Declare that the fitted ``estimators_`` of ``cls`` are posterior samples.
+
+    Parameters
+    ----------
+    cls : type
+        An ensemble classifier with ``classes_`` and ``estimators_`` whose
+        members have ``predict_proba``. Subclasses are included.
+    label_encoded : bool, default=True
+        Whether the members were fitted on the indices of ``classes_`` (as
+        sklearn's forests and bagging do) rather than on the labels themselves.
+
+    Returns
+    -------
+    type
+        ``cls``, so this works as a class decorator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import BaggingClassifier
+    >>> from skal_power.adapters import register_ensemble, sampled_log_proba
+    >>> @register_ensemble
+    ... class MyBagging(BaggingClassifier):
+    ...     pass
+    >>> X, y = np.random.default_rng(0).normal(size=(40, 2)), np.arange(40) % 2
+    >>> sampled_log_proba(MyBagging(n_estimators=3, random_state=0).fit(X, y), X[:4]).shape
+    (4, 3, 2)
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_ensemble takes a class; got {cls!r}.")
+    _POSTERIOR_ENSEMBLES[cls] = bool(label_encoded)
+    return cls
+
+
+def _ensemble_encoding(estimator: Any) -> bool | None:
+    """Whether the members are label-encoded, or None if ``estimator`` is no posterior ensemble."""
+    for cls in type(estimator).__mro__:
+        if cls in _POSTERIOR_ENSEMBLES:
+            return _POSTERIOR_ENSEMBLES[cls]
+    return None
 
 
 def _is_modal_committee(estimator: Any) -> bool:
@@ -69,11 +126,36 @@ def _is_modal_learner(estimator: Any) -> bool:
 
 
 def _is_ensemble(estimator: Any) -> bool:
+    if _ensemble_encoding(estimator) is None:
+        return False
+    if isinstance(estimator, VotingClassifier) and estimator.voting != "soft":
+        return False
     members = getattr(estimator, "estimators_", None)
     if members is None or not hasattr(estimator, "classes_"):
         return False
     members = list(np.ravel(np.asarray(members, dtype=object)))
     return len(members) > 0 and all(hasattr(m, "predict_proba") for m in members)
+
+
+def _is_regressor(estimator: Any) -> bool:
+    """sklearn regressors (tags) and modAL's CommitteeRegressor (no ``classes_``)."""
+    if _is_modal_committee(estimator):
+        return not hasattr(estimator, "classes_")
+    if not isinstance(estimator, BaseEstimator):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tag deprecations of third-party estimators
+        return bool(is_regressor(estimator))
+
+
+def _check_classifier(estimator: Any) -> None:
+    if _is_regressor(estimator):
+        raise TypeError(
+            f"{type(estimator).__name__} is a regressor; skal_power scores classifiers only: "
+            "every acquisition function here is an entropy or mutual information of class "
+            "probabilities. For regression with modAL use its max_std_sampling or a "
+            "committee's max_std_sampling."
+        )
 
 
 def _log(probs: np.ndarray, dtype) -> np.ndarray:
@@ -138,6 +220,7 @@ def sampled_log_proba(
     (5, 7, 3)
     """
     n_samples = check_positive_int(n_samples, name="n_samples")
+    _check_classifier(estimator)
     if hasattr(estimator, "predict_log_proba_samples"):
         result = _call_with_optional_seed(
             estimator.predict_log_proba_samples, X, n_samples, random_state
@@ -193,6 +276,7 @@ def posterior_classes(estimator: Any) -> np.ndarray:
     >>> posterior_classes(LogisticRegression().fit([[0], [1]], ["a", "b"])).tolist()
     ['a', 'b']
     """
+    _check_classifier(estimator)
     if _is_modal_learner(estimator) and not hasattr(estimator, "classes_"):
         return posterior_classes(estimator.estimator)
     if isinstance(estimator, Pipeline):
@@ -230,16 +314,34 @@ def _aligned_log_probs(member_probs, columns_list, n_points, n_classes, dtype):
     return out
 
 
+def _member_input(estimator: Any, X: Any) -> Any:
+    """What the ensemble's own ``predict_proba`` passes to its members.
+
+    Forests and bagging validate X once (feature names checked against the
+    ensemble's, then an array) and hand the array to members fitted without
+    feature names; soft voting passes X through to members fitted on it.
+    """
+    if isinstance(estimator, VotingClassifier):
+        return X
+    try:
+        from sklearn.utils.validation import validate_data
+    except ImportError:  # scikit-learn < 1.6
+        return estimator._validate_data(X, reset=False, accept_sparse="csr",
+                                        force_all_finite=False)
+    return validate_data(estimator, X, reset=False, accept_sparse="csr",
+                         ensure_all_finite=False)
+
+
 def _ensemble_log_proba(estimator: Any, X: Any, dtype) -> np.ndarray:
     check_is_fitted(estimator)
     classes = np.asarray(estimator.classes_)
     members = list(np.ravel(np.asarray(estimator.estimators_, dtype=object)))
-    encoded = isinstance(estimator, _INDEX_ENCODED_ENSEMBLES)
+    encoded = _ensemble_encoding(estimator)
     features = getattr(estimator, "estimators_features_", None)
-    X_array = as_numpy(X) if features is not None else X
+    X = _member_input(estimator, X)
     member_probs, columns_list = [], []
     for k, member in enumerate(members):
-        member_X = X_array[:, features[k]] if features is not None else X
+        member_X = X[:, features[k]] if features is not None else X
         member_probs.append(as_numpy(member.predict_proba(member_X)))
         columns_list.append(_member_columns(member.classes_, classes, encoded))
     n_points = member_probs[0].shape[0]

@@ -175,3 +175,118 @@ def test_registering_a_new_type():
         return np.log(np.full((len(X), 3, 4), 0.25, dtype=dtype))
 
     assert sampled_log_proba(Constant(), np.zeros((5, 1))).shape == (5, 3, 4)
+
+
+# --- which ensembles are posteriors (issue: any object with estimators_ counted) -----
+
+def _not_a_posterior(estimator, digits_split):
+    from skal_power.scores import bald
+
+    X_train, y_train, X_pool, _ = digits_split
+    estimator.fit(X_train, y_train)
+    log_probs = sampled_log_proba(estimator, X_pool[:20])
+    assert log_probs.shape == (20, 1, len(np.unique(y_train)))
+    np.testing.assert_allclose(np.exp(log_probs[:, 0]), estimator.predict_proba(X_pool[:20]),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="at least 2"):
+        bald(log_probs)
+
+
+@pytest.mark.parametrize("name", ["one-vs-rest", "adaboost", "gradient-boosting",
+                                  "hist-gradient-boosting"])
+def test_boosting_and_one_vs_rest_members_are_not_posterior_samples(name, digits_split):
+    from sklearn.ensemble import AdaBoostClassifier, HistGradientBoostingClassifier
+    from sklearn.multiclass import OneVsRestClassifier
+
+    estimator = {
+        "one-vs-rest": OneVsRestClassifier(GaussianNB()),
+        "adaboost": AdaBoostClassifier(n_estimators=5, random_state=0),
+        "gradient-boosting": GradientBoostingClassifier(n_estimators=3, random_state=0),
+        "hist-gradient-boosting": HistGradientBoostingClassifier(max_iter=3, random_state=0),
+    }[name]
+    _not_a_posterior(estimator, digits_split)
+
+
+def test_stacking_with_string_labels_is_one_sample(digits_split):
+    from sklearn.ensemble import StackingClassifier
+
+    X_train, y_train, X_pool, _ = digits_split
+    labels = np.array([f"digit {d}" for d in y_train])
+    stack = StackingClassifier([("nb", GaussianNB()), ("tree", DecisionTreeClassifier())],
+                               final_estimator=GaussianNB(), cv=2).fit(X_train, labels)
+    log_probs = sampled_log_proba(stack, X_pool[:5])
+    assert log_probs.shape == (5, 1, 10)
+    assert posterior_classes(stack).tolist() == sorted(set(labels.tolist()))
+
+
+def test_soft_voting_members_are_samples_hard_voting_gives_no_probabilities(digits_split):
+    from sklearn.ensemble import VotingClassifier
+
+    X_train, y_train, X_pool, _ = digits_split
+    members = [("nb", GaussianNB()), ("tree", DecisionTreeClassifier(random_state=0))]
+    soft = VotingClassifier(members, voting="soft").fit(X_train, y_train)
+    assert sampled_log_proba(soft, X_pool[:5]).shape == (5, 2, 10)
+    hard = VotingClassifier(members, voting="hard").fit(X_train, y_train)
+    with pytest.raises(TypeError, match="gives no probabilities"):
+        sampled_log_proba(hard, X_pool[:5])
+
+
+def test_register_ensemble_declares_members_as_samples(digits_split):
+    from sklearn.ensemble import AdaBoostClassifier
+
+    from skal_power.adapters import register_ensemble
+
+    X_train, y_train, X_pool, _ = digits_split
+
+    class Averaged(AdaBoostClassifier):  # pretend its members are independent fits
+        pass
+
+    model = Averaged(n_estimators=3, random_state=0).fit(X_train, y_train)
+    assert sampled_log_proba(model, X_pool[:4]).shape[1] == 1
+    register_ensemble(Averaged, label_encoded=False)
+    assert sampled_log_proba(model, X_pool[:4]).shape[1] == len(model.estimators_)
+    with pytest.raises(TypeError, match="takes a class"):
+        register_ensemble(model)
+
+
+# --- pandas pools and regressors (modAL's example scripts) ---------------------------
+
+@pytest.mark.parametrize("ensemble", [
+    RandomForestClassifier(n_estimators=5, random_state=0),
+    BaggingClassifier(DecisionTreeClassifier(), n_estimators=3, max_features=0.5,
+                      random_state=0),
+], ids=["forest", "bagging"])
+def test_named_dataframe_pool_gives_no_feature_name_warnings(ensemble, digits_split):
+    import warnings
+
+    X_train, y_train, X_pool, _ = digits_split
+    columns = [f"pixel {i}" for i in range(X_train.shape[1])]
+    ensemble.fit(pd.DataFrame(X_train, columns=columns), y_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 300 UserWarnings in 3 queries before
+        frame = pd.DataFrame(X_pool[:10], columns=columns)
+        from_frame = sampled_log_proba(ensemble, frame)
+        np.testing.assert_allclose(np.exp(from_frame.astype(np.float64)).mean(axis=1),
+                                   ensemble.predict_proba(frame), rtol=1e-5, atol=1e-6)
+    # what the ensemble itself says about wrong names, we say too
+    with pytest.raises(ValueError, match="feature names should match"):
+        sampled_log_proba(ensemble, pd.DataFrame(X_pool[:3]).set_axis(
+            [f"other {i}" for i in range(X_train.shape[1])], axis=1))
+
+
+def test_regressors_are_refused_with_a_clear_message():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.linear_model import Ridge
+
+    from skal_power import BALD, MaxEntropy
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    for regressor in (GaussianProcessRegressor(optimizer=None), Ridge(),
+                      make_pipeline(StandardScaler(), Ridge())):
+        regressor.fit(X, X[:, 0])
+        with pytest.raises(TypeError, match="regressor; skal_power scores classifiers only"):
+            sampled_log_proba(regressor, X)
+        with pytest.raises(TypeError, match="classifiers only"):
+            MaxEntropy()(regressor, X, n_instances=2)
+        with pytest.raises(TypeError, match="classifiers only"):
+            BALD()(regressor, X, n_instances=2)

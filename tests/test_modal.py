@@ -18,8 +18,11 @@ from sklearn.linear_model import LogisticRegression
 import skal_power
 from skal_power.strategies import QueryStrategy
 
-from modAL.models import ActiveLearner, Committee  # noqa: E402
-
+# Without modAL the module is skipped (with this reason) rather than failing to
+# collect; CI's modAL run turns any skip of a modal_learner test into a failure.
+modal_models = pytest.importorskip(
+    "modAL.models", reason="modAL-python is not installed (pip install --no-deps modAL-python)")
+ActiveLearner, Committee = modal_models.ActiveLearner, modal_models.Committee
 
 
 def strategy_classes():
@@ -116,3 +119,23 @@ def test_committee_gives_one_sample_per_member(digits_split):
     assert log_probs.shape == (10, 3, 10)
     np.testing.assert_allclose(np.exp(log_probs.astype(np.float64)),
                                committee.vote_proba(X_pool[:10]), atol=1e-6)
+
+
+@pytest.mark.modal_learner
+def test_regressors_in_modal_are_refused_as_regressors():
+    from modAL.models import CommitteeRegressor
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = X[:, 0] ** 2
+    learners = [ActiveLearner(estimator=GaussianProcessRegressor(optimizer=None),
+                              X_training=X[i::2], y_training=y[i::2]) for i in range(2)]
+    committee = CommitteeRegressor(learner_list=learners, query_strategy=skal_power.BALD())
+    # before: "The modAL Committee has no fitted members", although both were fitted
+    with pytest.raises(TypeError, match="CommitteeRegressor is a regressor; skal_power "
+                                        "scores classifiers only"):
+        committee.query(X, n_instances=2)
+    learner = ActiveLearner(estimator=GaussianProcessRegressor(optimizer=None),
+                            query_strategy=skal_power.MaxEntropy(), X_training=X, y_training=y)
+    with pytest.raises(TypeError, match="GaussianProcessRegressor is a regressor"):
+        learner.query(X, n_instances=2)
