@@ -15,7 +15,10 @@ How the soft targets are fitted:
 * sklearn classifiers whose ``fit`` takes ``sample_weight`` (and
   ``VotingClassifier`` of them): each eval point becomes C rows ``(x, c)``
   weighted ``p̄_c``, the same objective for log-loss models.
-* a ``Pipeline`` ending in either: its transformers are refitted on train ∪ eval.
+* a ``Pipeline`` ending in either: its transformers are refitted once on
+  ``D_train ∪ D_eval``, every row once (supervised transformers get the hard
+  labels of ``D_train`` and M's most probable label of each eval row); only
+  the final classifier sees the soft targets (expanded rows or KL loss).
 """
 
 from __future__ import annotations
@@ -150,6 +153,12 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     Minimises ``Σ_train −log p_M′(y_n|x_n) + Σ_eval KL(p̄(·|x) ‖ p_M′(·|x))``.
     The sample-weight expansion holds ``N_eval × C`` rows; use ``eval_size`` for
     big pools.
+
+    What is fitted on what, for a ``Pipeline``: the transformers are refitted
+    once on ``D_train ∪ D_eval``, each row once (a scaler's mean is that of
+    the union; supervised transformers get the hard labels of ``D_train`` and
+    M's most probable label of each eval row). Only the final classifier sees
+    the soft targets: the expanded, weighted rows or the KL loss.
 
     Examples
     --------
@@ -302,7 +311,23 @@ def _is_skorch(estimator: Any) -> bool:
     return isinstance(estimator, NeuralNet)
 
 
+def _fit_transformers(model, X_train, y_train, X_eval, targets, classes):
+    """Fit a pipeline's transformers on ``D_train ∪ D_eval`` once; return both transformed.
+
+    Each row is seen once. Supervised transformers get the hard labels of
+    ``D_train`` and the most probable label under M of each eval row; the
+    soft targets themselves are for the final classifier only.
+    """
+    if not isinstance(model, Pipeline) or len(model) == 1:
+        return X_train, X_eval
+    transformers = model[:-1]  # shares the step objects with ``model``
+    y_eval = np.asarray(classes)[np.argmax(targets, axis=1)]
+    transformers.fit(_stack(X_train, X_eval), np.concatenate([y_train, y_eval]))
+    return transformers.transform(X_train), transformers.transform(X_eval)
+
+
 def _fit_weighted(model, X_train, y_train, X_eval, targets, classes):
+    X_train, X_eval = _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
     n_eval, n_classes = targets.shape
     weights = targets.ravel()
     keep = weights > 0
@@ -310,22 +335,21 @@ def _fit_weighted(model, X_train, y_train, X_eval, targets, classes):
     X_all = _stack(X_train, _rows(X_eval, row_of))
     y_all = np.concatenate([y_train, np.tile(classes, n_eval)[keep]])
     w_all = np.concatenate([np.ones(len(y_train)), weights[keep]])
-    if isinstance(model, Pipeline):
-        return model.fit(X_all, y_all, **{f"{model.steps[-1][0]}__sample_weight": w_all})
-    return model.fit(X_all, y_all, sample_weight=w_all)
+    final = model[-1] if isinstance(model, Pipeline) else model
+    final.fit(X_all, y_all, sample_weight=w_all)
+    return model
 
 
 def _fit_skorch(model, X_train, y_train, X_eval, targets, classes):
+    X_train, X_eval = _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
     lookup = {label: column for column, label in enumerate(classes.tolist())}
     hard = np.zeros((len(y_train), len(classes)), dtype=np.float32)
     hard[np.arange(len(y_train)), [lookup[label] for label in y_train.tolist()]] = 1.0
     all_targets = np.concatenate([hard, targets.astype(np.float32)])
     X_all = _stack(X_train, X_eval)
-    if isinstance(model, Pipeline):
-        X_all = model[:-1].fit_transform(X_all) if len(model) > 1 else X_all
-        _fit_skorch_net(model[-1], X_all, all_targets, classes)
-        return model
-    return _fit_skorch_net(model, X_all, all_targets, classes)
+    final = model[-1] if isinstance(model, Pipeline) else model
+    fitted = _fit_skorch_net(final, X_all, all_targets, classes)
+    return model if isinstance(model, Pipeline) else fitted
 
 
 def _fit_skorch_net(net, X_all, targets, classes):

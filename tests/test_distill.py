@@ -80,6 +80,35 @@ def test_pipeline_with_sample_weight_and_string_labels(split):
     assert second.predict_proba(X_eval).shape == (len(X_eval), 10)
 
 
+def test_pipeline_transformers_see_train_and_eval_once(split):
+    # before: the scaler was fitted on the expanded rows (each eval point up to
+    # C times), its mean off by up to 0.33 feature standard deviations
+    X_train, y_train, X_eval = split
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    model.fit(X_train, y_train)
+    second = distill(model, X_train, y_train, X_eval, random_state=0)
+    union = np.concatenate([X_train, X_eval])
+    np.testing.assert_allclose(second[0].mean_, union.mean(axis=0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(second[0].var_, union.var(axis=0), rtol=1e-10, atol=1e-12)
+    assert second[0].n_samples_seen_ == len(union)
+    # the final classifier alone saw the soft targets: more rows than the union
+    assert second[-1].n_features_in_ == X_train.shape[1]
+    assert model[0].n_samples_seen_ == len(X_train)  # M itself is untouched
+
+
+def test_pipeline_with_a_supervised_transformer(split):
+    from sklearn.feature_selection import SelectKBest, VarianceThreshold, f_classif
+
+    X_train, y_train, X_eval = split
+    X_train = X_train[:, X_train.std(axis=0) > 0]  # no constant pixels: F is defined
+    X_eval = X_eval[:, split[0].std(axis=0) > 0]
+    model = make_pipeline(VarianceThreshold(), SelectKBest(f_classif, k=20),
+                          LogisticRegression(max_iter=2000)).fit(X_train, y_train)
+    second = distill(model, X_train, y_train, X_eval, eval_size=200, random_state=0)
+    assert second[1].get_support().sum() == 20
+    assert second.predict_proba(X_eval).shape == (len(X_eval), 10)
+
+
 def test_random_state_reproduces(split):
     X_train, y_train, X_eval = split
     model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X_train, y_train)
