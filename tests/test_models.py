@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,10 @@ from skal_power.models import (  # noqa: E402
     MLP,
     ConsistentDropout,
     MCDropoutClassifier,
+    MissingClassesWarning,
     MNISTConvNet,
+    ResampledLoader,
+    ValidationSet,
     dropout_layers,
 )
 
@@ -39,7 +43,8 @@ def data():
 
 
 def small_net(**params):
-    defaults = dict(module__hidden_units=(32,), max_epochs=3, lr=0.01, random_state=0)
+    defaults = dict(module__hidden_units=(32,), max_epochs=3, lr=0.01, random_state=0,
+                    iterator_train__samples_per_epoch=320)  # about one pass over data()
     return MCDropoutClassifier(**{**defaults, **params})
 
 
@@ -287,8 +292,8 @@ _SKORCH_BY_DESIGN = {
 
 def _sklearn_checks():
     """sklearn's common checks as a list (pytest deprecates generators in parametrize)."""
-    net = MCDropoutClassifier(module__hidden_units=(32,), max_epochs=30, lr=0.01,
-                              random_state=0)
+    net = MCDropoutClassifier(module__hidden_units=(32,), max_epochs=10, lr=0.01,
+                              iterator_train__samples_per_epoch=1024, random_state=0)
     checks = []
     for estimator, check in estimator_checks_generator(net, legacy=True):
         name = getattr(check, "func", check).__name__
@@ -336,3 +341,50 @@ def test_nan_labels_are_rejected_before_any_cast(data):
         with pytest.raises(ValueError, match="Input y contains NaN"):
             small_net().fit(X[:20], y)
 
+
+
+# --- training schedule for small labelled sets -------------------------------------
+
+def test_resampled_epochs_take_the_same_number_of_steps_whatever_the_labelled_size(data):
+    X, y = data
+    for n in (20, 200):
+        net = MCDropoutClassifier(module__hidden_units=(16,), max_epochs=2, random_state=0,
+                                  iterator_train__samples_per_epoch=640,
+                                  classes=np.arange(10))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MissingClassesWarning)
+            net.fit(X[:n], y[:n])
+        assert [len(epoch["batches"]) for epoch in net.history] == [10, 10]
+
+
+def test_classes_keep_every_output_and_missing_ones_warn(data):
+    X, y = data
+    few = np.isin(y, [0, 1, 2])
+    net = MCDropoutClassifier(module__hidden_units=(16,), max_epochs=1, random_state=0,
+                              iterator_train__samples_per_epoch=64, classes=np.arange(10))
+    with pytest.warns(MissingClassesWarning, match=r"3 of its 10 classes; classes \[3, 4"):
+        net.fit(X[few][:20], y[few][:20])
+    assert net.predict_proba(X[:2]).shape == (2, 10)
+
+
+def test_validation_set_and_early_stopping_restore_the_best_epoch(data):
+    from skorch.callbacks import EarlyStopping
+
+    X, y = data
+    net = MCDropoutClassifier(module__hidden_units=(16,), max_epochs=15, lr=0.05,
+                              random_state=0, iterator_train__samples_per_epoch=256,
+                              train_split=ValidationSet(X[200:], y[200:]),
+                              callbacks=[EarlyStopping(patience=2, load_best=True,
+                                                       sink=lambda *args: None)])
+    net.fit(X[:40], y[:40])
+    losses = [epoch["valid_loss"] for epoch in net.history]
+    best = float(np.min(losses))
+    proba = np.clip(net.predict_proba(X[200:])[np.arange(100), y[200:]], 1e-12, None)
+    # skorch's valid loss is computed with dropout off, as predict_proba: the restored
+    # weights are those of the best epoch
+    assert float(-np.mean(np.log(proba))) == pytest.approx(best, rel=1e-4)
+
+
+def test_resampled_loader_rejects_bad_lengths():
+    with pytest.raises(ValueError, match="samples_per_epoch"):
+        ResampledLoader(torch.utils.data.TensorDataset(torch.zeros(3)), samples_per_epoch=0)

@@ -4,20 +4,26 @@
 ``predict_proba_samples``/``predict_log_proba_samples``, which
 :func:`skal_power.adapters.sampled_log_proba` picks up. :class:`MLP` and
 :class:`MNISTConvNet` are ready modules; any module with ``torch.nn.Dropout``
-layers works too. Needs ``torch`` and ``skorch`` (``pip install skal_power[torch]``).
+layers works too. :class:`ResampledLoader` and :class:`ValidationSet` give the
+training schedule of the BatchBALD experiments (resampled epochs, early stopping
+on a validation set) the skorch way. Needs ``torch`` and ``skorch`` (``pip install skal_power[torch]``).
 """
 
 from ._losses import SoftTargetKLLoss, SoftTargetNLLKLLoss
 from ._masks import ConsistentDropout, dropout_layers
-from ._mc_dropout import MCDropoutClassifier
+from ._mc_dropout import MCDropoutClassifier, MissingClassesWarning
 from ._modules import MLP, MNISTConvNet
+from ._training import ResampledLoader, ValidationSet
 
 __all__ = [
     "ConsistentDropout",
     "MCDropoutClassifier",
     "MLP",
     "MNISTConvNet",
+    "MissingClassesWarning",
+    "ResampledLoader",
     "SoftTargetKLLoss",
     "SoftTargetNLLKLLoss",
+    "ValidationSet",
     "dropout_layers",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import inspect
+import warnings
 from typing import Any, Iterator
 
 import numpy as np
@@ -22,13 +23,24 @@ from sklearn.utils.validation import column_or_1d
 from .._validation import check_positive_int, check_seed
 from ._masks import ConsistentDropout, dropout_layers
 from ._modules import MLP
+from ._training import ResampledLoader, ValidationSet
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # pragma: no cover - older scikit-learn
     _validate_data = None
 
-__all__ = ["MCDropoutClassifier"]
+__all__ = ["MCDropoutClassifier", "MissingClassesWarning"]
+
+
+class MissingClassesWarning(UserWarning):
+    """The labelled set lacks some of the classifier's ``classes``.
+
+    Examples
+    --------
+    >>> issubclass(MissingClassesWarning, UserWarning)
+    True
+    """
 
 # True while a seeded fit is running, so nested calls (fit -> partial_fit) do not reseed.
 _SEEDING = contextvars.ContextVar("skal_power_seeding", default=False)
@@ -62,10 +74,23 @@ class MCDropoutClassifier(NeuralNetClassifier):
     criterion : torch criterion, default=torch.nn.CrossEntropyLoss
     optimizer : torch optimizer, default=torch.optim.Adam
     lr : float, default=1e-3
-    max_epochs : int, default=20
+    max_epochs : int, default=8
     batch_size : int, default=64
+    iterator_train : DataLoader class, default=ResampledLoader
+        Each epoch is ``iterator_train__samples_per_epoch`` (default 4096)
+        points resampled from the training set, whatever its size: with the
+        defaults every fit takes 8 × 4096 / 64 = 512 Adam steps, on 20 labels as
+        on 2,000 (the BatchBALD schedule; a plain epoch over 20 labels is one
+        step). Pass ``iterator_train=torch.utils.data.DataLoader`` for plain epochs.
     train_split : callable or None, default=None
         No validation split by default: active-learning training sets are small.
+        ``ValidationSet(X_val, y_val)`` gives a fixed validation set, for
+        skorch's ``EarlyStopping(patience=3, load_best=True)`` callback.
+    classes : array-like, optional
+        All class labels. Give them in active learning: the net then has an
+        output for every class from the first round, even for classes the
+        labelled set does not contain yet (a :class:`MissingClassesWarning`
+        says which). Without them the classes are those of the training labels.
     verbose : int, default=0
     sample_batch_size : int, default=4096
         Rows times stacked samples evaluated in one forward pass while sampling
@@ -103,13 +128,15 @@ class MCDropoutClassifier(NeuralNetClassifier):
     """
 
     def __init__(self, module: Any = MLP, *, criterion: Any = torch.nn.CrossEntropyLoss,
-                 optimizer: Any = torch.optim.Adam, lr: float = 1e-3, max_epochs: int = 20,
-                 batch_size: int = 64, train_split: Any = None, verbose: int = 0,
+                 optimizer: Any = torch.optim.Adam, lr: float = 1e-3, max_epochs: int = 8,
+                 batch_size: int = 64, iterator_train: Any = ResampledLoader,
+                 train_split: Any = None, verbose: int = 0,
                  sample_batch_size: int = 4096, random_state: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(
             module, criterion=criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
-            batch_size=batch_size, train_split=train_split, verbose=verbose, **kwargs,
+            batch_size=batch_size, iterator_train=iterator_train, train_split=train_split,
+            verbose=verbose, **kwargs,
         )
         self.sample_batch_size = sample_batch_size
         self.random_state = random_state
@@ -192,7 +219,24 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 f"y contains labels {unknown.tolist()} unknown to the classifier "
                 f"(classes_ = {self.label_encoder_.classes_.tolist()})."
             )
+        missing = np.setdiff1d(self.label_encoder_.classes_, y)
+        if reset and missing.size:
+            warnings.warn(
+                f"{type(self).__name__} is fitted on labels of "
+                f"{len(self.label_encoder_.classes_) - missing.size} of its "
+                f"{len(self.label_encoder_.classes_)} classes; classes {missing.tolist()} "
+                "have outputs but no training examples yet.",
+                MissingClassesWarning, stacklevel=3,
+            )
         return X, self.label_encoder_.transform(y).astype(np.int64)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Training data and, with a :class:`ValidationSet`, the encoded validation data."""
+        if not isinstance(self.train_split, ValidationSet):
+            return super().get_split_datasets(X, y, **fit_params)
+        X_valid = self._check_X(self.train_split.X, reset=False)
+        y_valid = self.label_encoder_.transform(column_or_1d(np.asarray(self.train_split.y)))
+        return self.get_dataset(X, y), self.get_dataset(X_valid, y_valid.astype(np.int64))
 
     def _fit_soft_targets(self, X: Any, targets: np.ndarray, classes: np.ndarray):
         """Fit on probability targets of shape (N, C) (used by :func:`skal_power.distill`)."""
