@@ -352,10 +352,16 @@ def _committee_log_proba(committee: Any, X: Any, dtype) -> np.ndarray:
     classes = getattr(committee, "classes_", None)
     if classes is None:
         raise ValueError("The modAL Committee has no fitted members (classes_ is None).")
-    classes = np.asarray(classes)
-    member_probs, columns_list = [], []
-    for learner in committee.learner_list:
-        member_probs.append(as_numpy(learner.predict_proba(X)))
-        columns_list.append(_member_columns(learner.estimator.classes_, classes, encoded=False))
-    n_points = member_probs[0].shape[0]
-    return _aligned_log_probs(member_probs, columns_list, n_points, len(classes), dtype)
+    return members_log_proba(
+        committee.learner_list, [learner.estimator.classes_ for learner in committee.learner_list],
+        np.asarray(classes), X, dtype,
+    )
+
+
+def members_log_proba(members: list, member_classes: list, classes: np.ndarray, X: Any,
+                      dtype: Any = np.float32) -> np.ndarray:
+    """One sample per member, ``(N, len(members), C)``, aligned on ``classes`` by label."""
+    member_probs = [as_numpy(member.predict_proba(X)) for member in members]
+    columns_list = [_member_columns(labels, classes, encoded=False) for labels in member_classes]
+    return _aligned_log_probs(member_probs, columns_list, member_probs[0].shape[0],
+                              len(classes), dtype)

@@ -203,3 +203,25 @@ def test_committee_members_are_distilled_one_by_one(data):
     np.testing.assert_allclose(second.predict_proba(X_pool[:5]).sum(1), 1.0)
     with pytest.raises(ValueError, match="Committee"):
         strategy(committee, X_pool, 2, X_training=X_train, y_training=y_train)
+
+
+def test_distilled_committee_predicts_without_recursion():
+    # regression: once ensembles had to be listed, DistilledCommittee.predict_proba went
+    # through sampled_log_proba, which called predict_proba again (RecursionError)
+    from sklearn.linear_model import LogisticRegression
+
+    from skal_power.adapters import sampled_log_proba
+    from skal_power.strategies._second_model import DistilledCommittee
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.arange(60) % 3
+    both = LogisticRegression().fit(X, y)
+    two = LogisticRegression().fit(X[y < 2], y[y < 2])  # a member that lacks class 2
+    committee = DistilledCommittee([both, two], classes=[0, 1, 2]).fit()
+    samples = sampled_log_proba(committee, X[:5], dtype=np.float64)
+    assert samples.shape == (5, 2, 3)
+    np.testing.assert_allclose(np.exp(samples[:, 0]), both.predict_proba(X[:5]))
+    assert np.all(np.isneginf(samples[:, 1, 2]))
+    np.testing.assert_allclose(committee.predict_proba(X[:5]),
+                               np.exp(samples).mean(axis=1))

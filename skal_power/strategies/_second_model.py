@@ -15,8 +15,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..adapters import (
     _is_modal_committee,
     _is_modal_learner,
+    members_log_proba,
     posterior_classes,
-    sampled_log_proba,
 )
 from ..distill import distill
 from ._base import split_seed
@@ -77,9 +77,16 @@ class DistilledCommittee(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(self.classes)
         return self
 
+    def predict_log_proba_samples(self, X: Any, n_samples: int | None = None) -> np.ndarray:
+        """One sample per member, shape ``(N, n_members, C)``; ``n_samples`` is ignored."""
+        return members_log_proba(
+            self.estimators_, [posterior_classes(member) for member in self.estimators_],
+            self.classes_, X, np.float64,
+        )
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """The members' mean probabilities, shape ``(N, C)``."""
-        return np.exp(sampled_log_proba(self, X, dtype=np.float64)).mean(axis=1)
+        return np.exp(self.predict_log_proba_samples(X)).mean(axis=1)
 
 
 def training_data(classifier: Any, X_training: Any, y_training: Any):
