@@ -14,6 +14,7 @@ from ._transforms import (
     Compose,
     HeteroscedasticNoise,
     LabelNoise,
+    Normalize,
     OutOfDistribution,
     RepeatWithNoise,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "Compose",
     "HeteroscedasticNoise",
     "LabelNoise",
+    "Normalize",
     "OutOfDistribution",
     "RepeatWithNoise",
     "load_digits_data",

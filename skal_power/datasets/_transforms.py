@@ -260,6 +260,48 @@ class OutOfDistribution:
         return X, y
 
 
+class Normalize:
+    """Standardise inputs: ``(X - mean) / std`` with scalar or per-feature statistics.
+
+    Unlike the other transforms this one belongs on every split (pool,
+    validation and test alike), and before noise transforms, so that noise is in
+    normalised units as in Repeated MNIST (MNIST statistics: ``mean=0.1307,
+    std=0.3081``, then noise of standard deviation 0.1).
+
+    Parameters
+    ----------
+    mean : float or array-like of shape (n_features,)
+    std : float or array-like of shape (n_features,)
+        Strictly positive.
+
+    Examples
+    --------
+    >>> X, y = np.array([[0.1307, 1.0]]), np.array([0])
+    >>> Xn, yn = Normalize(mean=0.1307, std=0.3081)(X, y)
+    >>> np.round(Xn, 4).tolist(), yn.tolist()
+    ([[0.0, 2.8215]], [0])
+    """
+
+    def __init__(self, mean: Any = 0.0, std: Any = 1.0) -> None:
+        self.mean = mean
+        self.std = std
+
+    def __call__(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        X, y = _check_xy(X, y)
+        mean = np.asarray(self.mean, dtype=np.float64)
+        std = np.asarray(self.std, dtype=np.float64)
+        for name, value in (("mean", mean), ("std", std)):
+            if value.ndim > 1 or (value.ndim == 1 and len(value) != X.shape[1]):
+                raise ValueError(f"{name} must be a scalar or have one value per feature "
+                                 f"({X.shape[1]}); got shape {value.shape}.")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"{name} must be finite; got {self.__dict__[name]!r}.")
+        if np.any(std <= 0):
+            raise ValueError(f"std must be > 0; got {self.std!r}.")
+        dtype = np.result_type(X.dtype, np.float32)
+        return ((X - mean) / std).astype(dtype, copy=False), y
+
+
 class Compose:
     """Apply transforms left to right.
 

@@ -11,20 +11,23 @@ from ._config import PRESETS, ConfigError, check_config, config_hash, load_confi
 from ._curves import experiment_title, plot_curves, report_table, summarize
 from ._gain import gain_table, paired_gains
 from ._results import COLUMNS, ResultsFileError, load_results
-from ._runner import (config_path, derive_seed, make_data, make_model, make_strategy,
-                      run_experiment)
+from ._runner import (TrialData, config_path, derive_seed, evaluate, initial_indices,
+                      make_data, make_model, make_strategy, run_experiment, validation_source)
 
 __all__ = [
     "COLUMNS",
     "PRESETS",
     "ConfigError",
     "ResultsFileError",
+    "TrialData",
     "check_config",
     "config_hash",
     "config_path",
     "derive_seed",
+    "evaluate",
     "experiment_title",
     "gain_table",
+    "initial_indices",
     "load_config",
     "load_results",
     "make_data",
@@ -35,4 +38,5 @@ __all__ = [
     "report_table",
     "run_experiment",
     "summarize",
+    "validation_source",
 ]

@@ -9,6 +9,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 #: Configuration keys with their defaults (``None``: required).
 _DEFAULTS: dict[str, Any] = {
     "name": "experiment",
@@ -20,6 +22,10 @@ _DEFAULTS: dict[str, Any] = {
     "budget": None,
     "seeds": [0, 1, 2],
 }
+#: Optional keys: absent from a config unless given, so older configs keep their hash.
+_OPTIONAL: dict[str, Any] = {"test_samples": 0}
+_DATASET_KEYS = ("name", "pool_size", "test_size", "validation_size", "normalize", "transforms")
+_MODEL_KEYS = ("name", "params", "early_stopping")
 _DATASETS = ("digits", "mnist")
 _TRANSFORMS = ("RepeatWithNoise", "LabelNoise", "ClassImbalance", "HeteroscedasticNoise",
                "OutOfDistribution")
@@ -149,15 +155,18 @@ def check_config(raw: Any) -> dict[str, Any]:
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"config must be a table/object; got {type(raw).__name__}.")
-    unknown = sorted(set(raw) - set(_DEFAULTS) - {"n_jobs"})
+    allowed = set(_DEFAULTS) | set(_OPTIONAL)
+    unknown = sorted(set(raw) - allowed - {"n_jobs"})
     if unknown:
-        raise ConfigError(f"unknown config field(s) {unknown}; allowed: {sorted(_DEFAULTS)}.")
+        raise ConfigError(f"unknown config field(s) {unknown}; allowed: {sorted(allowed)}.")
     config = copy.deepcopy(_DEFAULTS)
     config.update(copy.deepcopy({k: v for k, v in raw.items() if k != "n_jobs"}))
     for key, value in config.items():
         if value is None:
             raise ConfigError(f"missing config field {key!r}.")
-    _positive_int(config, "initial", minimum=0)
+    _check_initial(config)
+    if "test_samples" in config:
+        _positive_int(config, "test_samples", minimum=0)
     batch = _positive_int(config, "batch_size")
     budget = _positive_int(config, "budget")
     if budget < batch:
@@ -172,6 +181,7 @@ def check_config(raw: Any) -> dict[str, Any]:
         dataset = config["dataset"] = {"name": dataset}
     if not isinstance(dataset, dict) or dataset.get("name") not in _DATASETS:
         raise ConfigError(f"dataset name must be one of {list(_DATASETS)}; got {dataset!r}.")
+    _check_dataset(dataset)
     for transform in dataset.get("transforms", []):
         if not isinstance(transform, dict) or transform.get("name") not in _TRANSFORMS:
             raise ConfigError(f"transform must be a table with name in {list(_TRANSFORMS)}; "
@@ -181,6 +191,7 @@ def check_config(raw: Any) -> dict[str, Any]:
         model = config["model"] = {"name": model}
     if not isinstance(model, dict) or "name" not in model:
         raise ConfigError(f"model must be a name or a table with 'name'; got {model!r}.")
+    _check_model(model, dataset)
     strategies = config["strategies"]
     if isinstance(strategies, (str, dict)):
         strategies = [strategies]
@@ -191,6 +202,63 @@ def check_config(raw: Any) -> dict[str, Any]:
     if len(set(labels)) != len(labels):
         raise ConfigError(f"strategy labels must be distinct (add 'label'); got {labels}.")
     return config
+
+
+def _check_initial(config: dict[str, Any]) -> None:
+    initial = config["initial"]
+    if isinstance(initial, dict):
+        if set(initial) != {"per_class"}:
+            raise ConfigError("initial must be an integer or {\"per_class\": n}; "
+                              f"got {initial!r}.")
+        _positive_int(initial, "per_class", minimum=1)
+    else:
+        _positive_int(config, "initial", minimum=0)
+
+
+def _check_dataset(dataset: dict[str, Any]) -> None:
+    unknown = sorted(set(dataset) - set(_DATASET_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown dataset field(s) {unknown}; allowed: {list(_DATASET_KEYS)}.")
+    for key in ("pool_size", "test_size", "validation_size"):
+        if dataset.get(key) is not None:
+            _positive_int(dataset, key)
+    normalize = dataset.get("normalize")
+    if normalize is not None:
+        if not isinstance(normalize, dict) or set(normalize) != {"mean", "std"}:
+            raise ConfigError("dataset normalize must be {\"mean\": m, \"std\": s} "
+                              f"(scalars or per-feature lists); got {normalize!r}.")
+        from skal_power.datasets import Normalize
+        try:
+            Normalize(**normalize)(np.zeros((1, _n_values(normalize))), np.zeros(1))
+        except ValueError as error:
+            raise ConfigError(f"dataset normalize: {error}") from None
+
+
+def _n_values(normalize: dict[str, Any]) -> int:
+    sizes = [len(v) for v in normalize.values() if isinstance(v, (list, tuple))]
+    return sizes[0] if sizes else 1
+
+
+def _check_model(model: dict[str, Any], dataset: dict[str, Any]) -> None:
+    unknown = sorted(set(model) - set(_MODEL_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown model field(s) {unknown}; allowed: {list(_MODEL_KEYS)}.")
+    stopping = model.get("early_stopping")
+    if stopping is None:
+        return
+    if not isinstance(stopping, dict) or not set(stopping) <= {"patience", "monitor"}:
+        raise ConfigError("model early_stopping must be {\"patience\": n} (optionally "
+                          f"\"monitor\"); got {stopping!r}.")
+    _positive_int({"patience": stopping.get("patience", 3)}, "patience")
+    if stopping.get("monitor", "valid_loss") not in ("valid_loss", "valid_acc"):
+        raise ConfigError("model early_stopping monitor must be 'valid_loss' or 'valid_acc'; "
+                          f"got {stopping['monitor']!r}.")
+    if not dataset.get("validation_size"):
+        raise ConfigError("model early_stopping needs a validation set: set dataset "
+                          "validation_size.")
+    if model["name"] != "mc_dropout":
+        raise ConfigError("model early_stopping works with the skorch model 'mc_dropout' only; "
+                          f"got model {model['name']!r}.")
 
 
 def config_hash(config: dict[str, Any]) -> str:

@@ -19,7 +19,10 @@ try:  # POSIX file locks; on other systems rows are still written one call each
 except ImportError:  # pragma: no cover
     fcntl = None
 
-COLUMNS = ("strategy", "seed", "round", "n_labelled", "accuracy", "nll", "acquired")
+COLUMNS = ("strategy", "seed", "round", "n_labelled", "accuracy", "nll", "acquired",
+           "acquired_labels")
+#: The columns of files written before ``acquired_labels``; read (and resumed) as such.
+LEGACY_COLUMNS = COLUMNS[:7]
 TIMING_COLUMNS = ("strategy", "seed", "round", "fit_seconds", "query_seconds")
 _MAGIC = "# skal-power results v1 config="
 
@@ -90,7 +93,8 @@ def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
             f"{str(path)!r} holds results of another config (hash {found}, this config "
             f"{config_hash}); refusing to overwrite it: choose another output path."
         )
-    if len(complete) < 2 or complete[1] != ",".join(columns):
+    columns = _file_columns(complete, columns)
+    if columns is None:
         raise ResultsFileError(f"{str(path)!r} is corrupt: bad column line.")
     rows = list(csv.reader(complete[2:]))
     for number, row in enumerate(rows, start=3):
@@ -98,6 +102,17 @@ def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
             raise ResultsFileError(f"{str(path)!r} is corrupt: line {number} has "
                                    f"{len(row)} fields, expected {len(columns)}.")
     return rows
+
+
+def _file_columns(lines: list[str], columns) -> tuple | None:
+    """The columns a file was written with: ``columns``, or the legacy ones for results."""
+    if len(lines) < 2:
+        return None
+    if lines[1] == ",".join(columns):
+        return tuple(columns)
+    if tuple(columns) == COLUMNS and lines[1] == ",".join(LEGACY_COLUMNS):
+        return LEGACY_COLUMNS
+    return None
 
 
 class ResultsWriter:
@@ -117,15 +132,17 @@ class ResultsWriter:
         if not self.path.exists() or self.path.stat().st_size == 0:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.path, _header(config_hash, self.columns))
-        elif repair:
+        else:  # a legacy file keeps its columns: its new rows have the same fields
+            self.columns = _file_columns(self.path.read_text().split("\n"), self.columns)
+        if repair and self.path.read_text() and not self.path.read_text().endswith("\n"):
             text = self.path.read_text()
-            if not text.endswith("\n"):
-                _atomic_write(self.path, text[: text.rfind("\n") + 1])
+            _atomic_write(self.path, text[: text.rfind("\n") + 1])
         self.rows = rows
 
     def append(self, values: Iterable[Any]) -> None:
-        """Append one row (atomic single write, fsynced)."""
-        _append(self.path, format_row(values))
+        """Append one row (atomic single write, fsynced); fields beyond the file's columns
+        (a legacy file) are dropped."""
+        _append(self.path, format_row(list(values)[: len(self.columns)]))
 
     def finalize(self, key) -> None:
         """Rewrite the file with rows sorted by ``key`` (temp file + rename)."""
@@ -151,7 +168,7 @@ def load_results(path: Any):
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
     >>> w = ResultsWriter(path, "abc")
-    >>> w.append(["BALD", 0, 0, 20, 0.5, 1.2, "1 2"])
+    >>> w.append(["BALD", 0, 0, 20, 0.5, 1.2, "1 2", "7 3"])
     >>> load_results(path)[["strategy", "accuracy"]].values.tolist()
     [['BALD', 0.5]]
     """
@@ -164,7 +181,10 @@ def load_results(path: Any):
     if not first.startswith(_MAGIC):
         raise ResultsFileError(f"{str(path)!r} is not a skal-power results file.")
     rows = read_rows(path, first[len(_MAGIC):])
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    columns = _file_columns(path.read_text().split("\n"), COLUMNS)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    if "acquired_labels" not in frame:
+        frame["acquired_labels"] = ""
     for column in ("seed", "round", "n_labelled"):
         frame[column] = frame[column].astype(int)
     for column in ("accuracy", "nll"):

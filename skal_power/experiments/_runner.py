@@ -8,7 +8,7 @@ import inspect
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,7 +22,10 @@ _MODELS = {
     "random_forest": "sklearn.ensemble:RandomForestClassifier",
     "mc_dropout": "skal_power.models:MCDropoutClassifier",
 }
-_TAGS = {"data": 0, "initial": 1, "model": 2, "strategy": 3, "cold": 4}
+_TAGS = {"data": 0, "initial": 1, "model": 2, "strategy": 3, "cold": 4, "test": 5,
+         "validation": 6}
+#: Names usable for the ``module`` of an ``mc_dropout`` model in a config.
+_MODULES = {"MLP": "skal_power.models:MLP", "MNISTConvNet": "skal_power.models:MNISTConvNet"}
 
 
 def derive_seed(seed: int, round_index: int, tag: str) -> int:
@@ -37,38 +40,76 @@ def derive_seed(seed: int, round_index: int, tag: str) -> int:
     return int(state[0])
 
 
-def make_data(config: dict[str, Any], seed: int):
-    """Pool (transformed, oracle labels) and clean test split for one trial seed.
+class TrialData(NamedTuple):
+    """The data of one trial seed (see :func:`make_data`)."""
 
-    Returns ``X_pool, y_pool, X_test, y_test, classes``. The split and the
-    transforms depend on the trial seed only, so all strategies of a seed see
-    the same data.
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: np.ndarray
+    X_validation: np.ndarray | None = None
+    y_validation: np.ndarray | None = None
+
+
+def make_data(config: dict[str, Any], seed: int) -> TrialData:
+    """Pool (transformed, oracle labels), clean test split and validation set of one trial.
+
+    The split and the transforms depend on the trial seed only, so all
+    strategies of a seed see the same data. With ``dataset.validation_size``
+    a labelled validation set is drawn: from MNIST's own validation split, or
+    for digits held out of the pool (see :func:`validation_source`). With
+    ``dataset.normalize`` every split is standardised first, before the pool
+    transforms (so Repeated-MNIST noise is in normalised units).
 
     Examples
     --------
-    >>> cfg = {"dataset": {"name": "digits", "test_size": 500, "pool_size": 300}}
-    >>> X_pool, y_pool, X_test, y_test, classes = make_data(cfg, seed=0)
-    >>> X_pool.shape, X_test.shape, classes.tolist() == list(range(10))
-    ((300, 64), (500, 64), True)
+    >>> cfg = {"dataset": {"name": "digits", "test_size": 500, "pool_size": 300,
+    ...                    "validation_size": 100}}
+    >>> data = make_data(cfg, seed=0)
+    >>> data.X_pool.shape, data.X_test.shape, data.X_validation.shape
+    ((300, 64), (500, 64), (100, 64))
+    >>> data.classes.tolist() == list(range(10))
+    True
     """
     spec = config["dataset"]
     rng = np.random.default_rng(derive_seed(seed, 0, "data"))
+    n_validation = int(spec.get("validation_size") or 0)
+    X_val = y_val = None
     if spec["name"] == "digits":
         X, y = ds.load_digits_data()
         order = rng.permutation(len(y))
         n_test = int(spec.get("test_size", 500))
         X_test, y_test = X[order[:n_test]], y[order[:n_test]]
-        X_pool, y_pool = X[order[n_test:]], y[order[n_test:]]
+        rest = order[n_test:]
+        if n_validation:
+            if n_validation >= len(rest):
+                raise ValueError(f"validation_size {n_validation} leaves no pool: digits has "
+                                 f"{len(rest)} points after the test split.")
+            X_val, y_val = X[rest[:n_validation]], y[rest[:n_validation]]
+            rest = rest[n_validation:]
+        X_pool, y_pool = X[rest], y[rest]
     else:
         X_pool, y_pool = ds.load_mnist("train")
         X_test, y_test = ds.load_mnist("test")
         if spec.get("test_size"):
             keep = rng.permutation(len(y_test))[: int(spec["test_size"])]
             X_test, y_test = X_test[keep], y_test[keep]
+        if n_validation:
+            X_val, y_val = ds.load_mnist("validation")
+            keep = np.random.default_rng(derive_seed(seed, 0, "validation")).permutation(
+                len(y_val))[:n_validation]
+            X_val, y_val = X_val[np.sort(keep)], y_val[np.sort(keep)]
     if spec.get("pool_size"):
         keep = np.sort(rng.permutation(len(y_pool))[: int(spec["pool_size"])])
         X_pool, y_pool = X_pool[keep], y_pool[keep]
     classes = np.unique(np.concatenate([y_pool, y_test]))
+    if spec.get("normalize"):
+        normalize = ds.Normalize(**spec["normalize"])
+        X_pool, y_pool = normalize(X_pool, y_pool)
+        X_test, y_test = normalize(X_test, y_test)
+        if X_val is not None:
+            X_val, y_val = normalize(X_val, y_val)
     for number, t in enumerate(spec.get("transforms", [])):
         params = {k: v for k, v in t.items() if k != "name"}
         params.setdefault("random_state", derive_seed(seed, 1 + number, "data"))
@@ -77,16 +118,50 @@ def make_data(config: dict[str, Any], seed: int):
         if t["name"] == "OutOfDistribution" and params.get("classes") is not None:
             in_dist = ~np.isin(y_test, params["classes"])
             X_test, y_test = X_test[in_dist], y_test[in_dist]
-    return X_pool, y_pool, X_test, y_test, classes
+    return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val)
 
 
-def make_model(config: dict[str, Any], seed: int):
+def validation_source(config: dict[str, Any]) -> str | None:
+    """Where the validation set of ``config`` comes from, in words (None without one).
+
+    Examples
+    --------
+    >>> validation_source({"dataset": {"name": "digits", "validation_size": 100}})
+    '100 labelled points held out of the pool (not counted in n_labelled)'
+    """
+    spec = config["dataset"]
+    size = spec.get("validation_size")
+    if not size:
+        return None
+    if spec["name"] == "mnist":
+        return f"{size} labelled points of MNIST's validation split (not counted in n_labelled)"
+    return f"{size} labelled points held out of the pool (not counted in n_labelled)"
+
+
+def _resolve_class(value: Any, names: dict[str, str]) -> Any:
+    if not isinstance(value, str):
+        return value
+    module_name, _, attr = names.get(value, value).partition(":")
+    if not attr:
+        raise ValueError(f"cannot resolve {value!r}: give one of {sorted(names)} or "
+                         "'package.module:Name'.")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def make_model(config: dict[str, Any], seed: int, *, classes: Any = None,
+               validation: tuple | None = None):
     """A fresh, seeded model from ``config["model"]``.
 
     ``name`` is ``extra_trees``, ``random_forest``, ``mc_dropout``
     (:class:`skal_power.models.MCDropoutClassifier`) or an import path
     ``module:Class``; ``params`` go to its constructor with ``random_state=seed``
-    unless given.
+    unless given. For ``mc_dropout``, ``params["module"]`` may name a module
+    (``"MLP"``, ``"MNISTConvNet"`` or ``"package.module:Name"``), ``classes``
+    (all labels of the dataset) is passed so that the net has every output
+    from the first round, and ``early_stopping`` (``{"patience": 3}``) adds
+    skorch's ``EarlyStopping(load_best=True)`` on ``validation = (X, y)``
+    (``"monitor": "valid_acc"`` stops on validation accuracy, as the BatchBALD
+    code does; the default is ``valid_loss``).
 
     Examples
     --------
@@ -99,7 +174,29 @@ def make_model(config: dict[str, Any], seed: int):
     factory = getattr(importlib.import_module(module_name), attr)
     params = dict(spec.get("params", {}))
     params.setdefault("random_state", seed)
+    if "module" in params:
+        params["module"] = _resolve_class(params["module"], _MODULES)
+    accepted = inspect.signature(factory).parameters
+    if classes is not None and "classes" in accepted and "classes" not in params:
+        params["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
+    if spec.get("early_stopping"):
+        if validation is None:
+            raise ValueError("early_stopping needs a validation set (dataset validation_size).")
+        from skorch.callbacks import EarlyStopping
+
+        from ..models import ValidationSet
+
+        stopping = spec["early_stopping"]
+        monitor = stopping.get("monitor", "valid_loss")
+        params["train_split"] = ValidationSet(*validation)
+        params["callbacks"] = list(params.get("callbacks") or []) + [EarlyStopping(
+            monitor=monitor, patience=stopping.get("patience", 3),
+            lower_is_better=not monitor.endswith("_acc"), load_best=True, sink=_silent)]
     return factory(**params)
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """EarlyStopping's sink: trials print nothing."""
 
 
 def make_strategy(spec: dict[str, Any], seed: int):
@@ -122,20 +219,68 @@ def _wants_training_data(strategy: Any) -> bool:
     return "X_training" in parameters
 
 
-def _evaluate(model: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray):
+def evaluate(model: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, *,
+             n_samples: int = 0, random_state: Any = None) -> tuple[float, float]:
+    """Test accuracy and NLL of ``model``; with ``n_samples`` MC-averaged predictions.
+
+    ``n_samples = 0`` uses ``predict_proba`` (for MC dropout: dropout off).
+    ``n_samples = K > 0`` averages the probabilities of K posterior samples
+    (:func:`skal_power.adapters.sampled_log_proba`) for models that sample;
+    ensembles and others use their ``predict_proba`` either way.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import ExtraTreesClassifier
+    >>> from skal_power.datasets import load_digits_data
+    >>> X, y = load_digits_data()
+    >>> model = ExtraTreesClassifier(n_estimators=10, random_state=0).fit(X[:500], y[:500])
+    >>> accuracy, nll = evaluate(model, X[500:], y[500:], np.arange(10))
+    >>> 0.8 < accuracy <= 1.0 and nll > 0
+    True
+    """
+    from ..adapters import posterior_classes, sampled_log_proba
+
     proba = np.zeros((len(y), len(classes)))
-    columns = np.searchsorted(classes, np.asarray(model.classes_))
-    proba[:, columns] = model.predict_proba(X)
+    columns = np.searchsorted(classes, posterior_classes(model))
+    if n_samples and (hasattr(model, "predict_proba_samples")
+                      or hasattr(model, "predict_log_proba_samples")):
+        log_probs = sampled_log_proba(model, X, n_samples=n_samples, random_state=random_state,
+                                      dtype=np.float64)
+        proba[:, columns] = np.exp(log_probs).mean(axis=1)
+    else:
+        proba[:, columns] = model.predict_proba(X)
     accuracy = float(np.mean(classes[np.argmax(proba, axis=1)] == y))
     truth = proba[np.arange(len(y)), np.searchsorted(classes, y)]
     nll = float(-np.mean(np.log(np.clip(truth, 1e-12, None))))
     return accuracy, nll
 
 
-def initial_indices(config: dict[str, Any], seed: int, n_pool: int) -> np.ndarray:
-    """The initial labelled set of a trial (uniform, seeded by the trial seed)."""
+def initial_indices(config: dict[str, Any], seed: int, y_pool: np.ndarray) -> np.ndarray:
+    """The initial labelled set of a trial, seeded by the trial seed.
+
+    ``initial = n`` draws n pool points uniformly; ``initial = {"per_class": n}``
+    draws n points of every class (by the oracle's labels), as the BatchBALD
+    experiments do, so that the first model has seen every class.
+
+    Examples
+    --------
+    >>> y = np.repeat(np.arange(3), 10)
+    >>> np.sort(y[initial_indices({"initial": {"per_class": 2}}, 0, y)]).tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
     rng = np.random.default_rng(derive_seed(seed, 0, "initial"))
-    return rng.permutation(n_pool)[: config["initial"]]
+    initial = config["initial"]
+    if not isinstance(initial, dict):
+        return rng.permutation(len(y_pool))[:initial]
+    per_class = int(initial["per_class"])
+    picked = []
+    for label in np.unique(y_pool):
+        members = np.flatnonzero(y_pool == label)
+        if len(members) < per_class:
+            raise ValueError(f"initial per_class={per_class}: class {label!r} has only "
+                             f"{len(members)} pool points.")
+        picked.append(rng.choice(members, size=per_class, replace=False))
+    return rng.permutation(np.concatenate(picked))
 
 
 def run_trial(config: dict[str, Any], label: str, seed: int, output: Any, *,
@@ -160,8 +305,11 @@ def _run_trial(config, label, seed, output, *, progress, position):
     timings = ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS, repair=False)
     done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
                   key=lambda r: int(r[2]))
-    X_pool, y_pool, X_test, y_test, classes = make_data(config, seed)
-    labelled = list(initial_indices(config, seed, len(y_pool)))
+    data = make_data(config, seed)
+    X_pool, y_pool, X_test, y_test, classes = data[:5]
+    validation = None if data.X_validation is None else (data.X_validation, data.y_validation)
+    labelled = list(initial_indices(config, seed, y_pool))
+    n_initial = len(labelled)
     for row in done:
         labelled.extend(int(i) for i in row[6].split())
     total = n_rounds(config)
@@ -171,14 +319,17 @@ def _run_trial(config, label, seed, output, *, progress, position):
         bar = tqdm(total=total, initial=len(done), desc=f"{label} seed={seed}",
                    position=position, leave=False, file=sys.stderr)
     for round_index in range(len(done), total):
-        n_acquired = len(labelled) - config["initial"]
+        n_acquired = len(labelled) - n_initial
         start = time.perf_counter()
         model = None
         accuracy = nll = float("nan")
         if labelled:
-            model = make_model(config, derive_seed(seed, round_index, "model"))
+            model = make_model(config, derive_seed(seed, round_index, "model"),
+                               classes=classes, validation=validation)
             model.fit(X_pool[labelled], y_pool[labelled])
-            accuracy, nll = _evaluate(model, X_test, y_test, classes)
+            accuracy, nll = evaluate(model, X_test, y_test, classes,
+                                     n_samples=config.get("test_samples", 0),
+                                     random_state=derive_seed(seed, round_index, "test"))
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         acquired = np.zeros(0, dtype=np.intp)
@@ -197,7 +348,8 @@ def _run_trial(config, label, seed, output, *, progress, position):
             acquired = unlabelled[np.asarray(picked)]
         query_seconds = time.perf_counter() - start
         writer.append([label, seed, round_index, len(labelled), accuracy, nll,
-                       " ".join(str(int(i)) for i in acquired)])
+                       " ".join(str(int(i)) for i in acquired),
+                       " ".join(str(v) for v in y_pool[acquired].tolist())])
         timings.append([label, seed, round_index, fit_seconds, query_seconds])
         labelled.extend(int(i) for i in acquired)
         if bar is not None:
@@ -270,7 +422,8 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
     counts: dict[tuple[str, int], int] = {}
     for row in writer.rows:
         counts[(row[0], int(row[1]))] = counts.get((row[0], int(row[1])), 0) + 1
-    pending = [(s["label"], seed) for s in config["strategies"] for seed in config["seeds"]
+    # seed-major: a run stopped early leaves whole seeds, paired across strategies
+    pending = [(s["label"], seed) for seed in config["seeds"] for s in config["strategies"]
                if counts.get((s["label"], seed), 0) < total]
     if n_jobs == 1 or len(pending) <= 1:
         for position, (label, seed) in enumerate(pending):
