@@ -21,14 +21,18 @@ from .experiments import (
     ResultsFileError,
     config_path,
     experiment_title,
+    class_histogram,
     gain_table,
+    histogram_table,
     load_config,
     load_results,
+    plot_class_histogram,
     plot_curves,
     report_table,
     run_experiment,
 )
 from .experiments._gain import DEFAULT_BASELINE
+from .experiments._runner import validation_source
 
 
 _CONFIG_FIELDS = """\
@@ -123,7 +127,38 @@ def report_text(results, at=None, *, metric: str = "accuracy",
                   f"the per-seed difference (paired: each seed's trials share the data and the "
                   f"initial labels; {seeds} seeds); * marks a CI that excludes 0. Whole curve: "
                   "the difference averaged over every label count.", "", gains]
+    histogram = histogram_table(results)
+    if histogram:
+        parts += ["", "Acquired labels by class: mean count per trial (initial labels not "
+                  "included); 'rarest' is the least-asked class.", "", histogram]
     return "\n".join(parts)
+
+
+def protocol_text(config: dict) -> str:
+    """One paragraph saying what a results file measured: data, labels, validation, test.
+
+    Examples
+    --------
+    >>> print(protocol_text({"dataset": {"name": "digits", "validation_size": 100},
+    ...                      "model": {"name": "extra_trees"}, "initial": {"per_class": 2},
+    ...                      "batch_size": 10, "budget": 50}))
+    Protocol: digits, model extra_trees; initial labels: 2 per class; 50 acquired in batches of 10; validation: 100 labelled points held out of the pool (not counted in n_labelled); test predictions: the model's predict_proba.
+    """
+    initial = config.get("initial", 20)
+    initial = (f"{initial['per_class']} per class" if isinstance(initial, dict)
+               else f"{initial} drawn uniformly")
+    dataset = config.get("dataset", {})
+    data = " + ".join([str(dataset.get("name", "data"))]
+                      + [str(t.get("name")) for t in dataset.get("transforms", [])])
+    if dataset.get("normalize"):
+        data += " (normalised)"
+    validation = validation_source(config) or "none"
+    n_test = config.get("test_samples", 0)
+    test = (f"mean of {n_test} posterior samples" if n_test
+            else "the model's predict_proba")
+    return (f"Protocol: {data}, model {config.get('model', {}).get('name', 'model')}; "
+            f"initial labels: {initial}; {config.get('budget')} acquired in batches of "
+            f"{config.get('batch_size')}; validation: {validation}; test predictions: {test}.")
 
 
 def _count(n: int, noun: str) -> str:
@@ -151,6 +186,9 @@ def _plot(args: argparse.Namespace) -> None:
         title = f"{experiment_title(config, results)}\ntest {args.metric}: mean and 95% CI"
     path = plot_curves(results, output, metric=args.metric, title=title)
     print(f"figure: {path}")
+    if not class_histogram(results).empty:
+        classes = output.with_name(output.stem + ".classes" + output.suffix)
+        print(f"figure: {plot_class_histogram(results, classes)}")
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -179,7 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "plot":
             _plot(args)
         else:
-            results = load_results(_check_results_file(args.results))
+            results_path = _check_results_file(args.results)
+            results = load_results(results_path)
+            saved = config_path(results_path)
+            if saved.is_file():
+                print(protocol_text(json.loads(saved.read_text())) + "\n")
             print(report_text(results, args.at, metric=args.metric, baseline=args.baseline))
     except (ConfigError, ResultsFileError, FileNotFoundError, ValueError, TypeError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__

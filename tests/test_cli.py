@@ -34,6 +34,9 @@ def test_run_plot_report_end_to_end(tmp_path, capsys):
     capsys.readouterr()
     assert main(["report", str(results), "--at", "10", "30", "--metric", "nll"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Protocol: digits, model extra_trees; initial labels: 10 drawn")
+    assert "validation: none" in lines[0]
+    lines = lines[2:]
     assert lines[0] == "Test nll: mean ± 95% CI (Student t over the n seeds in brackets)."
     table = lines[2:7]
     assert table[0] == "| strategy | 10 labels | 30 labels |"
@@ -41,11 +44,18 @@ def test_run_plot_report_end_to_end(tmp_path, capsys):
         "| BALD", "| PowerBALD", "| RandomSampling"]
     assert all(line.count("(n=2)") == 2 for line in table[2:])
     assert lines[8].startswith("Gain over RandomSampling (nll, lower is better)")
-    gains = lines[10:]
+    gains = lines[10:14]
     assert gains[0] == "| strategy | 10 labels | 30 labels | whole curve |"
     assert [line.split(" | ")[0] for line in gains[2:]] == ["| BALD", "| PowerBALD"]
     # every trial starts from the same labels: no gain at the initial label count
     assert all(line.split(" | ")[1].startswith("+0.000") for line in gains[2:])
+    # which classes each strategy acquired: 10 per class columns, 3 strategies
+    assert lines[15].startswith("Acquired labels by class")
+    histogram = lines[17:]
+    assert histogram[0] == "| strategy | " + " | ".join(map(str, range(10))) + " | rarest |"
+    assert len(histogram) == 5
+    counts = [float(v) for v in histogram[2].split(" | ")[1:11]]
+    assert sum(counts) == pytest.approx(SMALL["budget"])
 
 
 def test_plot_defaults_next_to_the_csv_and_titles_the_experiment(tmp_path, capsys,

