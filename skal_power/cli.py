@@ -39,12 +39,15 @@ _CONFIG_FIELDS = """\
 config file fields (JSON or TOML; every field but strategies and budget has a default):
   name        results file name stem                           (default "experiment")
   dataset     {"name": "digits" | "mnist", "test_size": int, "pool_size": int,
+               "validation_size": int, "normalize": {"mean": m, "std": s},
                "transforms": [{"name": "RepeatWithNoise" | "LabelNoise" |
                "ClassImbalance" | "HeteroscedasticNoise" | "OutOfDistribution", ...}]}
   model       {"name": "extra_trees" | "random_forest" | "mc_dropout" | "module:Class",
-               "params": {...}}                                (default extra_trees)
+               "params": {...}, "early_stopping": {"patience": 3}}
+                                                               (default extra_trees)
   strategies  list of names ("BALD") or {"name", "params", "label"} tables
-  initial     labelled points to start from                    (default 20)
+  initial     labelled points to start from, or {"per_class": n} (default 20)
+  test_samples  posterior samples averaged for test predictions (default 0: predict_proba)
   batch_size  points acquired per round                        (default 10)
   budget      points acquired per trial, after the initial ones
   seeds       list of trial seeds                              (default [0, 1, 2])

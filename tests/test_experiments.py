@@ -370,3 +370,26 @@ def test_legacy_results_files_are_read_and_resumed(tmp_path):
     assert resumed["acquired"].tolist() == full["acquired"].tolist()
     assert (resumed["acquired_labels"] == "").all()
     assert class_histogram(resumed).empty
+
+
+def test_mnist_study_miniature(tmp_path):
+    # the anchor study's script, on digits with a small MLP and the same protocol options
+    pytest.importorskip("torch")
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "mnist" / "mnist_study.py"
+    spec = importlib.util.spec_from_file_location("mnist_study", path)
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    page = tmp_path / "mnist.md"
+    gains = study.main(["--mini", "--results", str(tmp_path / "r.csv"), "--page", str(page)])
+    assert sorted(gains) == ["BALD", "BatchBALD", "PowerBALD"]
+    text = page.read_text()
+    assert "seeds complete for every strategy: [0, 1]" in text
+    assert "initial labels: 1 per class" in text and "held out of the pool" in text
+    assert "| strategy | 90%: here | 90%: BatchBALD code |" in text
+    assert "nan" not in text
+    assert (tmp_path / "mnist.png").stat().st_size > 1000
+    assert (tmp_path / "mnist.classes.png").stat().st_size > 1000
+    frame = load_results(tmp_path / "r.csv")
+    assert frame.groupby("seed")["n_labelled"].min().tolist() == [10, 10]
