@@ -22,6 +22,7 @@ from .experiments import (
     config_path,
     experiment_title,
     class_histogram,
+    gain_summary,
     gain_table,
     histogram_table,
     load_config,
@@ -129,7 +130,8 @@ def report_text(results, at=None, *, metric: str = "accuracy",
         parts += ["", f"Gain over {baseline} ({metric}, {better} is better): mean ± 95% CI of "
                   f"the per-seed difference (paired: each seed's trials share the data and the "
                   f"initial labels; {seeds} seeds); * marks a CI that excludes 0. Whole curve: "
-                  "the difference averaged over every label count.", "", gains]
+                  "the difference averaged over every label count.", "", gains, "",
+                  gain_summary(results, baseline=baseline, metric=metric)]
     histogram = histogram_table(results)
     if histogram:
         parts += ["", "Acquired labels by class: mean count per trial (initial labels not "

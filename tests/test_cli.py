@@ -50,8 +50,9 @@ def test_run_plot_report_end_to_end(tmp_path, capsys):
     # every trial starts from the same labels: no gain at the initial label count
     assert all(line.split(" | ")[1].startswith("+0.000") for line in gains[2:])
     # which classes each strategy acquired: 10 per class columns, 3 strategies
-    assert lines[15].startswith("Acquired labels by class")
-    histogram = lines[17:]
+    assert lines[15].startswith("Whole-curve nll gain over RandomSampling (paired 95% CI, 2 seeds)")
+    assert lines[17].startswith("Acquired labels by class")
+    histogram = lines[19:]
     assert histogram[0] == "| strategy | " + " | ".join(map(str, range(10))) + " | rarest |"
     assert len(histogram) == 5
     counts = [float(v) for v in histogram[2].split(" | ")[1:11]]

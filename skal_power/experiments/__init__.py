@@ -9,7 +9,7 @@ results into learning curves (mean and Student-t 95% CI over seeds).
 
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config
 from ._curves import experiment_title, plot_curves, report_table, summarize
-from ._gain import gain_table, paired_gains
+from ._gain import gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._runner import (TrialData, config_path, derive_seed, evaluate, initial_indices,
@@ -28,6 +28,7 @@ __all__ = [
     "derive_seed",
     "evaluate",
     "experiment_title",
+    "gain_summary",
     "gain_table",
     "histogram_table",
     "initial_indices",

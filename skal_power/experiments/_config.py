@@ -38,10 +38,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "model": {"name": "extra_trees", "params": {"n_estimators": 30}},
         "strategies": ["RandomSampling", "BALD",
                        {"name": "PowerBALD", "params": {"alpha": 5.0}}],
-        "initial": 20,
+        "initial": {"per_class": 2},
         "batch_size": 10,
         "budget": 100,
-        "seeds": [0, 1, 2],
+        "seeds": list(range(10)),
     },
 }
 

@@ -123,3 +123,42 @@ def _cell(row) -> str:
         return f"{mean:+.3f} (n={n})"
     significant = " *" if abs(mean) > ci else ""
     return f"{mean:+.3f} ± {ci:.3f}{significant} (n={n})"
+
+
+def gain_summary(results: Any, *, baseline: str = DEFAULT_BASELINE,
+                 metric: str = "accuracy") -> str:
+    """One sentence: each strategy's whole-curve gain over ``baseline``, best first.
+
+    Says, per strategy, whether the paired 95% CI puts it ahead of, behind or
+    level with the baseline. ``""`` if the baseline is absent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({
+    ...     "strategy": ["RandomSampling"] * 4 + ["BALD"] * 4,
+    ...     "seed": [0, 1, 2, 3] * 2, "n_labelled": [10] * 8,
+    ...     "accuracy": [0.5, 0.6, 0.4, 0.5, 0.6, 0.7, 0.5, 0.6]})
+    >>> print(gain_summary(frame))
+    Whole-curve accuracy gain over RandomSampling (paired 95% CI, 4 seeds): BALD +0.100 ± 0.000, ahead.
+    """
+    gains = paired_gains(results, baseline=baseline, metric=metric)
+    if gains.empty:
+        return ""
+    area = gains[gains["n_labelled"] == "area"]
+    sign = 1.0 if metric == "accuracy" else -1.0
+    area = area.assign(order=-sign * area["mean"].astype(float)).sort_values("order")
+    parts = []
+    for _, row in area.iterrows():
+        mean, ci = float(row["mean"]), float(row["ci95"])
+        if np.isnan(ci):
+            verdict = "one seed, no CI"
+        elif abs(mean) <= ci:
+            verdict = "level (the CI includes 0)"
+        else:
+            verdict = "ahead" if sign * mean > 0 else "behind"
+        ci_text = "" if np.isnan(ci) else f" ± {ci:.3f}"
+        parts.append(f"{row['strategy']} {mean:+.3f}{ci_text}, {verdict}")
+    seeds = int(area["n_seeds"].max())
+    return (f"Whole-curve {metric} gain over {baseline} (paired 95% CI, {seeds} seeds): "
+            + "; ".join(parts) + ".")
