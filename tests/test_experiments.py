@@ -180,6 +180,18 @@ def test_claims_benchmark_miniature(tmp_path):
         frame = load_results(tmp_path / f"claims-{setting}-batch.csv")
         assert frame["strategy"].nunique() >= 7
         assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
+    assert "not finished" not in text
+    # --report-only on a half-run study: only complete seeds count, the page says how far
+    partial = tmp_path / "claims-small-batch.csv"
+    lines = partial.read_text().splitlines()
+    partial.write_text("\n".join(line for line in lines[:2] + [
+        line for line in lines[2:] if line.split(",")[1] != "1"]) + "\n")
+    again = claims.main(["--mini", "--report-only", "--output-dir", str(tmp_path),
+                         "--page", str(page)])
+    text = page.read_text()
+    assert "The run is not finished" in text
+    assert "seeds complete for every strategy: [0] of [0, 1]" in text
+    assert all(v in {"inconclusive", "not run", "held", "not held"} for v in again)
 
 
 # --------------------------------------------------------------------- the training protocol

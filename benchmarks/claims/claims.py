@@ -9,7 +9,15 @@ It runs ``claims-small-batch.json`` (batch 10) and ``claims-large-batch.json``
 writes the verdict page ``benchmarks/results/claims.md``. Options shrink the
 scale (``--seeds``, ``--pool-size``, ``--budget``, ``--max-epochs``; the page
 states the scale that was run); ``--mini`` is the seconds-long miniature the
-test suite runs (digits, ExtraTrees) so this script cannot rot.
+test suite runs (digits, ExtraTrees) so this script cannot rot. ``--report-only``
+writes the page from the rows run so far (only seeds complete for every strategy
+count) and runs nothing.
+
+The configs follow the BatchBALD protocol (``MNISTConvNet``, 2 initial labels per
+class, 5,056 resampled points per epoch, early stopping on a 1,024-image validation
+set, normalised inputs with noise σ = 0.1 in normalised units, test predictions
+averaged over 5 samples). The runs under the old schedule (30 plain epochs of an
+MLP) are kept as ``*-old-schedule.csv`` and ``benchmarks/results/claims-old-schedule.md``.
 
 Verdicts compare the area under the learning curve (mean test accuracy over
 all acquisition rounds) per seed, paired by seed: ``A > B`` is *held* when the
@@ -98,6 +106,38 @@ def scaled_config(setting: str, args: argparse.Namespace) -> dict:
     return load_config(config), missing
 
 
+def complete_trials(path: Path, config: dict):
+    """The rows of seeds complete for every strategy (all rows after a full run)."""
+    import pandas as pd
+
+    from skal_power.experiments import COLUMNS
+
+    if not path.is_file():
+        return pd.DataFrame(columns=list(COLUMNS))
+    frame = load_results(path)
+    rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
+    counts = frame.groupby(["seed", "strategy"]).size().unstack(fill_value=0)
+    labels = [s["label"] for s in config["strategies"]]
+    complete = [seed for seed, row in counts.reindex(columns=labels, fill_value=0).iterrows()
+                if (row >= rounds).all()]
+    return frame[frame["seed"].isin(complete)]
+
+
+def progress_lines(paths, configs) -> tuple[list[str], bool]:
+    """How far each batch setting got (rounds, complete seeds), and whether all is done."""
+    lines, finished = [], True
+    for setting in ("small", "large"):
+        config, path = configs[setting], paths[setting]
+        rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
+        total = rounds * len(config["strategies"]) * len(config["seeds"])
+        done = len(load_results(path)) if path.is_file() else 0
+        finished = finished and done >= total
+        seeds = sorted(int(s) for s in complete_trials(path, config)["seed"].unique())
+        lines.append(f"* batch {config['batch_size']}: {done} of {total} rounds run; seeds "
+                     f"complete for every strategy: {seeds or 'none'} of {config['seeds']}.")
+    return lines, finished
+
+
 def paired(frame, a: str, b: str):
     """Per-seed AUC difference ``a - b``: mean and 95% CI, or None if a side is missing."""
     from scipy import stats
@@ -161,6 +201,12 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
     if any(missing.values()):
         lines += ["**Strategies not available in this build (parts of claims using them are "
                   f"'not run'):** {sorted(set(sum(missing.values(), [])))}", ""]
+    progress, finished = progress_lines(paths, configs)
+    if not finished:
+        lines += ["**The run is not finished.** Only seeds complete for every strategy enter "
+                  "the verdicts; `python benchmarks/claims/claims.py --n-jobs 2` continues it "
+                  "(the runner resumes from the CSVs in `benchmarks/claims/results/`).", "",
+                  *progress, ""]
     lines += ["Command: `" + " ".join(["python", "benchmarks/claims/claims.py", *args.argv])
               + "`", "", "Verdict rule: see the docstring of `benchmarks/claims/claims.py` "
               "(paired-by-seed difference of mean accuracy over the acquisition rounds, "
@@ -184,12 +230,16 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                   *rows, ""]
         if number == 2:
             for setting in ("small", "large"):
+                if not len(frames[setting]):
+                    continue
                 cost = query_cost(paths[setting])
                 parts_cost = [f"{k}: {cost[k]:.3f} s" for k in sorted(cost)]
                 lines += [f"Mean query time per round, batch {configs[setting]['batch_size']}: "
                           + ", ".join(parts_cost), ""]
     for setting in ("small", "large"):
         frame = frames[setting]
+        if not len(frame):
+            continue
         counts = sorted(frame["n_labelled"].unique())
         at = [counts[len(counts) // 2], counts[-1]]
         lines += [f"## Accuracy, batch {configs[setting]['batch_size']}", "",
@@ -213,6 +263,8 @@ def main(argv=None) -> list[str]:
     parser.add_argument("--output-dir", type=Path, default=HERE / "results")
     parser.add_argument("--page", type=Path, default=ROOT / "benchmarks" / "results" / "claims.md")
     parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the page from the rows so far; run nothing")
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     if "torch" in sys.modules or not args.mini:
@@ -223,11 +275,13 @@ def main(argv=None) -> list[str]:
         config, missing[setting] = scaled_config(setting, args)
         configs[setting] = config
         paths[setting] = args.output_dir / f"{config['name']}.csv"
-        run_experiment(config, paths[setting], n_jobs=args.n_jobs, progress=args.progress)
-        frames[setting] = load_results(paths[setting])
-        # figures live next to the page: the docs copy benchmarks/results/*.png with it
-        plot_curves(frames[setting], args.page.parent / f"{paths[setting].stem}.png",
-                    title=f"{config['name']}: accuracy, mean and 95% CI")
+        if not args.report_only:
+            run_experiment(config, paths[setting], n_jobs=args.n_jobs, progress=args.progress)
+        frames[setting] = complete_trials(paths[setting], config)
+        if len(frames[setting]):
+            # figures live next to the page: the docs copy benchmarks/results/*.png with it
+            plot_curves(frames[setting], args.page.parent / f"{paths[setting].stem}.png",
+                        title=f"{config['name']}: accuracy, mean and 95% CI")
     return write_page(frames, configs, missing, paths, args.page, args)
 
 
