@@ -39,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import NORMALISATION_ATOL, raise_for_bad_values
+from .threads import kernel_threads  # noqa: F401  (re-exported: the kernels' thread count)
 
 __all__ = ["EntropyTerms", "active_kernel", "entropy_terms", "default_chunk_rows", "kernel_threads",
            "native_or_none", "torch_or_none"]
@@ -132,30 +133,6 @@ def active_kernel() -> tuple[str, str]:
         return "torch", ("skal_power._native is not built (no C compiler at install time); "
                          "torch is installed")
     return "numpy", "skal_power._native is not built and torch is not installed"
-
-
-def kernel_threads() -> int:
-    """Threads for the native and numpy kernels.
-
-    The cap of an enclosing :func:`skal_power.threads.limit_threads`, else
-    ``SKAL_POWER_NUM_THREADS``, else one per CPU this process may run on.
-
-    Examples
-    --------
-    >>> kernel_threads() >= 1
-    True
-    """
-    from .threads import available_cpus, kernel_thread_cap
-
-    cap = kernel_thread_cap()
-    if cap is not None:
-        return cap
-    value = os.environ.get("SKAL_POWER_NUM_THREADS", "").strip()
-    if value:
-        if not value.isdigit() or int(value) < 1:
-            raise ValueError(f"SKAL_POWER_NUM_THREADS must be an integer >= 1; got {value!r}.")
-        return int(value)
-    return available_cpus()
 
 
 def _map_in_threads(work, items):

@@ -28,7 +28,8 @@ import sys
 import threading
 from typing import Any, Iterator
 
-__all__ = ["available_cpus", "limit_threads", "thread_settings", "threads_per_worker"]
+__all__ = ["available_cpus", "kernel_threads", "limit_threads", "thread_settings",
+           "threads_per_worker"]
 
 _lock = threading.Lock()
 # Process-wide cap on skal_power's kernel thread pools, set by limit_threads.
@@ -135,7 +136,6 @@ def thread_settings() -> dict[str, Any]:
     """
     from threadpoolctl import threadpool_info
 
-    from ._kernels import kernel_threads
 
     torch = sys.modules.get("torch")
     settings: dict[str, Any] = {
@@ -151,3 +151,25 @@ def thread_settings() -> dict[str, Any]:
         if os.environ.get(name):
             settings[name] = os.environ[name]
     return settings
+
+
+def kernel_threads() -> int:
+    """Threads for the native and numpy kernels.
+
+    The cap of an enclosing :func:`skal_power.threads.limit_threads`, else
+    ``SKAL_POWER_NUM_THREADS``, else one per CPU this process may run on.
+
+    Examples
+    --------
+    >>> kernel_threads() >= 1
+    True
+    """
+    cap = kernel_thread_cap()
+    if cap is not None:
+        return cap
+    value = os.environ.get("SKAL_POWER_NUM_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"SKAL_POWER_NUM_THREADS must be an integer >= 1; got {value!r}.")
+        return int(value)
+    return available_cpus()
