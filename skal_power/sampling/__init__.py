@@ -1,5 +1,9 @@
 """Batch selection rules on acquisition scores.
 
+The selectors :class:`Top`, :class:`Power`, :class:`Softmax`, :class:`Softrank`
+and :class:`UniformTop` are the objects strategies compose with a score; the
+functions below are the same rules on a plain score vector.
+
 Stochastic rules sample a batch without replacement via Gumbel-top-B, with
 the noise of each point derived from ``(seed, index)`` alone, so a pool split
 into chunks gives exactly the batch of the whole pool (:func:`top_keys` per
@@ -28,11 +32,18 @@ from ._rules import (
     uniform_top_sample,
 )
 from ._schedules import LinearSchedule, resolve_exponent
+from ._selectors import Power, Selector, Softmax, Softrank, Top, UniformTop
 from ._thompson import pick_per_slot, sample_kl_to_mean, thompson_sample
 
 __all__ = [
     "AcquisitionWarning",
     "LinearSchedule",
+    "Power",
+    "Selector",
+    "Softmax",
+    "Softrank",
+    "Top",
+    "UniformTop",
     "TopKeys",
     "acquisition_keys",
     "gumbel_noise",
