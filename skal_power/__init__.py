@@ -24,6 +24,7 @@ from .strategies import (
     UniformTopBALD,
 )
 
+from . import distributed as _distributed  # noqa: F401  (registers Dask pools)
 from ._show_versions import active_kernel, show_versions
 
 __version__ = "0.1.0"

@@ -248,6 +248,31 @@ def check_non_negative(value: Any, *, name: str) -> float:
     return float(value)
 
 
+def split_seed(seed: int, n: int) -> list[int]:
+    """Derive ``n`` independent 63-bit seeds from one seed.
+
+    Examples
+    --------
+    >>> a, b = split_seed(0, 2)
+    >>> a != b and split_seed(0, 2) == [a, b]
+    True
+    """
+    states = np.random.SeedSequence(seed).generate_state(n, np.uint64)
+    return [int(s >> np.uint64(1)) for s in states]
+
+
+def check_optional_positive_int(value: Any, *, name: str) -> None:
+    """``None`` or an integer >= 1."""
+    if value is not None:
+        check_positive_int(value, name=name)
+
+
+def check_optional_dict(value: Any, *, name: str) -> None:
+    """``None`` or a dict."""
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict or None; got {value!r}.")
+
+
 def query_seed(random_state: Any, query_index: int) -> int:
     """The seed of query number ``query_index`` of a strategy with ``random_state``.
 

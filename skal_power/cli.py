@@ -33,7 +33,7 @@ from .experiments import (
     run_experiment,
 )
 from .experiments._gain import DEFAULT_BASELINE
-from .experiments._runner import validation_source
+from .experiments._data import validation_source
 
 
 _CONFIG_FIELDS = """\

@@ -32,10 +32,11 @@ from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from ._pool import pool_size, take_rows
 from ._validation import as_numpy, check_positive_int, check_seed
 from .adapters import posterior_classes, sampled_log_proba
 
-__all__ = ["distill", "eval_subset", "soft_targets"]
+__all__ = ["distill", "eval_subset", "predictive_mean", "soft_targets"]
 
 #: Eval rows scored at a time when computing soft targets (bounds memory).
 _CHUNK_ROWS = 8192
@@ -76,6 +77,21 @@ def eval_subset(n_eval: int, eval_size: Any = None, *, random_state: Any = None)
     return np.sort(rng.choice(n_eval, size=size, replace=False))
 
 
+def predictive_mean(log_probs: Any) -> np.ndarray:
+    """``p̄(y|x) = mean_k p(y|x, ω_k)`` of sampled log-probs, renormalised, float64 ``(N, C)``.
+
+    The soft targets of M′: the one place they are computed from log-probs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> predictive_mean(np.log([[[0.75, 0.25], [0.25, 0.75]]])).tolist()
+    [[0.5, 0.5]]
+    """
+    probs = np.exp(np.asarray(log_probs, dtype=np.float64)).mean(axis=1)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
 def soft_targets(estimator: Any, X_eval: Any, *, n_samples: int = 20,
                  random_state: Any = None) -> np.ndarray:
     """M's predictive distribution ``p̄(y|x) = mean_k p(y|x, ω_k)``, shape ``(N, C)``, float64.
@@ -92,14 +108,13 @@ def soft_targets(estimator: Any, X_eval: Any, *, n_samples: int = 20,
     (2, 3)
     """
     seed = check_seed(random_state)
-    n_eval = _n_rows(X_eval)
+    n_eval = pool_size(X_eval)
     parts = []
     for start in range(0, n_eval, _CHUNK_ROWS):
         chunk = _rows(X_eval, np.arange(start, min(start + _CHUNK_ROWS, n_eval)))
         log_probs = sampled_log_proba(estimator, chunk, n_samples=n_samples, random_state=seed)
-        parts.append(np.exp(log_probs.astype(np.float64)).mean(axis=1))
-    probs = np.concatenate(parts)
-    return probs / probs.sum(axis=1, keepdims=True)
+        parts.append(predictive_mean(log_probs))
+    return np.concatenate(parts)
 
 
 def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
@@ -186,7 +201,7 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         )
     if _is_skorch(estimator):  # torch modules want float32
         X_train, X_eval = _as_float32(X_train), _as_float32(X_eval)
-    n_eval = _n_rows(X_eval)
+    n_eval = pool_size(X_eval)
     chosen = eval_subset(n_eval, eval_size, random_state=seed_eval)
     X_eval = _rows(X_eval, chosen)
     if targets is None:
@@ -271,17 +286,11 @@ def _n_features(X: Any) -> int | None:
     return int(shape[1]) if len(shape) >= 2 else None
 
 
-def _n_rows(X: Any) -> int:
-    shape = getattr(X, "shape", None)
-    return int(shape[0]) if shape is not None else len(X)
-
-
 def _rows(X: Any, indices: np.ndarray) -> Any:
-    if len(indices) == _n_rows(X) and np.array_equal(indices, np.arange(len(indices))):
-        return X
-    if hasattr(X, "iloc"):
-        return X.iloc[indices]
-    return as_numpy(X)[indices] if not hasattr(X, "tocsr") else X[indices]
+    """Rows of X; lists and tensors become arrays, so they stack with the training rows."""
+    if not (hasattr(X, "iloc") or hasattr(X, "tocsr")) and pool_size(X) != len(indices):
+        X = as_numpy(X)
+    return take_rows(X, indices)
 
 
 def _stack(first: Any, second: Any) -> Any:

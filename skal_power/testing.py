@@ -101,6 +101,80 @@ def check_clone_and_params(strategy, classifier, X_pool, query_kwargs):
     copy.set_params(**params)
 
 
+#: Values a parameter check is tried with to find one it rejects.
+_BAD_VALUES = (-1, 0, 1.5, "not-a-value", [1], -1.0)
+
+
+def check_rejects_invalid_parameters(strategy, classifier, X_pool, query_kwargs):
+    """Every declared parameter check fires at query time, with the parameter's name."""
+    checks = getattr(type(strategy), "parameter_checks", None)
+    if checks is None:
+        return
+    for name, check in checks().items():
+        bad = None
+        for value in _BAD_VALUES:
+            try:
+                check(value, name=name)
+            except (TypeError, ValueError):
+                bad = value
+                break
+        if bad is None:
+            continue
+        broken = clone(strategy).set_params(**{name: bad})
+        try:
+            _call(broken, classifier, X_pool, 1, query_kwargs)
+        except (TypeError, ValueError) as raised:
+            if name not in str(raised):
+                raise AssertionError(
+                    f"{type(strategy).__name__}({name}={bad!r}) raised without naming "
+                    f"{name!r}: {raised}") from None
+        else:
+            raise AssertionError(f"{type(strategy).__name__} accepted {name}={bad!r}.")
+
+
+def _top_twin(strategy):
+    """The same score with the top-B selector, or None (not a score × selector strategy)."""
+    from .sampling import Top
+    from .strategies import Acquisition, EvaluationAcquisition
+
+    for generic in (Acquisition, EvaluationAcquisition):
+        if isinstance(strategy, generic):
+            params = {k: v for k, v in strategy.get_params().items()
+                      if k in generic().get_params() and k not in ("score", "selector")}
+            return generic(strategy.score, Top(), **params)
+    return None
+
+
+def check_huge_exponent_is_top(strategy, classifier, X_pool, query_kwargs):
+    """A sampling exponent of 1e6 (α or β) picks the batch top-B picks."""
+    names = [n for n in ("alpha", "beta") if n in strategy.get_params()]
+    selector = getattr(strategy, "selector", None)
+    if not names and selector is not None:
+        names = [f"selector__{n}" for n in ("alpha", "beta") if n in selector.get_params()]
+    twin = _top_twin(strategy)
+    if not names or twin is None:
+        return
+    sharp = clone(strategy).set_params(**{names[0]: 1e6, "random_state": 0})
+    n_instances = min(3, len(X_pool))
+    _, scores = _call(sharp, classifier, X_pool, n_instances, query_kwargs)
+    _, top_scores = _call(clone(twin).set_params(random_state=0), classifier, X_pool,
+                          n_instances, query_kwargs)
+    if not np.allclose(np.sort(scores), np.sort(top_scores), rtol=1e-9, atol=1e-12):
+        raise AssertionError(
+            f"{type(strategy).__name__}({names[0]}=1e6) picked scores {np.sort(scores)}, "
+            f"top-B picks {np.sort(top_scores)}.")
+
+
+def check_called_once_per_query(strategy, classifier, X_pool, query_kwargs):
+    """One call is one query (modAL unpacks the 2-tuple and never calls again)."""
+    fresh = clone(strategy)
+    query_result, query_metrics = _call(fresh, classifier, X_pool, 1, query_kwargs)
+    del query_result, query_metrics
+    if getattr(fresh, "n_queries_", 1) != 1:
+        raise AssertionError(f"{type(strategy).__name__} counted {fresh.n_queries_} queries "
+                             "for one call.")
+
+
 STRATEGY_CHECKS: tuple[Callable[..., None], ...] = (
     check_clone_and_params,
     check_returns_valid_batch,
@@ -108,6 +182,9 @@ STRATEGY_CHECKS: tuple[Callable[..., None], ...] = (
     check_does_not_modify_pool,
     check_rejects_bad_n_instances,
     check_rejects_empty_pool,
+    check_rejects_invalid_parameters,
+    check_huge_exponent_is_top,
+    check_called_once_per_query,
 )
 
 

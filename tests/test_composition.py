@@ -17,3 +17,113 @@ def test_named_strategies_keep_their_picks():
         for (indices, scores), (got_indices, got_scores) in zip(rounds, found[key]):
             assert got_indices == indices, key
             np.testing.assert_allclose(got_scores, scores, rtol=1e-9, atol=1e-9, err_msg=key)
+
+
+# ------------------------------------------------------- every strategy, one common suite
+import skal_power  # noqa: E402
+from skal_power.sampling import Power, Softmax, Softrank, Top, UniformTop  # noqa: E402
+from skal_power.strategies import (  # noqa: E402
+    Acquisition,
+    EvaluationAcquisition,
+    PosteriorStrategy,
+    QueryStrategy,
+)
+from skal_power.testing import check_query_strategy  # noqa: E402
+
+NAMED = sorted(name for name in skal_power.strategies.__all__
+               if isinstance(getattr(skal_power.strategies, name), type)
+               and issubclass(getattr(skal_power.strategies, name), QueryStrategy)
+               and getattr(skal_power.strategies, name) not in (QueryStrategy,
+                                                                PosteriorStrategy))
+FAST = {"eval_size": 20}  # keeps the distillations of the EIG family small
+
+COMPOSED = [
+    Acquisition("bald", Top()),
+    Acquisition("entropy", Softrank(beta=2.0)),
+    Acquisition("expected_entropy", Power(alpha=1.0)),
+    Acquisition("bald", UniformTop(factor=2)),
+    EvaluationAcquisition("evaluation_bald", Softmax(beta=5.0), **FAST),
+    EvaluationAcquisition("eig", Softrank(beta=1.0), **FAST),
+]
+
+
+def _strategy(name):
+    cls = getattr(skal_power.strategies, name)
+    params = dict(FAST) if "eval_size" in cls().get_params() else {}
+    return cls(random_state=0, **params)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    from picks_fixture import instance
+
+    forest, X_train, y_train, X_pool = instance()
+    return forest, X_train, y_train, X_pool[:40]
+
+
+@pytest.mark.parametrize("strategy", [_strategy(n) for n in NAMED] + COMPOSED,
+                         ids=NAMED + [repr(s) for s in COMPOSED])
+def test_every_strategy_passes_the_common_checks(strategy, problem):
+    forest, X_train, y_train, X_pool = problem
+    kwargs = {}
+    if "X_training" in strategy.query_keywords():
+        kwargs = {"X_training": X_train, "y_training": y_train}
+    check_query_strategy(strategy, forest, X_pool, **kwargs)
+
+
+def test_named_strategies_are_their_compositions(problem):
+    # a named class and the generic composition it stands for pick the same batch
+    forest, X_train, y_train, X_pool = problem
+    pairs = [
+        (skal_power.BALD(random_state=3), Acquisition("bald", Top(), random_state=3)),
+        (skal_power.PowerEntropy(alpha=2.0, random_state=3),
+         Acquisition("entropy", Power(alpha=2.0), random_state=3)),
+        (skal_power.SoftrankBALD(beta=1.5, random_state=3),
+         Acquisition("bald", Softrank(beta=1.5), random_state=3)),
+        (skal_power.UniformTopBALD(factor=3, random_state=3),
+         Acquisition("bald", UniformTop(factor=3), random_state=3)),
+    ]
+    for named, composed in pairs:
+        np.testing.assert_array_equal(named(forest, X_pool, 5)[0], composed(forest, X_pool, 5)[0])
+    kwargs = {"X_training": X_train, "y_training": y_train}
+    named = skal_power.PowerEvaluationBALD(alpha=3.0, random_state=1, **FAST)
+    composed = EvaluationAcquisition("evaluation_bald", Power(alpha=3.0), random_state=1, **FAST)
+    np.testing.assert_array_equal(named(forest, X_pool, 5, **kwargs)[0],
+                                  composed(forest, X_pool, 5, **kwargs)[0])
+
+
+def test_bad_scores_and_selectors_are_named():
+    with pytest.raises(ValueError, match="score must be one of"):
+        Acquisition("bold")._check_params()
+    with pytest.raises(TypeError, match="selector must be a skal_power.sampling.Selector"):
+        Acquisition("bald", selector="top")._check_params()
+    with pytest.raises(ValueError, match="score must be one of"):
+        EvaluationAcquisition("bald")._check_params()
+    with pytest.raises(ValueError, match="beta must be"):
+        Acquisition("bald", Softmax(beta=-1.0))._check_params()
+
+
+def test_a_custom_score_callable(problem):
+    forest, _, _, X_pool = problem
+
+    def margin(log_probs):
+        probs = np.sort(np.exp(log_probs).mean(axis=1), axis=1)
+        return 1.0 - (probs[:, -1] - probs[:, -2])
+
+    indices, scores = Acquisition(margin, Top(), random_state=0)(forest, X_pool, 4)
+    assert len(set(indices.tolist())) == 4 and np.all(np.diff(scores) <= 0)
+
+
+def test_strategies_do_not_import_dask_machinery():
+    # dependencies point one way: skal_power.distributed registers itself with the strategies
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    graph = subprocess.run([sys.executable, str(root / "scripts" / "import_graph.py")],
+                           capture_output=True, text=True, check=False)
+    assert graph.returncode == 0, graph.stdout[-2000:]
+    edges = [line for line in graph.stdout.splitlines() if "->" in line]
+    assert not [e for e in edges if e.startswith("skal_power.strategies")
+                and "skal_power.distributed" in e.split("->")[1]]

@@ -75,6 +75,31 @@ def test_active_learner_query_teach_rounds(strategy_class, digits_split):
     assert len(learner.X_training) == 40 + 3 * 4
 
 
+def _compositions():
+    from skal_power.sampling import Softmax, Softrank
+    from skal_power.strategies import Acquisition, EvaluationAcquisition
+
+    return [
+        Acquisition("entropy", Softrank(beta=2.0), random_state=0),
+        Acquisition("bald", Softmax(beta=10.0), random_state=0),
+        EvaluationAcquisition("evaluation_bald", Softmax(beta=5.0), eval_size=50,
+                              random_state=0),
+        EvaluationAcquisition("eig", Softrank(beta=1.0), eval_size=50, random_state=0),
+    ]
+
+
+@pytest.mark.modal_learner
+@pytest.mark.parametrize("strategy", _compositions(), ids=repr)
+def test_compositions_the_mixins_could_not_express_in_a_modal_loop(strategy, digits_split):
+    # Softmax on EvaluationBALD, Softrank on EIG, ...: any score with any selector
+    X_train, y_train, X_pool, y_pool = digits_split
+    learner = ActiveLearner(
+        estimator=RandomForestClassifier(n_estimators=10, random_state=0),
+        query_strategy=strategy, X_training=X_train[:40], y_training=y_train[:40])
+    _teach_loop(learner, strategy, X_pool[:200], y_pool[:200])
+    assert len(learner.X_training) == 40 + 3 * 4
+
+
 def _scaled(split):
     """Digits pixels in [0, 1]: lbfgs then converges in a few hundred iterations."""
     X_train, y_train, X_pool, y_pool = split

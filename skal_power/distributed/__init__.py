@@ -7,12 +7,30 @@ the batch the in-memory call gives for the same ``random_state``::
 
     indices, scores = PowerBALD(random_state=0)(model, X_dask, n_instances=1000)
 
-Nothing here needs to be imported to query: strategies detect Dask pools at
-their call boundary. :func:`score_pool` gives the lazy scores of a Dask pool
+Nothing here needs to be imported to query: importing ``skal_power``
+registers Dask collections as a pool type of the strategies
+(:func:`skal_power.strategies.register_pool_type`); the strategies themselves
+know nothing about Dask. :func:`score_pool` gives the lazy scores of a Dask pool
 (for histograms, persisting, or custom selection). Requires the ``dask``
 extra (``pip install skal_power[dask]``).
 """
 
-from ._query import dask_query, score_pool, selection_rule
+import sys
+
+from ..strategies import register_pool_type
+from ._lazy import score_pool
+from ._query import dask_query, selection_rule
+
+
+def _is_dask_pool(X_pool) -> bool:
+    """A Dask collection (never imports dask: without it loaded, no pool can be one)."""
+    if "dask" not in sys.modules:
+        return False
+    from ._partitions import is_dask_collection
+
+    return is_dask_collection(X_pool)
+
+
+register_pool_type(_is_dask_pool, dask_query)
 
 __all__ = ["dask_query", "score_pool", "selection_rule"]

@@ -24,33 +24,13 @@ import numpy as np
 
 from .._validation import check_batch_size, check_seed
 from ..adapters import sampled_log_proba
-from ..sampling import acquisition_keys, power_log_weights, resolve_exponent, tie_keys
+from .._pool import take_rows
+from .._validation import split_seed
+from ..sampling import acquisition_keys, tie_keys
 from ._candidates import Candidates, best_candidates
 from ._tasks import Part
 
-__all__ = ["evaluation_rule", "evaluation_query"]
-
-
-def evaluation_rule(strategy: Any) -> str | None:
-    """``"evaluation_top"``/``"evaluation_power"`` for unmodified EIG-family strategies."""
-    from ..strategies._evaluation import _EvaluationStrategy, _Power, _Top
-
-    cls = type(strategy)
-    if not isinstance(strategy, _EvaluationStrategy):
-        return None
-    base = _EvaluationStrategy
-    if not (cls._query is base._query and cls._score is base._score
-            and cls._first_pass is base._first_pass and cls._chunks is base._chunks):
-        return None
-    if cls._select is _Top._select:
-        return "evaluation_top"
-    if cls._select is _Power._select:
-        return "evaluation_power"
-    return None
-
-
-def _take(block, positions):
-    return block.iloc[positions] if hasattr(block, "iloc") else block[positions]
+__all__ = ["evaluation_query"]
 
 
 def first_pass_part(strategy, classifier, block, seed: int, local_eval: np.ndarray):
@@ -59,12 +39,12 @@ def first_pass_part(strategy, classifier, block, seed: int, local_eval: np.ndarr
     if n == 0:
         return np.empty(0), None, None
     part, targets = strategy._first_pass(classifier, block, np.arange(n), local_eval, seed)
-    return part, _take(block, local_eval), targets
+    return part, take_rows(block, local_eval), targets
 
 
 def second_pass_part(strategy, distilled, block, seed: int, first, offset: int,
                      local_eval: np.ndarray, n_eval_before: int, exclude: bool, keep: int,
-                     exponent: float | None, selection_seed: int) -> Part:
+                     selector: Any, exponent: float | None, selection_seed: int) -> Part:
     """Score the partition's candidates with M′ and keep the local best ``keep``."""
     part_m = first[0]
     local = np.arange(len(part_m))
@@ -73,7 +53,7 @@ def second_pass_part(strategy, distilled, block, seed: int, first, offset: int,
     part_m2 = np.empty(len(local), dtype=np.float64)
     for start in range(0, len(local), strategy.chunk_size):
         stop = min(start + strategy.chunk_size, len(local))
-        log_probs = sampled_log_proba(distilled, _take(block, local[start:stop]),
+        log_probs = sampled_log_proba(distilled, take_rows(block, local[start:stop]),
                                       n_samples=strategy.n_samples, random_state=seed)
         part_m2[start:stop] = strategy._score_part(log_probs)
     scores = part_m[local] - part_m2
@@ -88,7 +68,7 @@ def second_pass_part(strategy, distilled, block, seed: int, first, offset: int,
         best = best_candidates(Candidates.ranked(indices, np.ones(len(local), np.int8), scores,
                                                  scores, ties), keep)
         return Part(best, len(local), len(local), keep)
-    tiers, keys = acquisition_keys(power_log_weights(scores, exponent), selection_seed,
+    tiers, keys = acquisition_keys(selector.log_weights(scores, exponent), selection_seed,
                                    positions)
     best = best_candidates(Candidates.ranked(indices, tiers, keys, scores), keep)
     return Part(best, len(local), int(np.count_nonzero(tiers)), keep)
@@ -109,12 +89,10 @@ def evaluation_query(strategy, rule, classifier, partitions, n_instances, *, see
     import dask
 
     from ..distill import eval_subset
-    from ..strategies._base import split_seed
     from ..strategies._second_model import training_data
 
-    exponent = None
-    if rule == "evaluation_power":
-        exponent = resolve_exponent(strategy.alpha, round_index, name="alpha")
+    selector = strategy.get_selector()
+    exponent = None if rule == "evaluation_top" else selector.exponent(round_index)
     model_seed, second_seed, distill_seed, eval_seed, selection_seed = split_seed(seed, 5)
     training = training_data(
         classifier, kwargs.pop("X_training", None), kwargs.pop("y_training", None))
@@ -152,8 +130,8 @@ def evaluation_query(strategy, rule, classifier, partitions, n_instances, *, see
             parts = [
                 dask.delayed(second_pass_part)(
                     strategy, distilled, block, second_seed, f, o, local,
-                    int(np.searchsorted(eval_indices, o)), exclude, n_instances, exponent,
-                    selection_seed)
+                    int(np.searchsorted(eval_indices, o)), exclude, n_instances, selector,
+                    exponent, selection_seed)
                 for block, f, o, local in zip(partitions.blocks, first, offsets, local_evals)]
             (part,) = dask.compute(tree_merge(parts))
     return part, n_instances

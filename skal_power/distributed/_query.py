@@ -19,81 +19,92 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._validation import check_batch_size, check_positive_int, check_seed
+from .._validation import check_batch_size, check_positive_int, check_seed, split_seed
 from ..threads import limit_threads
 from ..sampling import (
     AcquisitionWarning,
+    Softrank,
+    Top,
+    UniformTop,
     acquisition_keys,
     pick_per_slot,
-    resolve_exponent,
     top_keys,
 )
-from ..strategies._base import PosteriorStrategy, split_seed
-from ..strategies._random import RandomSampling
-from ..strategies._single_point import (
-    UniformTopBALD,
-    _PowerRule,
-    _SoftmaxRule,
-    _SoftrankRule,
-    _StochasticRule,
-    _TopRule,
-)
-from ..strategies._thompson import ThompsonBALD
+from ..strategies import Acquisition, EvaluationAcquisition, RandomSampling, ThompsonBALD
 from . import _tasks
-from ._evaluation import evaluation_query, evaluation_rule
+from ._evaluation import evaluation_query
 from ._partitions import pool_partitions
 
-__all__ = ["dask_query", "score_pool", "selection_rule"]
+__all__ = ["dask_query", "selection_rule"]
 
 #: Partitions merged per task of the tree reduction.
 MERGE_WIDTH = 8
 
 
+def _overrides(strategy: Any, base: type, names: tuple[str, ...]) -> bool:
+    """Whether a class between ``type(strategy)`` and ``base`` defines one of ``names``."""
+    for klass in type(strategy).__mro__:
+        if klass is base:
+            return False
+        if any(name in vars(klass) for name in names):
+            return True
+    return False
+
+
+def _selector_rule(selector: Any, prefix: str = "") -> str | None:
+    if isinstance(selector, Top):
+        return prefix + "top"
+    if isinstance(selector, Softrank):
+        return None if prefix else "softrank"
+    if hasattr(selector, "log_weights") and selector.partition_merge == "keys":
+        return prefix + "stochastic"
+    if isinstance(selector, UniformTop):
+        return None if prefix else "uniform_top"
+    return None
+
+
 def selection_rule(strategy: Any) -> str:
     """Name of the partition-mergeable rule a strategy uses, or ``TypeError``.
 
-    Detected from the methods the strategy inherits, so a strategy that
-    reuses the package's rules (e.g. top-B or power sampling on another
-    score) runs on Dask unchanged, and one that overrides them is refused
-    rather than answered wrongly. Partitions are scored with the strategy's
-    ``score_pool``; a strategy that overrides it (say, to fit something on
-    the whole pool first) is refused too, unless it declares that the score
-    of a row depends on that row alone with ``_rowwise_scores = True``.
+    Read from the strategy's selector (:mod:`skal_power.sampling`), so any
+    score composed with a mergeable selector runs on Dask unchanged. A
+    subclass that replaces the query or the selection is refused rather than
+    answered wrongly, and so is one that overrides ``score_pool`` (say, to fit
+    something on the whole pool first) unless it declares that the score of a
+    row depends on that row alone with ``_rowwise_scores = True``.
 
     Examples
     --------
     >>> from skal_power import BALD, PowerBALD, SoftrankBALD
     >>> from skal_power.strategies import PowerEvaluationBALD
     >>> [selection_rule(s) for s in (BALD(), PowerBALD(), SoftrankBALD(), PowerEvaluationBALD())]
-    ['top', 'stochastic', 'softrank', 'evaluation_power']
+    ['top', 'stochastic', 'softrank', 'evaluation_stochastic']
     """
-    cls = type(strategy)
-    evaluation = evaluation_rule(strategy)
-    if evaluation is not None:
-        return evaluation
-    if cls._query is RandomSampling._query:
-        return "random"
-    if cls._query is ThompsonBALD._query:
-        return "thompson"
-    rowwise = (cls.score_pool is PosteriorStrategy.score_pool
-               or getattr(cls, "_rowwise_scores", False))
-    if cls._query is PosteriorStrategy._query and rowwise:
-        if cls._select is _TopRule._select:
-            return "top"
-        if cls._select is UniformTopBALD._select:
-            return "uniform_top"
-        if cls._select is _StochasticRule._select:
-            if cls._log_weights is _SoftrankRule._log_weights:
-                return "softrank"
-            if cls._log_weights in (_PowerRule._log_weights, _SoftmaxRule._log_weights):
-                return "stochastic"
+    rule = None
+    if isinstance(strategy, RandomSampling) and not _overrides(
+            strategy, RandomSampling, ("_query",)):
+        rule = "random"
+    elif isinstance(strategy, ThompsonBALD) and not _overrides(
+            strategy, ThompsonBALD, ("_query", "iter_log_probs")):
+        rule = "thompson"
+    elif isinstance(strategy, EvaluationAcquisition) and not _overrides(
+            strategy, EvaluationAcquisition,
+            ("_query", "_select", "_score", "_first_pass", "_chunks", "score_pool")):
+        rule = _selector_rule(strategy.get_selector(), prefix="evaluation_")
+    elif isinstance(strategy, Acquisition) and not _overrides(
+            strategy, Acquisition, ("_query", "_select")):
+        if getattr(strategy, "_rowwise_scores", False) or not _overrides(
+                strategy, Acquisition, ("score_pool",)):
+            rule = _selector_rule(strategy.get_selector())
+    if rule is not None:
+        return rule
     raise TypeError(
-        f"{cls.__name__} cannot query a Dask pool: its batch is not a per-point rule whose "
+        f"{type(strategy).__name__} cannot query a Dask pool: its batch is not a per-point rule whose "
         "partition results merge exactly (supported: top-B, power, softmax, softrank, "
-        "UniformTop, Thompson and random selection; EIG/EvaluationBALD top-B or power). For "
-        "greedy batch scores such as BatchBALD, pre-filter the pool with PowerBALD on Dask, "
-        "compute those candidate rows and run the strategy on them in memory (see the "
-        "'Pools on a Dask cluster' docs page)."
+        "UniformTop, Thompson and random selection; EIG/EvaluationBALD top-B, power or "
+        "softmax). For greedy batch scores such as BatchBALD, pre-filter the pool with "
+        "PowerBALD on Dask, compute those candidate rows and run the strategy on them in "
+        "memory (see the 'Pools on a Dask cluster' docs page)."
     )
 
 
@@ -189,16 +200,16 @@ def _stochastic_graph(strategy, model, partitions, n_instances, seed, round_inde
     import dask
 
     model_seed, selection_seed = split_seed(seed, 2)
-    name = strategy._exponent_name
-    exponent = resolve_exponent(getattr(strategy, name), round_index, name=name)
+    selector = strategy.get_selector()
+    exponent = selector.exponent(round_index)
     scores = _scores(strategy, model, partitions, model_seed, kwargs)
     offsets = _offsets(partitions, _lengths_of(scores))
-    if selection_rule(strategy) == "softrank":
+    if isinstance(selector, Softrank):
         everything = dask.delayed(_tasks.sorted_scores)(*scores)
         return [dask.delayed(_tasks.softrank_part)(s, everything, o, n_instances, exponent,
                                                    selection_seed)
                 for s, o in zip(scores, offsets)]
-    return [dask.delayed(_tasks.stochastic_part)(strategy, s, o, n_instances, exponent,
+    return [dask.delayed(_tasks.stochastic_part)(selector, s, o, n_instances, exponent,
                                                  selection_seed)
             for s, o in zip(scores, offsets)]
 
@@ -210,7 +221,8 @@ def _uniform_top_graph(strategy, model, partitions, n_instances, seed, round_ind
     scored = _scores(strategy, model, partitions, model_seed, kwargs,
                      task=_tasks.score_block_with_classes)
     offsets = _offsets(partitions, _lengths_of([s[0] for s in scored]))
-    return [dask.delayed(_tasks.uniform_top_part)(s, o, n_instances, strategy.factor)
+    selector = strategy.get_selector()
+    return [dask.delayed(_tasks.uniform_top_part)(s, o, n_instances, selector.factor)
             for s, o in zip(scored, offsets)]
 
 
@@ -358,52 +370,3 @@ def _dask_query(strategy, classifier, X_pool, n_instances, *, seed, round_index,
         (part,) = dask.compute(_tree_merge(parts))
     check_batch_size(n_instances, part.n_points)
     return finish(part, n_instances, seed, strategy)
-
-
-def score_pool(strategy: Any, classifier: Any, X_pool: Any, *, seed: int | None = None):
-    """Lazy acquisition scores of a Dask pool: a ``dask.array`` of shape ``(N,)``.
-
-    The Dask counterpart of ``strategy.score_pool(classifier, X_pool,
-    seed=seed)``: one task per partition, the same values as in memory.
-    Nothing is computed until you ask (``.compute()``, ``.persist()``,
-    ``da.histogram`` ...). Lengths of partitions of unknown size stay ``nan``.
-
-    Parameters
-    ----------
-    strategy : PosteriorStrategy
-        A strategy whose ``score_pool`` is row-wise (see :func:`selection_rule`).
-    classifier : fitted posterior
-    X_pool : dask.array.Array or dask.dataframe.DataFrame
-    seed : int, optional
-        Seed of the posterior samples; drawn from ``strategy.random_state`` if omitted.
-
-    Examples
-    --------
-    >>> import dask.array as da
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> from skal_power import BALD
-    >>> X, y = load_iris(return_X_y=True)
-    >>> forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
-    >>> lazy = score_pool(BALD(), forest, da.from_array(X, chunks=40), seed=0)
-    >>> lazy.chunks, bool(np.array_equal(lazy.compute(), BALD().score_pool(forest, X, seed=0)))
-    (((40, 40, 40, 30),), True)
-    """
-    import dask.array as da
-
-    if not isinstance(strategy, PosteriorStrategy) or selection_rule(strategy) in (
-            "random", "thompson"):
-        raise TypeError(
-            f"score_pool needs a strategy that scores points one by one; got "
-            f"{type(strategy).__name__}."
-        )
-    if seed is None:
-        seed = check_seed(strategy.random_state)
-    strategy._check_params()
-    partitions = pool_partitions(X_pool)
-    lengths = partitions.lengths or [np.nan] * len(partitions.blocks)
-    model = _ship(classifier)  # held by the lazy array for as long as it lives
-    blocks = [da.from_delayed(scores, shape=(n,), dtype=np.float64)
-              for scores, n in zip(_scores(strategy, model, partitions, seed, {}), lengths)]
-    return da.concatenate(blocks) if blocks else da.zeros(0, chunks=1)

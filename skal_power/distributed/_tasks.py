@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from .._validation import check_log_probs
-from ..sampling import acquisition_keys, sample_kl_to_mean, tie_keys
+from ..sampling import Softrank, acquisition_keys, sample_kl_to_mean, tie_keys
 from ._candidates import Candidates, best_candidates, merge_candidates
 
 __all__ = ["Part", "merge_parts"]
@@ -89,10 +89,10 @@ def gumbel_part(log_weights: np.ndarray, scores: np.ndarray, offset: int, keep: 
     return Part(best, n, int(np.count_nonzero(tiers)), keep)
 
 
-def stochastic_part(strategy, scores: np.ndarray, offset: int, keep: int, exponent: float,
+def stochastic_part(selector, scores: np.ndarray, offset: int, keep: int, exponent: float,
                     seed: int) -> Part:
     """Power/softmax rules: log-weights are a function of each point's own score."""
-    return gumbel_part(strategy._log_weights(scores, exponent), scores, offset, keep, seed)
+    return gumbel_part(selector.log_weights(scores, exponent), scores, offset, keep, seed)
 
 
 def sorted_scores(*scores: np.ndarray) -> np.ndarray:
@@ -102,15 +102,9 @@ def sorted_scores(*scores: np.ndarray) -> np.ndarray:
 
 def softrank_part(scores: np.ndarray, all_sorted: np.ndarray, offset: int, keep: int,
                   beta: float, seed: int) -> Part:
-    """Softrank with global ranks: rank 1 is the best score, ties get their average rank.
-
-    ``rank = #{greater} + (#{equal} + 1) / 2`` is what ``scipy.stats.rankdata``
-    gives with ``method="average"`` on the negated scores, to the last bit.
-    """
-    right = np.searchsorted(all_sorted, scores, side="right")
-    left = np.searchsorted(all_sorted, scores, side="left")
-    ranks = (len(all_sorted) - right) + ((right - left) + 1) / 2.0
-    return gumbel_part(-beta * np.log(ranks), scores, offset, keep, seed)
+    """Softrank with global ranks: rank 1 is the best score, ties get their average rank."""
+    return gumbel_part(Softrank.ranked_log_weights(scores, all_sorted, beta), scores, offset,
+                       keep, seed)
 
 
 def random_part(offset: int, n: int, keep: int, seed: int) -> Part:

@@ -12,8 +12,9 @@ from ._curves import experiment_title, plot_curves, report_table, summarize
 from ._gain import gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
-from ._runner import (TrialData, config_path, derive_seed, evaluate, initial_indices,
-                      make_data, make_model, make_strategy, run_experiment, validation_source)
+from ._data import TrialData, derive_seed, make_data, validation_source
+from ._runner import (config_path, evaluate, initial_indices, make_model, make_strategy,
+                      run_experiment)
 
 __all__ = [
     "COLUMNS",

@@ -42,6 +42,19 @@ class Selector(BaseEstimator):
         every score's rank), ``"candidates"`` (the best-scored candidates merge,
         then one draw among them). ``None``: no exact merge; Dask pools are
         refused.
+
+    Examples
+    --------
+    A selector of your own, usable with :class:`skal_power.strategies.Acquisition`
+    on in-memory pools:
+
+    >>> import numpy as np
+    >>> from skal_power.sampling import Selector
+    >>> class Lowest(Selector):
+    ...     def select(self, scores, n_instances, *, seed, round_index=0, n_classes=None):
+    ...         return np.argsort(scores, kind="stable")[:n_instances]
+    >>> Lowest().select(np.array([0.3, 0.1, 0.2]), 2, seed=0).tolist()
+    [1, 2]
     """
 
     partition_merge: str | None = None

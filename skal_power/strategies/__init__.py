@@ -1,8 +1,16 @@
-"""User-facing query strategies (modAL ``query_strategy`` contract)."""
+"""User-facing query strategies (modAL ``query_strategy`` contract).
 
-from ._base import PosteriorStrategy, QueryStrategy
+A strategy is one score × one selector: :class:`Acquisition` (single-point
+scores) and :class:`EvaluationAcquisition` (EIG, EvaluationBALD) compose any
+score with any selector of :mod:`skal_power.sampling`; the named classes are
+fixed compositions. Greedy batch scores (BatchBALD, ...), Thompson batches and
+random sampling are strategies of their own.
+"""
+
+from ._acquisition import Acquisition
+from ._base import PosteriorStrategy, QueryStrategy, register_pool_type
 from ._batch import BatchBALD, BatchEIG, BatchEvaluationBALD
-from ._evaluation import EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD
+from ._evaluation import EIG, EvaluationAcquisition, EvaluationBALD, PowerEIG, PowerEvaluationBALD
 from ._random import RandomSampling
 from ._single_point import (
     BALD,
@@ -16,11 +24,13 @@ from ._single_point import (
 from ._thompson import ThompsonBALD
 
 __all__ = [
+    "Acquisition",
     "BALD",
     "BatchBALD",
     "BatchEIG",
     "BatchEvaluationBALD",
     "EIG",
+    "EvaluationAcquisition",
     "EvaluationBALD",
     "MaxEntropy",
     "PosteriorStrategy",
@@ -34,4 +44,5 @@ __all__ = [
     "SoftrankBALD",
     "ThompsonBALD",
     "UniformTopBALD",
+    "register_pool_type",
 ]

@@ -14,64 +14,55 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._validation import check_batch_size, check_positive_int, check_seed, query_seed
+from .._pool import pool_size, row_slice
+from .._validation import (
+    check_batch_size,
+    check_positive_int,
+    check_seed,
+    query_seed,
+    split_seed,
+)
 from ..adapters import sampled_log_proba
 
-__all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "split_seed"]
+__all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "register_pool_type",
+           "split_seed"]
+
+#: Rows ``start:stop`` of a pool (the name strategies have always used).
+pool_rows = row_slice
+
+#: ``(is_pool, query)`` pairs: pools that are not in memory and how to query them.
+_POOL_TYPES: list[tuple[Callable[[Any], bool], Callable]] = []
 
 
-def pool_size(X_pool: Any) -> int:
-    """Number of rows of a pool (array, sparse matrix, DataFrame, list)."""
-    shape = getattr(X_pool, "shape", None)
-    if shape is not None and len(shape) >= 1:
-        return int(shape[0])
-    try:
-        return len(X_pool)
-    except TypeError as error:
-        raise TypeError(
-            f"X_pool must be an array-like of rows; got {type(X_pool).__name__}."
-        ) from error
+def register_pool_type(is_pool: Callable[[Any], bool], query: Callable) -> None:
+    """Route pools for which ``is_pool(X_pool)`` holds to ``query``.
 
-
-def pool_rows(X_pool: Any, start: int, stop: int) -> Any:
-    """Rows ``start:stop`` of a pool, keeping its type (pandas via ``iloc``)."""
-    if hasattr(X_pool, "iloc"):
-        return X_pool.iloc[start:stop]
-    return X_pool[start:stop]
-
-
-def split_seed(seed: int, n: int) -> list[int]:
-    """Derive ``n`` independent 63-bit seeds from one seed.
+    ``query(strategy, classifier, X_pool, n_instances, *, seed, round_index,
+    **kwargs)`` replaces the strategy's in-memory ``_query``; it gets the
+    query's seed, so it can give the in-memory batch. :mod:`skal_power.distributed`
+    registers Dask arrays and data frames this way: strategies themselves know
+    nothing about Dask.
 
     Examples
     --------
-    >>> a, b = split_seed(0, 2)
-    >>> a != b and split_seed(0, 2) == [a, b]
+    >>> from skal_power.strategies import register_pool_type
+    >>> callable(register_pool_type)
     True
     """
-    states = np.random.SeedSequence(seed).generate_state(n, np.uint64)
-    return [int(s >> np.uint64(1)) for s in states]
+    _POOL_TYPES.append((is_pool, query))
 
 
-def _dask_query_or_none(strategy: Any, X_pool: Any):
-    """The Dask query bound to ``strategy`` if ``X_pool`` is a Dask collection, else None.
-
-    Never imports dask: a pool cannot be a Dask collection unless dask is loaded.
-    """
-    if "dask" not in sys.modules:
-        return None
-    from ..distributed import dask_query
-    from ..distributed._partitions import is_dask_collection
-
-    if not is_dask_collection(X_pool):
-        return None
-    return functools.partial(dask_query, strategy)
+def _registered_query(strategy: Any, X_pool: Any):
+    """The query of a registered pool type ``X_pool`` belongs to, bound to ``strategy``."""
+    for is_pool, query in _POOL_TYPES:
+        if is_pool(X_pool):
+            return functools.partial(query, strategy)
+    return None
 
 
 class QueryStrategy(BaseEstimator):
@@ -126,7 +117,7 @@ class QueryStrategy(BaseEstimator):
             The acquisition score of each selected point.
         """
         self._check_keywords(kwargs)
-        query = _dask_query_or_none(self, X_pool)
+        query = _registered_query(self, X_pool)
         if query is None:
             query = self._query
             n_instances = check_batch_size(n_instances, pool_size(X_pool))
@@ -142,8 +133,31 @@ class QueryStrategy(BaseEstimator):
         self.n_queries_ = getattr(self, "n_queries_", 0) + 1
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=np.float64)
 
+    #: Parameter checks, ``name -> check(value, name=name)``, merged along the class
+    #: hierarchy (the idea of scikit-learn's ``_parameter_constraints``): each class
+    #: declares the checks of the parameters it adds.
+    _constraints: dict[str, Callable] = {}
+
+    @classmethod
+    def parameter_checks(cls) -> dict[str, Callable]:
+        """Every parameter check of this class and its bases, by parameter name.
+
+        Examples
+        --------
+        >>> from skal_power import PowerBALD
+        >>> sorted(PowerBALD.parameter_checks())
+        ['alpha', 'chunk_size', 'n_samples']
+        """
+        checks: dict[str, Callable] = {}
+        for klass in reversed(cls.__mro__):
+            checks.update(vars(klass).get("_constraints", {}))
+        parameters = inspect.signature(cls.__init__).parameters
+        return {name: check for name, check in checks.items() if name in parameters}
+
     def _check_params(self) -> None:
         """Validate constructor parameters (called at query time, sklearn style)."""
+        for name, check in self.parameter_checks().items():
+            check(getattr(self, name), name=name)
 
     @classmethod
     def query_keywords(cls) -> list[str]:
@@ -222,9 +236,7 @@ class PosteriorStrategy(QueryStrategy):
         self.chunk_size = chunk_size
         self.random_state = random_state
 
-    def _check_params(self) -> None:
-        check_positive_int(self.n_samples, name="n_samples")
-        check_positive_int(self.chunk_size, name="chunk_size")
+    _constraints = {"n_samples": check_positive_int, "chunk_size": check_positive_int}
 
     def iter_log_probs(self, classifier: Any, X_pool: Any, *,
                        seed: int) -> Iterator[tuple[int, np.ndarray]]:

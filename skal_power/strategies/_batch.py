@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_batch_size, check_bool, check_positive_int
+from .._pool import pool_size, take_rows
+from .._validation import (
+    check_batch_size,
+    check_bool,
+    check_optional_positive_int,
+    check_positive_int,
+    split_seed,
+)
 from ..adapters import sampled_log_proba
 from ..batch import batch_bald, batch_eig, batch_evaluation_bald
 from ..batch._greedy import (
@@ -14,25 +21,22 @@ from ..batch._greedy import (
     DEFAULT_MAX_MEMORY,
     DEFAULT_N_CONFIGURATIONS,
 )
-from ..distill import eval_subset
-from ._base import PosteriorStrategy, pool_size, split_seed
-from ._evaluation import _EvaluationStrategy
+from ..distill import eval_subset, predictive_mean
+from ._base import PosteriorStrategy
+from ._evaluation import _EvaluationBase
 from ._second_model import training_data
 
 __all__ = ["BatchBALD", "BatchEIG", "BatchEvaluationBALD"]
 
 
 class _GreedySettings:
+    _constraints = {"n_configurations": check_positive_int, "max_memory": check_positive_int,
+                    "max_exact_size": check_optional_positive_int, "lazy": check_bool}
+
     def _greedy_kwargs(self, seed: int) -> dict:
         return dict(max_exact_size=self.max_exact_size, n_configurations=self.n_configurations,
                     max_memory=self.max_memory, device=self.device, random_state=seed,
                     progress=self.progress)
-
-    def _check_greedy_params(self) -> None:
-        for name in ("n_configurations", "max_memory"):
-            check_positive_int(getattr(self, name), name=name)
-        if self.max_exact_size is not None:
-            check_positive_int(self.max_exact_size, name="max_exact_size")
 
 
 class BatchBALD(_GreedySettings, PosteriorStrategy):
@@ -83,10 +87,6 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
         self.progress = progress
         self.lazy = lazy
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        self._check_greedy_params()
-        check_bool(self.lazy, name="lazy")
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         model_seed, greedy_seed = split_seed(seed, 2)
@@ -97,7 +97,7 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
                           **self._greedy_kwargs(greedy_seed))
 
 
-class _BatchEvaluation(_GreedySettings, _EvaluationStrategy):
+class _BatchEvaluation(_GreedySettings, _EvaluationBase):
     """BatchEIG / BatchEvaluationBALD: distil M′ once, then greedy on both models."""
 
     _kernel = None
@@ -118,9 +118,6 @@ class _BatchEvaluation(_GreedySettings, _EvaluationStrategy):
         self.device = device
         self.progress = progress
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        self._check_greedy_params()
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
                X_training=None, y_training=None, distilled_estimator=None, **kwargs):
@@ -133,9 +130,8 @@ class _BatchEvaluation(_GreedySettings, _EvaluationStrategy):
         log_probs = self._log_probs(classifier, X_pool, model_seed)
         if distilled_estimator is None:
             training = training_data(classifier, X_training, y_training)
-            targets = np.exp(log_probs[eval_indices].astype(np.float64)).mean(axis=1)
-            targets /= targets.sum(axis=1, keepdims=True)
-            X_eval = X_pool if len(eval_indices) == n_pool else _rows(X_pool, eval_indices)
+            targets = predictive_mean(log_probs[eval_indices])
+            X_eval = take_rows(X_pool, eval_indices)
             distilled_estimator = self._second_model(classifier, training, X_eval, targets,
                                                      distill_seed)
         self.eval_indices_ = eval_indices
@@ -153,9 +149,6 @@ class _BatchEvaluation(_GreedySettings, _EvaluationStrategy):
             for _, _, rows in self._chunks(X_pool, np.arange(pool_size(X_pool)))
         ])
 
-
-def _rows(X: Any, indices: np.ndarray) -> Any:
-    return X.iloc[indices] if hasattr(X, "iloc") else X[indices]
 
 
 class BatchEIG(_BatchEvaluation):
@@ -187,6 +180,7 @@ class BatchEIG(_BatchEvaluation):
     3
     """
 
+    score = "eig"
     _kernel = staticmethod(batch_eig)
 
 
@@ -215,5 +209,5 @@ class BatchEvaluationBALD(_BatchEvaluation):
     3
     """
 
-    min_samples = 2
+    score = "evaluation_bald"
     _kernel = staticmethod(batch_evaluation_bald)

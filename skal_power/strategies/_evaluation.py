@@ -23,19 +23,42 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import numpy as np
-from .._validation import check_batch_size, check_bool, check_seed
+
+from .._pool import pool_size, row_slice, take_rows
+from .._validation import (
+    check_batch_size,
+    check_bool,
+    check_optional_dict,
+    check_seed,
+    split_seed,
+)
 from ..adapters import sampled_log_proba
-from ..distill import eval_subset
-from ..sampling import power_log_weights, resolve_exponent, sample_from_log_weights, top_sample
+from ..distill import eval_subset, predictive_mean
+from ..sampling import Power, Selector, Top
 from ..scores import bald, entropy
-from ._base import PosteriorStrategy, pool_rows, pool_size, split_seed
+from ._acquisition import check_selector
+from ._base import PosteriorStrategy
 from ._second_model import second_model, training_data
+from ._single_point import check_exponent
 
-__all__ = ["EIG", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD"]
+__all__ = ["EIG", "EvaluationAcquisition", "EvaluationBALD", "PowerEIG", "PowerEvaluationBALD"]
+
+#: The scores that compare M with M′: name -> (score of one model, fewest samples K).
+#: ``eig = H_M[p̄] − H_M′[p̄]``; ``evaluation_bald = BALD_M − BALD_M′``.
+EVALUATION_SCORES = {"eig": (entropy, 1), "evaluation_bald": (bald, 2)}
 
 
-class _EvaluationStrategy(PosteriorStrategy):
-    """Scores that need M′; subclasses set ``_score_part`` (per model) and ``_select``."""
+def _check_evaluation_score(value: Any, *, name: str) -> None:
+    if value not in EVALUATION_SCORES:
+        raise ValueError(f"{name} must be one of {sorted(EVALUATION_SCORES)}; got {value!r}.")
+
+
+class _EvaluationBase(PosteriorStrategy):
+    """The machinery of scores that need M′: one pass of M, one distillation, one of M′."""
+
+    _constraints = {"exclude_eval": check_bool, "distill_params": check_optional_dict}
+    #: Name of the score (a key of ``EVALUATION_SCORES``); set by the class or the caller.
+    score = "evaluation_bald"
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_params: dict | None = None,
@@ -45,18 +68,21 @@ class _EvaluationStrategy(PosteriorStrategy):
         self.exclude_eval = exclude_eval
         self.distill_params = distill_params
 
+    @property
+    def min_samples(self) -> int:
+        return EVALUATION_SCORES[self.score][1]
+
     def _check_params(self) -> None:
         super()._check_params()
-        check_bool(self.exclude_eval, name="exclude_eval")
-        if self.exclude_eval and self.eval_size is None:
+        if self.exclude_eval and self.eval_size is None:  # the one rule across parameters
             raise ValueError(
                 "exclude_eval=True needs eval_size: with the whole pool as evaluation set no "
                 "candidate would be left."
             )
-        if self.distill_params is not None and not isinstance(self.distill_params, dict):
-            raise TypeError(
-                f"distill_params must be a dict or None; got {self.distill_params!r}."
-            )
+
+    def _score_part(self, log_probs: np.ndarray) -> np.ndarray:
+        """One model's part of the score (M's minus M′'s is the score)."""
+        return EVALUATION_SCORES[self.score][0](log_probs)
 
     # -------------------------------------------------------------- the query
     def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
@@ -106,7 +132,7 @@ class _EvaluationStrategy(PosteriorStrategy):
         needed = np.union1d(candidates, eval_indices)
         part_m, targets = self._first_pass(classifier, X_pool, needed, eval_indices, model_seed)
         self.eval_indices_ = eval_indices
-        X_eval = X_pool if len(eval_indices) == n_pool else _take(X_pool, eval_indices)
+        X_eval = take_rows(X_pool, eval_indices)
         self.distilled_ = self._second_model(classifier, training, X_eval, targets, distill_seed)
         part_m2 = np.empty(len(candidates), dtype=np.float64)
         for start, stop, rows in self._chunks(X_pool, candidates):
@@ -135,54 +161,91 @@ class _EvaluationStrategy(PosteriorStrategy):
                 targets = np.empty((len(needed), log_probs.shape[2]), dtype=np.float64)
             chunk_eval = in_eval[start:stop]
             if chunk_eval.any():
-                probs = np.exp(log_probs[chunk_eval].astype(np.float64)).mean(axis=1)
-                targets[start:stop][chunk_eval] = probs / probs.sum(axis=1, keepdims=True)
+                targets[start:stop][chunk_eval] = predictive_mean(log_probs[chunk_eval])
         return part, targets[in_eval]
 
     def _chunks(self, X_pool, indices) -> Iterator[tuple[int, int, Any]]:
         contiguous = len(indices) == pool_size(X_pool)
         for start in range(0, len(indices), self.chunk_size):
             stop = min(start + self.chunk_size, len(indices))
-            rows = (pool_rows(X_pool, start, stop) if contiguous
-                    else _take(X_pool, indices[start:stop]))
+            rows = (row_slice(X_pool, start, stop) if contiguous
+                    else take_rows(X_pool, indices[start:stop]))
             yield start, stop, rows
 
-    def _score_part(self, log_probs):
-        raise NotImplementedError
 
 
-def _take(X: Any, indices: np.ndarray) -> Any:
-    if hasattr(X, "iloc"):
-        return X.iloc[indices]
-    if isinstance(X, list):
-        return [X[i] for i in indices]
-    return X[indices]
+class EvaluationAcquisition(_EvaluationBase):
+    """An evaluation-oriented score composed with a selector.
 
+    Parameters
+    ----------
+    score : {"evaluation_bald", "eig"}, default="evaluation_bald"
+        ``BALD_M − BALD_M′`` (:func:`skal_power.scores.evaluation_bald`) or
+        ``H_M − H_M′`` (:func:`skal_power.scores.eig`).
+    selector : Selector, default=None
+        :class:`~skal_power.sampling.Top` (the default), ``Power``, ``Softmax``,
+        ``Softrank`` or ``UniformTop``.
+    n_samples, eval_size, exclude_eval, distill_params, chunk_size, random_state
+        As in :class:`EvaluationBALD`.
 
-class _EIGScore:
-    """``EIG = H_M[p̄] − H_M′[p̄]`` (:func:`skal_power.scores.eig`), one model at a time."""
+    Examples
+    --------
+    Softmax sampling on EvaluationBALD, a combination with no named class:
 
-    min_samples = 1
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.sampling import Softmax
+    >>> from skal_power.strategies import EvaluationAcquisition
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[::10], y[::10])
+    >>> strategy = EvaluationAcquisition("evaluation_bald", Softmax(beta=5.0), random_state=0)
+    >>> strategy(forest, X, 4, X_training=X[::10], y_training=y[::10])[0].shape
+    (4,)
+    """
 
-    def _score_part(self, log_probs):
-        return entropy(log_probs)
+    _constraints = {"score": _check_evaluation_score, "selector": check_selector}
 
+    def __init__(self, score: str = "evaluation_bald", selector: Selector | None = None, *,
+                 n_samples: int = 20, eval_size: Any = None, exclude_eval: bool = False,
+                 distill_params: dict | None = None, chunk_size: int = 8192,
+                 random_state: Any = None) -> None:
+        super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
+                         distill_params=distill_params, chunk_size=chunk_size,
+                         random_state=random_state)
+        self.score = score
+        self.selector = selector
 
-class _EvaluationBALDScore:
-    """``BALD_M − BALD_M′`` (:func:`skal_power.scores.evaluation_bald`), one model at a time."""
+    def get_selector(self) -> Selector:
+        """The selector this strategy draws its batch with."""
+        return check_selector(self.selector)
 
-    min_samples = 2
-
-    def _score_part(self, log_probs):
-        return bald(log_probs)
-
-
-class _Top:
     def _select(self, scores, n_instances, *, seed, round_index):
-        return top_sample(scores, n_instances, random_state=seed)  # ties at random
+        return self.get_selector().select(scores, n_instances, seed=seed,
+                                          round_index=round_index,
+                                          n_classes=getattr(self, "_n_classes", None))
+
+    def _score_part(self, log_probs):
+        self._n_classes = log_probs.shape[2]
+        return super()._score_part(log_probs)
 
 
-class _Power(_EvaluationStrategy):
+class _NamedEvaluation(EvaluationAcquisition):
+    """A fixed composition: the score is the class's, the selector top-B."""
+
+    def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
+                 exclude_eval: bool = False, distill_params: dict | None = None,
+                 chunk_size: int = 8192, random_state: Any = None) -> None:
+        _EvaluationBase.__init__(self, n_samples=n_samples, eval_size=eval_size,
+                                 exclude_eval=exclude_eval, distill_params=distill_params,
+                                 chunk_size=chunk_size, random_state=random_state)
+
+    def get_selector(self) -> Selector:
+        return Top()
+
+
+class _PowerEvaluation(_NamedEvaluation):
+    _constraints = {"alpha": check_exponent}
+
     def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_params: dict | None = None,
                  chunk_size: int = 8192, random_state: Any = None) -> None:
@@ -191,13 +254,8 @@ class _Power(_EvaluationStrategy):
                          random_state=random_state)
         self.alpha = alpha
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        resolve_exponent(self.alpha, 0, name="alpha")
-
-    def _select(self, scores, n_instances, *, seed, round_index):
-        alpha = resolve_exponent(self.alpha, round_index, name="alpha")
-        return sample_from_log_weights(power_log_weights(scores, alpha), n_instances, seed)
+    def get_selector(self) -> Selector:
+        return Power(self.alpha)
 
 
 _PARAMETERS = """
@@ -228,7 +286,7 @@ _ATTRIBUTES = """
         Number of completed queries."""
 
 
-class EIG(_EIGScore, _Top, _EvaluationStrategy):
+class EIG(_NamedEvaluation):
     __doc__ = f"""Top-B by expected information gain about the evaluation set.
 
     ``EIG(x) = H_M[y|x] − H_M′[y|x]``: predictive entropy under M minus that
@@ -258,8 +316,10 @@ class EIG(_EIGScore, _Top, _EvaluationStrategy):
     ((3,), True)
     """
 
+    score = "eig"
 
-class EvaluationBALD(_EvaluationBALDScore, _Top, _EvaluationStrategy):
+
+class EvaluationBALD(_NamedEvaluation):
     __doc__ = f"""Top-B by EvaluationBALD: ``BALD_M(x) − BALD_M′(x)``.
 
     Positive where knowing the evaluation set makes the model surer about its
@@ -283,7 +343,7 @@ class EvaluationBALD(_EvaluationBALDScore, _Top, _EvaluationStrategy):
     """
 
 
-class PowerEIG(_EIGScore, _Power):
+class PowerEIG(_PowerEvaluation):
     __doc__ = f"""Stochastic EIG: a batch drawn without replacement with p(x) ∝ max(EIG, 0)^α.
 
     Points with EIG <= 0 get weight 0; if fewer than ``n_instances`` points
@@ -307,8 +367,10 @@ class PowerEIG(_EIGScore, _Power):
     (5,)
     """
 
+    score = "eig"
 
-class PowerEvaluationBALD(_EvaluationBALDScore, _Power):
+
+class PowerEvaluationBALD(_PowerEvaluation):
     __doc__ = f"""Stochastic EvaluationBALD: p(x) ∝ max(BALD_M(x) − BALD_M′(x), 0)^α.
 
     The seed's PowerEvaluationBALD: one distillation, one pass of single-point

@@ -1,26 +1,28 @@
-"""Strategies that rank pool points by a single-point score (BALD, entropy).
+"""The named single-point strategies: fixed compositions of a score and a selector.
 
-Each score comes with the selection rules of :mod:`skal_power.sampling`:
-top-B (deterministic), power, softmax, softrank and UniformTop sampling.
+============================  ==============  ============================
+strategy                      score           selector
+============================  ==============  ============================
+:class:`BALD`                 ``bald``        :class:`~skal_power.sampling.Top`
+:class:`MaxEntropy`           ``entropy``     ``Top``
+:class:`PowerBALD`            ``bald``        ``Power(alpha)``
+:class:`PowerEntropy`         ``entropy``     ``Power(alpha)``
+:class:`SoftmaxBALD`          ``bald``        ``Softmax(beta)``
+:class:`SoftrankBALD`         ``bald``        ``Softrank(beta)``
+:class:`UniformTopBALD`       ``bald``        ``UniformTop(factor)``
+============================  ==============  ============================
+
+Each is an :class:`~skal_power.strategies.Acquisition` whose score and selector
+are fixed by the class and whose parameters are the selector's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .._validation import check_positive_int
-from ..sampling import (
-    power_log_weights,
-    resolve_exponent,
-    sample_from_log_weights,
-    softmax_log_weights,
-    softrank_log_weights,
-    top_sample,
-    uniform_top_sample,
-)
-from ..scores import bald, entropy
+from .._validation import check_optional_positive_int
+from ..sampling import Power, Softmax, Softrank, Top, UniformTop, resolve_exponent
+from ._acquisition import Acquisition
 from ._base import PosteriorStrategy
 
 __all__ = [
@@ -34,75 +36,48 @@ __all__ = [
 ]
 
 
-class _BALDScore:
-    min_samples = 2
-
-    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
-        return bald(log_probs)
+def check_exponent(value: Any, *, name: str) -> None:
+    """An exponent >= 0 or a schedule (see :func:`~skal_power.sampling.resolve_exponent`)."""
+    resolve_exponent(value, 0, name=name)
 
 
-class _EntropyScore:
-    min_samples = 1
+class _Named(Acquisition):
+    """A fixed composition: ``score`` is a class attribute, the selector comes from
+    the class's own parameters."""
 
-    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
-        return entropy(log_probs)
+    score = "bald"
 
+    def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None) -> None:
+        PosteriorStrategy.__init__(self, n_samples=n_samples, chunk_size=chunk_size,
+                                   random_state=random_state)
 
-class _TopRule:
-    def _select(self, scores, n_instances, *, seed, round_index):
-        return top_sample(scores, n_instances, random_state=seed)  # ties at random
-
-
-class _StochasticRule(PosteriorStrategy):
-    """Gumbel-top-B sampling from ``p(x) ∝ f(s(x))``; subclasses define ``log f``."""
-
-    #: Name of the sharpness parameter (``alpha`` or ``beta``).
-    _exponent_name = "alpha"
-
-    def _log_weights(self, scores: np.ndarray, exponent: float) -> np.ndarray:
-        raise NotImplementedError
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        resolve_exponent(getattr(self, self._exponent_name), 0, name=self._exponent_name)
-
-    def _select(self, scores, n_instances, *, seed, round_index):
-        exponent = resolve_exponent(
-            getattr(self, self._exponent_name), round_index, name=self._exponent_name
-        )
-        return sample_from_log_weights(self._log_weights(scores, exponent), n_instances, seed)
+    def get_selector(self):
+        return Top()
 
 
-class _PowerRule(_StochasticRule):
-    _exponent_name = "alpha"
+class _WithAlpha(_Named):
+    _constraints = {"alpha": check_exponent}
 
     def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
         self.alpha = alpha
 
-    def _log_weights(self, scores, exponent):
-        return power_log_weights(scores, exponent)
+    def get_selector(self):
+        return Power(self.alpha)
 
 
-class _SoftmaxRule(_StochasticRule):
-    _exponent_name = "beta"
+class _WithBeta(_Named):
+    _constraints = {"beta": check_exponent}
 
     def __init__(self, *, beta: Any = 1.0, n_samples: int = 20, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
         self.beta = beta
 
-    def _log_weights(self, scores, exponent):
-        return softmax_log_weights(scores, exponent)
 
-
-class _SoftrankRule(_SoftmaxRule):
-    def _log_weights(self, scores, exponent):
-        return softrank_log_weights(scores, exponent)
-
-
-class BALD(_BALDScore, _TopRule, PosteriorStrategy):
+class BALD(_Named):
     """Top-B by BALD, the mutual information between label and parameters.
 
     Parameters
@@ -133,7 +108,7 @@ class BALD(_BALDScore, _TopRule, PosteriorStrategy):
     """
 
 
-class MaxEntropy(_EntropyScore, _TopRule, PosteriorStrategy):
+class MaxEntropy(_Named):
     """Top-B by predictive entropy (works with a plain ``predict_proba``, K = 1).
 
     Parameters are those of :class:`BALD`.
@@ -149,8 +124,10 @@ class MaxEntropy(_EntropyScore, _TopRule, PosteriorStrategy):
     (3,)
     """
 
+    score = "entropy"
 
-class PowerBALD(_BALDScore, _PowerRule):
+
+class PowerBALD(_WithAlpha):
     """Stochastic BALD: sample a batch without replacement with p(x) ∝ BALD(x)^α.
 
     Picks diverse batches at the cost of single-point scores: one pass of
@@ -184,7 +161,7 @@ class PowerBALD(_BALDScore, _PowerRule):
     """
 
 
-class PowerEntropy(_EntropyScore, _PowerRule):
+class PowerEntropy(_WithAlpha):
     """Stochastic predictive entropy: p(x) ∝ H[p̄(y|x)]^α (works with K = 1).
 
     Parameters are those of :class:`PowerBALD`.
@@ -200,8 +177,10 @@ class PowerEntropy(_EntropyScore, _PowerRule):
     (4,)
     """
 
+    score = "entropy"
 
-class SoftmaxBALD(_BALDScore, _SoftmaxRule):
+
+class SoftmaxBALD(_WithBeta):
     """Stochastic BALD with p(x) ∝ exp(β · BALD(x)).
 
     Parameters
@@ -222,8 +201,11 @@ class SoftmaxBALD(_BALDScore, _SoftmaxRule):
     (3,)
     """
 
+    def get_selector(self):
+        return Softmax(self.beta)
 
-class SoftrankBALD(_BALDScore, _SoftrankRule):
+
+class SoftrankBALD(_WithBeta):
     """Stochastic BALD with p(x) ∝ rank(x)^(−β), rank 1 = highest BALD (scale-free).
 
     Parameters
@@ -244,8 +226,11 @@ class SoftrankBALD(_BALDScore, _SoftrankRule):
     (3,)
     """
 
+    def get_selector(self):
+        return Softrank(self.beta)
 
-class UniformTopBALD(_BALDScore, PosteriorStrategy):
+
+class UniformTopBALD(_Named):
     """B points drawn uniformly without replacement from the top B·F by BALD.
 
     Parameters
@@ -267,20 +252,12 @@ class UniformTopBALD(_BALDScore, PosteriorStrategy):
     (3,)
     """
 
+    _constraints = {"factor": check_optional_positive_int}
+
     def __init__(self, *, factor: int | None = None, n_samples: int = 20,
                  chunk_size: int = 8192, random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
         self.factor = factor
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        if self.factor is not None:
-            check_positive_int(self.factor, name="factor")
-
-    def _score_log_probs(self, log_probs):
-        self._n_classes = log_probs.shape[2]
-        return super()._score_log_probs(log_probs)
-
-    def _select(self, scores, n_instances, *, seed, round_index):
-        factor = self.factor if self.factor is not None else self._n_classes
-        return uniform_top_sample(scores, n_instances, factor=factor, random_state=seed)
+    def get_selector(self):
+        return UniformTop(self.factor)
