@@ -135,13 +135,16 @@ def check_rejects_invalid_parameters(strategy, classifier, X_pool, query_kwargs)
 def _top_twin(strategy):
     """The same score with the top-B selector, or None (not a score × selector strategy)."""
     from .sampling import Top
-    from .strategies import Acquisition, EvaluationAcquisition
+    from .strategies import Acquisition, EvaluationAcquisition, TargetAcquisition
 
-    for generic in (Acquisition, EvaluationAcquisition):
+    for generic in (TargetAcquisition, EvaluationAcquisition, Acquisition):
         if isinstance(strategy, generic):
+            accepted = generic().get_params()
             params = {k: v for k, v in strategy.get_params().items()
-                      if k in generic().get_params() and k not in ("score", "selector")}
-            return generic(strategy.score, Top(), **params)
+                      if k in accepted and k not in ("score", "selector")}
+            if "score" in accepted:
+                params["score"] = strategy.score
+            return generic(selector=Top(), **params)
     return None
 
 

@@ -299,3 +299,84 @@ def test_bad_max_memory_raises(max_memory, error):
 def test_non_numeric_input_raises_type_error():
     with pytest.raises(TypeError, match="log_probs_target must hold real numbers"):
         scores.epig(_good((3, 2, 2)), np.full((2, 2, 2), "a"))
+
+
+# ------------------------------------------------------------------------ the strategies
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+
+from skal_power.adapters import sampled_log_proba as _sampled  # noqa: E402
+from skal_power.sampling import Softrank, top_sample  # noqa: E402
+from skal_power.scores import epig  # noqa: E402
+from skal_power.strategies import EPIG, PowerEPIG, TargetAcquisition  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def forest_problem():
+    X, y = load_digits(return_X_y=True)
+    forest = RandomForestClassifier(n_estimators=8, random_state=0).fit(X[:80], y[:80])
+    return forest, X[80:380], X[1500:1560]
+
+
+def test_epig_strategy_scores_are_the_score_of_its_targets(forest_problem):
+    forest, X_pool, X_target = forest_problem
+    strategy = EPIG(X_target=X_target, random_state=0)
+    expected = epig(_sampled(forest, X_pool), _sampled(forest, X_target))
+    np.testing.assert_allclose(strategy.score_pool(forest, X_pool, seed=3), expected, rtol=1e-6)
+    indices, scores = strategy(forest, X_pool, n_instances=5)
+    np.testing.assert_allclose(np.sort(scores), np.sort(expected[top_sample(expected, 5)]),
+                               rtol=1e-6)
+    assert strategy.n_targets_ == len(X_target)
+
+
+def test_default_targets_are_a_seeded_subsample_of_the_pool(forest_problem):
+    forest, X_pool, _ = forest_problem
+    first = EPIG(target_size=30, random_state=4)(forest, X_pool, 3)
+    again = EPIG(target_size=30, random_state=4)(forest, X_pool, 3)
+    np.testing.assert_array_equal(first[0], again[0])
+    strategy = EPIG(target_size=10_000, random_state=0)
+    strategy(forest, X_pool, 2)
+    assert strategy.n_targets_ == len(X_pool)  # capped at the pool
+
+
+def test_a_target_sampler_gets_a_seeded_generator(forest_problem):
+    forest, X_pool, X_target = forest_problem
+    seen = []
+
+    def sampler(rng):
+        seen.append(rng)
+        return X_target[rng.choice(len(X_target), 20, replace=False)]
+
+    a = PowerEPIG(X_target=sampler, random_state=1)(forest, X_pool, 4)
+    b = PowerEPIG(X_target=sampler, random_state=1)(forest, X_pool, 4)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert all(isinstance(rng, np.random.Generator) for rng in seen)
+
+
+def test_mc_dropout_targets_share_the_pool_masks():
+    pytest.importorskip("torch")
+    from skal_power.models import MCDropoutClassifier
+
+    X, y = load_digits(return_X_y=True)
+    net = MCDropoutClassifier(module__hidden_units=(32,), max_epochs=2,
+                              iterator_train__samples_per_epoch=256, random_state=0)
+    net.fit(X[:100] / 16, y[:100])
+    X_pool, X_target = X[100:300] / 16, X[300:340] / 16
+    strategy = EPIG(X_target=X_target, n_samples=6)
+    expected = epig(_sampled(net, X_pool, n_samples=6, random_state=9),
+                    _sampled(net, X_target, n_samples=6, random_state=9))
+    np.testing.assert_allclose(strategy.score_pool(net, X_pool, seed=9), expected, rtol=1e-6)
+
+
+def test_epig_on_dask_needs_in_memory_targets(forest_problem):
+    da = pytest.importorskip("dask.array")
+    forest, X_pool, X_target = forest_problem
+    lazy = da.from_array(X_pool, chunks=70)
+    for strategy in (EPIG(X_target=X_target, random_state=2),
+                     PowerEPIG(X_target=X_target, random_state=2),
+                     TargetAcquisition(Softrank(beta=2.0), X_target=X_target, random_state=2)):
+        expected = type(strategy)(**strategy.get_params(deep=False))(forest, X_pool, 6)
+        got = strategy(forest, lazy, 6)
+        np.testing.assert_array_equal(got[0], expected[0])
+    with pytest.raises(TypeError, match="cannot query a Dask pool"):
+        EPIG(random_state=0)(forest, lazy, 3)

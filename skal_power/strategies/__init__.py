@@ -10,6 +10,7 @@ random sampling are strategies of their own.
 from ._acquisition import Acquisition
 from ._base import PosteriorStrategy, QueryStrategy, register_pool_type
 from ._batch import BatchBALD, BatchEIG, BatchEvaluationBALD
+from ._epig import EPIG, PowerEPIG, TargetAcquisition
 from ._evaluation import EIG, EvaluationAcquisition, EvaluationBALD, PowerEIG, PowerEvaluationBALD
 from ._random import RandomSampling
 from ._single_point import (
@@ -30,6 +31,7 @@ __all__ = [
     "BatchEIG",
     "BatchEvaluationBALD",
     "EIG",
+    "EPIG",
     "EvaluationAcquisition",
     "EvaluationBALD",
     "MaxEntropy",
@@ -37,11 +39,13 @@ __all__ = [
     "PowerBALD",
     "PowerEntropy",
     "PowerEIG",
+    "PowerEPIG",
     "PowerEvaluationBALD",
     "QueryStrategy",
     "RandomSampling",
     "SoftmaxBALD",
     "SoftrankBALD",
+    "TargetAcquisition",
     "ThompsonBALD",
     "UniformTopBALD",
     "register_pool_type",
