@@ -46,6 +46,18 @@ def summarize(results: Any, metric: str = "accuracy"):
     return summary
 
 
+def figure_target(path: Any):
+    """``(pyplot, Path)`` for a figure file: Agg unless a backend is set, PNG or SVG only."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ValueError(f"path must end in .png or .svg; got {str(path)!r}.")
+    return plt, path
+
+
 def plot_curves(results: Any, path: Any, *, metric: str = "accuracy",
                 title: str | None = None) -> Path:
     """Plot mean ± 95% CI learning curves per strategy to a PNG or SVG file.
@@ -59,13 +71,7 @@ def plot_curves(results: Any, path: Any, *, metric: str = "accuracy",
     >>> out.stat().st_size > 0
     True
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise ValueError(f"path must end in .png or .svg; got {str(path)!r}.")
+    plt, path = figure_target(path)
     summary = summarize(results, metric)
     figure, axes = plt.subplots(figsize=(6, 4))
     for strategy, group in summary.groupby("strategy", sort=True):

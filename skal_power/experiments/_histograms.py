@@ -101,13 +101,9 @@ def plot_class_histogram(results: Any, path: Any, *, title: str | None = None) -
     >>> out.stat().st_size > 0
     True
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from ._curves import figure_target
 
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise ValueError(f"path must end in .png or .svg; got {str(path)!r}.")
+    plt, path = figure_target(path)
     histogram = class_histogram(results)
     if histogram.empty:
         raise ValueError("the results hold no acquired labels (written before "
