@@ -405,3 +405,51 @@ def test_mnist_study_miniature(tmp_path):
     assert (tmp_path / "mnist.classes.png").stat().st_size > 1000
     frame = load_results(tmp_path / "r.csv")
     assert frame.groupby("seed")["n_labelled"].min().tolist() == [10, 10]
+
+
+def test_configs_compose_scores_and_selectors_and_give_epig_validation_targets(tmp_path):
+    config = {**SMALL, "dataset": {"name": "digits", "test_size": 300, "validation_size": 100},
+              "seeds": [0], "budget": 20, "strategies": [
+                  {"name": "Acquisition", "label": "softrank entropy",
+                   "params": {"score": "entropy", "selector": {"name": "Softrank",
+                                                               "beta": 2.0}}},
+                  {"name": "PowerEPIG", "params": {"X_target": "validation"}},
+                  {"name": "TargetAcquisition",
+                   "params": {"selector": {"name": "Power",
+                                           "alpha": {"schedule": "linear", "start": 1.0,
+                                                     "stop": 5.0, "n_rounds": 3}}}}]}
+    frame = load_results(run_experiment(config, tmp_path / "r.csv"))
+    assert sorted(frame["strategy"].unique()) == ["PowerEPIG", "TargetAcquisition",
+                                                  "softrank entropy"]
+    assert frame["accuracy"].notna().all()
+    with pytest.raises(ConfigError, match='X_target "validation" needs a validation set'):
+        check_config({**config, "dataset": {"name": "digits"}})
+    with pytest.raises(ConfigError, match="unknown selector 'Greedy'"):
+        check_config({**config, "strategies": [
+            {"name": "Acquisition", "params": {"selector": {"name": "Greedy"}}}]})
+
+
+def test_flawed_pools_study_miniature(tmp_path):
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "flawed_pools" / "flawed_pools.py"
+    spec = importlib.util.spec_from_file_location("flawed_pools", path)
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    page = tmp_path / "flawed.md"
+    study.main(["--mini", "--flaws", "ood", "imbalance", "--output-dir", str(tmp_path),
+                "--page", str(page)])
+    text = page.read_text()
+    assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 2
+    assert "Fraction of acquired points that were out of distribution: BALD" in text
+    frame = load_results(tmp_path / "flawed-ood-mini.csv")
+    assert sorted(frame["strategy"].unique()) == sorted(
+        ["RandomSampling", "BALD", "PowerBALD", "EvaluationBALD", "PowerEvaluationBALD",
+         "EPIG", "PowerEPIG"])
+    # the OOD mask of the pool: the rows the transform replaced by noise
+    data = make_data(study.flaw_config("ood", mini=True), 0)
+    assert data.ood_mask is not None and 0.2 < data.ood_mask.mean() < 0.4
+    # --report-only on a fresh directory: nothing run yet, and the page says so
+    study.main(["--mini", "--report-only", "--flaws", "noise", "--output-dir",
+                str(tmp_path / "none"), "--page", str(page)])
+    assert "0 of 42 rounds run; seeds complete for every strategy: none yet" in page.read_text()

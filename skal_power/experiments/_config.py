@@ -93,17 +93,10 @@ def _strategy_spec(spec: Any) -> dict[str, Any]:
         spec = {"name": spec}
     if not isinstance(spec, dict) or "name" not in spec:
         raise ConfigError(f"each strategy must be a name or a table with 'name'; got {spec!r}.")
-    import skal_power
-    from skal_power.strategies import QueryStrategy
-
-    strategy = getattr(skal_power, str(spec["name"]), None)
-    if not (isinstance(strategy, type) and issubclass(strategy, QueryStrategy)) \
-            or strategy is QueryStrategy:
-        known = sorted(n for n in getattr(skal_power, "__all__", [])
-                       if isinstance(getattr(skal_power, n), type)
-                       and issubclass(getattr(skal_power, n), QueryStrategy)
-                       and n != "QueryStrategy")
-        raise ConfigError(f"unknown strategy {spec['name']!r}; known: {', '.join(known)}.")
+    strategy = strategy_class(str(spec["name"]))
+    if strategy is None:
+        raise ConfigError(f"unknown strategy {spec['name']!r}; known: "
+                          f"{', '.join(known_strategies())}.")
     params = spec.get("params", {})
     if not isinstance(params, dict):
         raise ConfigError(f"params of strategy {spec['name']!r} must be a table; got {params!r}.")
@@ -115,15 +108,45 @@ def _strategy_spec(spec: Any) -> dict[str, Any]:
             "params": params}
 
 
+def known_strategies() -> list[str]:
+    """Names a config may give: the named strategies and the generic compositions."""
+    import skal_power
+    import skal_power.strategies as strategies
+    from skal_power.strategies import PosteriorStrategy, QueryStrategy
+
+    names = set(getattr(skal_power, "__all__", [])) | set(strategies.__all__)
+    return sorted(n for n in names
+                  if isinstance(getattr(strategies, n, getattr(skal_power, n, None)), type)
+                  and issubclass(getattr(strategies, n, getattr(skal_power, n, None)),
+                                 QueryStrategy)
+                  and n not in ("QueryStrategy", PosteriorStrategy.__name__))
+
+
+def strategy_class(name: str):
+    """The strategy class a config names, or None."""
+    import skal_power.strategies as strategies
+
+    return getattr(strategies, name) if name in known_strategies() else None
+
+
 def _resolve_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Turn ``{"schedule": "linear", ...}`` values into :class:`LinearSchedule` objects."""
-    from skal_power.sampling import LinearSchedule
+    """Config values to objects: ``{"schedule": "linear", ...}`` is a
+    :class:`LinearSchedule`, ``"selector": {"name": "Power", "alpha": 5}`` a selector."""
+    from skal_power import sampling
+    from skal_power.sampling import LinearSchedule, Selector
 
     out = {}
     for key, value in params.items():
         if isinstance(value, dict) and value.get("schedule") == "linear":
             kwargs = {k: v for k, v in value.items() if k != "schedule"}
             value = LinearSchedule(**kwargs)
+        elif key == "selector" and isinstance(value, dict):
+            selector = getattr(sampling, str(value.get("name")), None)
+            if not (isinstance(selector, type) and issubclass(selector, Selector)):
+                raise ValueError(f"unknown selector {value.get('name')!r}; known: Top, Power, "
+                                 "Softmax, Softrank, UniformTop.")
+            value = selector(**_resolve_params({k: v for k, v in value.items()
+                                                if k != "name"}))
         out[key] = value
     return out
 
@@ -198,6 +221,10 @@ def check_config(raw: Any) -> dict[str, Any]:
     if not isinstance(strategies, list) or not strategies:
         raise ConfigError(f"strategies must be a non-empty list; got {strategies!r}.")
     config["strategies"] = [_strategy_spec(s) for s in strategies]
+    if any(s["params"].get("X_target") == "validation" for s in config["strategies"]) \
+            and not dataset.get("validation_size"):
+        raise ConfigError('X_target "validation" needs a validation set: set dataset '
+                          "validation_size.")
     labels = [s["label"] for s in config["strategies"]]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"strategy labels must be distinct (add 'label'); got {labels}.")

@@ -44,6 +44,9 @@ class TrialData(NamedTuple):
     classes: np.ndarray
     X_validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
+    #: Pool rows made out-of-distribution by an ``OutOfDistribution`` transform (None: none,
+    #: or a later transform changed the rows).
+    ood_mask: np.ndarray | None = None
 
 
 def make_data(config: dict[str, Any], seed: int) -> TrialData:
@@ -104,15 +107,21 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
         X_test, y_test = normalize(X_test, y_test)
         if X_val is not None:
             X_val, y_val = normalize(X_val, y_val)
+    ood_mask = None
     for number, t in enumerate(spec.get("transforms", [])):
         params = {k: v for k, v in t.items() if k != "name"}
         params.setdefault("random_state", derive_seed(seed, 1 + number, "data"))
         transform = getattr(ds, t["name"])(**params)
+        n_before = len(y_pool)
         X_pool, y_pool = transform(X_pool, y_pool)
-        if t["name"] == "OutOfDistribution" and params.get("classes") is not None:
-            in_dist = ~np.isin(y_test, params["classes"])
-            X_test, y_test = X_test[in_dist], y_test[in_dist]
-    return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val)
+        if t["name"] == "OutOfDistribution":
+            ood_mask = np.asarray(transform.ood_mask_, dtype=bool)
+            if params.get("classes") is not None:
+                in_dist = ~np.isin(y_test, params["classes"])
+                X_test, y_test = X_test[in_dist], y_test[in_dist]
+        elif len(y_pool) != n_before:
+            ood_mask = None
+    return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask)
 
 
 def validation_source(config: dict[str, Any]) -> str | None:

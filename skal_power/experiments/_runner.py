@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..threads import limit_threads
-from ._config import _resolve_params, config_hash, load_config, n_rounds
+from ._config import _resolve_params, config_hash, load_config, n_rounds, strategy_class
 from ._data import TrialData, derive_seed, make_data, validation_source  # noqa: F401
 from ._results import TIMING_COLUMNS, ResultsWriter
 
@@ -99,19 +99,29 @@ def _silent(*args: Any, **kwargs: Any) -> None:
     """EarlyStopping's sink: trials print nothing."""
 
 
-def make_strategy(spec: dict[str, Any], seed: int):
-    """A seeded strategy object looked up by name in ``skal_power``.
+def make_strategy(spec: dict[str, Any], seed: int, *, validation_inputs: Any = None):
+    """A seeded strategy object from its config entry.
+
+    ``name`` is a named strategy or a generic composition (``Acquisition``,
+    ``EvaluationAcquisition``, ``TargetAcquisition``, with ``"selector":
+    {"name": "Softrank", "beta": 2.0}``). ``"X_target": "validation"`` gives
+    EPIG the validation set's inputs (unlabelled use) as targets.
 
     Examples
     --------
     >>> make_strategy({"name": "PowerBALD", "params": {"alpha": 5.0}}, seed=3)
     PowerBALD(random_state=3)
+    >>> make_strategy({"name": "Acquisition", "params": {"score": "entropy",
+    ...                "selector": {"name": "Softrank", "beta": 2.0}}}, seed=0)
+    Acquisition(random_state=0, score='entropy', selector=Softrank(beta=2.0))
     """
-    import skal_power
-
     params = _resolve_params(spec.get("params", {}))
     params["random_state"] = seed
-    return getattr(skal_power, spec["name"])(**params)
+    if params.get("X_target") == "validation":
+        if validation_inputs is None:
+            raise ValueError('X_target "validation" needs dataset validation_size.')
+        params["X_target"] = validation_inputs
+    return strategy_class(spec["name"])(**params)
 
 
 def _wants_training_data(strategy: Any) -> bool:
@@ -240,7 +250,8 @@ def _run_trial(config, label, seed, output, *, progress, position):
                 rng = np.random.default_rng(derive_seed(seed, round_index, "cold"))
                 picked = rng.choice(len(unlabelled), size=batch, replace=False)
             else:
-                strategy = make_strategy(spec, derive_seed(seed, round_index, "strategy"))
+                strategy = make_strategy(spec, derive_seed(seed, round_index, "strategy"),
+                                         validation_inputs=data.X_validation)
                 kwargs = {"round": round_index}
                 if _wants_training_data(strategy):
                     kwargs.update(X_training=X_pool[labelled], y_training=y_pool[labelled])

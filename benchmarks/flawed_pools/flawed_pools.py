@@ -1,0 +1,181 @@
+"""The seed's section 3 study: evaluation- and prediction-oriented acquisition on flawed pools.
+
+Four MNIST pools, each with one flaw of :mod:`skal_power.datasets`, under the
+BatchBALD protocol of ``benchmarks/mnist/`` (MNISTConvNet, 2 labels per class,
+5,056 resampled points per epoch, early stopping on 1,024 validation images,
+normalised inputs, test predictions averaged over 5 samples):
+
+* ``imbalance``: classes 5–9 kept at 10% in the pool (the test set stays balanced);
+* ``ood``: 30% of the pool replaced by noise images, labelled at random by the oracle;
+* ``noise``: Gaussian input noise of standard deviation 1 (normalised units) on
+  classes 5–9;
+* ``repeated``: the pool repeated 3 times with noise σ = 0.1 (Repeated MNIST).
+
+Strategies: RandomSampling, BALD, PowerBALD, EvaluationBALD, PowerEvaluationBALD,
+EPIG and PowerEPIG (targets: the validation images' inputs, unlabelled use).
+
+Run (days of core time on 2 cores; detached and resumable, one flaw after the other)::
+
+    python benchmarks/flawed_pools/flawed_pools.py --n-jobs 2
+
+``--report-only`` writes ``benchmarks/results/flawed-pools.md`` from the rows run
+so far (only seeds complete for every strategy count); ``--flaws ood`` runs one
+flaw; ``--mini`` is the seconds-long miniature the tests run (digits, extra trees).
+
+The page gives, per flaw, the whole-curve gain over RandomSampling (paired by
+seed, 95% Student-t CI), the acquired labels by class and, for the OOD pool, the
+fraction of acquired points that were noise images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+
+from skal_power.experiments import (  # noqa: E402
+    gain_table,
+    histogram_table,
+    load_config,
+    load_results,
+    make_data,
+    run_experiment,
+)
+
+PAGE = ROOT / "benchmarks" / "results" / "flawed-pools.md"
+RESULTS = HERE / "results"
+
+BASE = {
+    "dataset": {"name": "mnist", "pool_size": 5000, "test_size": 5000, "validation_size": 1024,
+                "normalize": {"mean": 0.1307, "std": 0.3081}},
+    "model": {"name": "mc_dropout",
+              "params": {"module": "MNISTConvNet", "max_epochs": 30, "batch_size": 64,
+                         "lr": 0.001, "iterator_train__samples_per_epoch": 5056},
+              "early_stopping": {"patience": 3, "monitor": "valid_acc"}},
+    "initial": {"per_class": 2},
+    "test_samples": 5,
+    "budget": 100,
+    "batch_size": 10,
+    "seeds": [0, 1, 2, 3, 4],
+    "strategies": [
+        {"name": "RandomSampling"},
+        {"name": "BALD", "params": {"n_samples": 20}},
+        {"name": "PowerBALD", "params": {"n_samples": 20}},
+        {"name": "EvaluationBALD", "params": {"n_samples": 20, "eval_size": 1000}},
+        {"name": "PowerEvaluationBALD", "params": {"n_samples": 20, "eval_size": 1000}},
+        {"name": "EPIG", "params": {"n_samples": 20, "X_target": "validation"}},
+        {"name": "PowerEPIG", "params": {"n_samples": 20, "X_target": "validation"}},
+    ],
+}
+
+FLAWS = {
+    "imbalance": {"transforms": [{"name": "ClassImbalance",
+                                  "ratios": [1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.1]}]},
+    "ood": {"transforms": [{"name": "OutOfDistribution", "fraction": 0.3}]},
+    "noise": {"transforms": [{"name": "HeteroscedasticNoise",
+                              "scales": [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]}]},
+    "repeated": {"pool_size": 1700,
+                 "transforms": [{"name": "RepeatWithNoise", "k": 3, "noise_std": 0.1}]},
+}
+
+
+def flaw_config(flaw: str, *, mini: bool = False) -> dict:
+    """The config of one flawed pool (the miniature: digits, extra trees, 2 seeds)."""
+    config = copy.deepcopy(BASE)
+    config["name"] = f"flawed-{flaw}" + ("-mini" if mini else "")
+    change = copy.deepcopy(FLAWS[flaw])
+    config["dataset"].update(change)
+    if mini:
+        config["dataset"] = {"name": "digits", "test_size": 300, "validation_size": 100,
+                             "pool_size": 600 if flaw != "repeated" else 200,
+                             "transforms": change["transforms"]}
+        config["model"] = {"name": "extra_trees", "params": {"n_estimators": 10}}
+        config["initial"], config["budget"], config["seeds"] = {"per_class": 1}, 20, [0, 1]
+        config["test_samples"] = 0
+        for spec in config["strategies"]:
+            if "eval_size" in spec.get("params", {}):
+                spec["params"]["eval_size"] = 100
+    return load_config(config)
+
+
+def complete_seeds(frame, config) -> list[int]:
+    rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
+    labels = [s["label"] for s in config["strategies"]]
+    counts = frame.groupby(["seed", "strategy"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=labels, fill_value=0)
+    return sorted(int(seed) for seed, row in counts.iterrows() if (row >= rounds).all())
+
+
+def ood_fractions(frame, config) -> dict[str, float]:
+    """Mean fraction of acquired points that were out of distribution, by strategy."""
+    fractions: dict[str, list[float]] = {}
+    for seed, trials in frame.groupby("seed"):
+        mask = make_data(config, int(seed)).ood_mask
+        if mask is None:
+            return {}
+        for strategy, trial in trials.groupby("strategy"):
+            picked = [int(i) for cell in trial["acquired"] if isinstance(cell, str)
+                      for i in cell.split()]
+            fractions.setdefault(strategy, []).append(float(mask[picked].mean()))
+    return {strategy: float(np.mean(values)) for strategy, values in fractions.items()}
+
+
+def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
+    lines = ["# Evaluation- and prediction-oriented acquisition on flawed pools", "",
+             f"Produced by `{command}`. Protocol: "
+             "`benchmarks/flawed_pools/flawed_pools.py` (docstring).", ""]
+    for flaw, config in configs.items():
+        path = paths[flaw]
+        frame = load_results(path) if path.is_file() else None
+        rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
+        total = rounds * len(config["strategies"]) * len(config["seeds"])
+        done = 0 if frame is None else len(frame)
+        seeds = [] if frame is None else complete_seeds(frame, config)
+        lines += [f"## {flaw}: {config['dataset'].get('transforms')}", "",
+                  f"{done} of {total} rounds run; seeds complete for every strategy: "
+                  f"{seeds or 'none yet'} of {config['seeds']}. Only complete seeds enter "
+                  "the tables.", ""]
+        if not seeds:
+            continue
+        complete = frame[frame["seed"].isin(seeds)]
+        lines += ["Gain over RandomSampling (accuracy; mean ± 95% CI of the per-seed "
+                  "difference; whole curve = mean over label counts; `*`: CI excludes 0):",
+                  "", gain_table(complete), "", "Acquired labels by class (mean per trial):",
+                  "", histogram_table(complete), ""]
+        fractions = ood_fractions(complete, config)
+        if fractions:
+            lines += ["Fraction of acquired points that were out of distribution: "
+                      + ", ".join(f"{k} {v:.0%}" for k, v in sorted(fractions.items())), ""]
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--flaws", nargs="+", choices=sorted(FLAWS), default=list(FLAWS))
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--mini", action="store_true")
+    parser.add_argument("--output-dir", type=Path, default=RESULTS)
+    parser.add_argument("--page", type=Path, default=PAGE)
+    args = parser.parse_args(argv)
+    configs = {flaw: flaw_config(flaw, mini=args.mini) for flaw in args.flaws}
+    paths = {flaw: args.output_dir / f"{config['name']}.csv" for flaw, config in configs.items()}
+    if not args.report_only:
+        for flaw, config in configs.items():
+            run_experiment(config, paths[flaw], n_jobs=args.n_jobs)
+    command = "python benchmarks/flawed_pools/flawed_pools.py " + " ".join(
+        argv if argv is not None else sys.argv[1:])
+    write_page(configs, paths, args.page, command.strip())
+    return paths
+
+
+if __name__ == "__main__":
+    main()
