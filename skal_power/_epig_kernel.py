@@ -158,44 +158,56 @@ def _pool_cross_terms(pool: np.ndarray, start: int, stop: int, chunk_rows: int,
     return out
 
 
+def _row_sums(joint: np.ndarray, logs: np.ndarray, rows: int) -> np.ndarray:
+    """``Σ J log J`` per pool point; in float32 the products are summed in float64."""
+    if joint.dtype == np.float64:
+        return np.einsum("ij,ij->i", joint.reshape(rows, -1), logs.reshape(rows, -1))
+    np.multiply(joint, logs, out=logs)
+    return logs.reshape(rows, -1).sum(axis=1, dtype=np.float64)
+
+
 def _joint_entropy_sums(pool: np.ndarray, target: np.ndarray, start: int, stop: int,
-                        n_rows: int, m_rows: int) -> np.ndarray:
-    """``Σ_{m,c,d} J log J`` for pool points ``start:stop`` (inputs already checked)."""
+                        n_rows: int, m_rows: int, dtype=np.float64) -> np.ndarray:
+    """``Σ_{m,c,d} J log J`` for pool points ``start:stop`` (inputs already checked).
+
+    ``dtype`` is that of the joints and their logs (the GEMMs and the N·M·C²
+    logarithms); the sums are float64 either way.
+    """
     n_target, n_samples, n_classes = target.shape
+    tiny = np.finfo(dtype).tiny
     out = np.zeros(stop - start, dtype=np.float64)
-    joint_buffer = np.empty(n_rows * n_classes * m_rows * n_classes, dtype=np.float64)
+    joint_buffer = np.empty(n_rows * n_classes * m_rows * n_classes, dtype=dtype)
     log_buffer = np.empty_like(joint_buffer)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for t_low in range(0, n_target, m_rows):
             t_high = min(t_low + m_rows, n_target)
-            targets = np.exp(target[t_low:t_high], dtype=np.float64)  # (m, K, C)
+            targets = np.exp(target[t_low:t_high], dtype=dtype)  # (m, K, C)
             # (K, m·C): column (m, d) holds T[m, :, d]
             right = targets.transpose(1, 0, 2).reshape(n_samples, -1)
             for low in range(start, stop, n_rows):
                 high = min(low + n_rows, stop)
                 rows = high - low
-                probs = np.exp(pool[low:high], dtype=np.float64)
-                probs *= 1.0 / n_samples
+                probs = np.exp(pool[low:high], dtype=dtype)
+                probs *= dtype(1.0 / n_samples)
                 left = probs.transpose(0, 2, 1).reshape(rows * n_classes, n_samples)
                 size = rows * n_classes * right.shape[1]
                 joint = joint_buffer[:size].reshape(rows * n_classes, right.shape[1])
                 logs = log_buffer[:size].reshape(joint.shape)
                 np.matmul(left, right, out=joint)  # row (n, c), column (m, d)
                 np.log(joint, out=logs)
-                per_point = (joint.reshape(rows, -1), logs.reshape(rows, -1))
-                sums = np.einsum("ij,ij->i", *per_point)
+                sums = _row_sums(joint, logs, rows)
                 if np.isnan(sums).any():
                     # a joint probability of 0 gave 0 · log 0 = NaN: redo the block with
                     # log(max(J, tiny)), whose product with J = 0 is exactly 0
-                    np.maximum(joint, _TINY, out=logs)
+                    np.maximum(joint, tiny, out=logs)
                     np.log(logs, out=logs)
-                    sums = np.einsum("ij,ij->i", *per_point)
+                    sums = _row_sums(joint, logs, rows)
                 out[low - start:high - start] += sums
     return out
 
 
 def epig_scores(pool: np.ndarray, target: np.ndarray, *, max_memory: int = DEFAULT_MAX_MEMORY,
-                pool_name: str = "log_probs_pool",
+                precision: str = "double", pool_name: str = "log_probs_pool",
                 target_name: str = "log_probs_target") -> np.ndarray:
     """EPIG of every pool point against the mean over the target points.
 
@@ -208,6 +220,9 @@ def epig_scores(pool: np.ndarray, target: np.ndarray, *, max_memory: int = DEFAU
         posterior samples and C classes.
     max_memory : int
         Bytes for one block's buffers, all worker threads together.
+    precision : {"double", "single"}
+        Storage of the joints and their logarithms (the whole cost); sums are
+        float64 either way.
     pool_name, target_name : str
         Parameter names for error messages.
 
@@ -247,7 +262,8 @@ def epig_scores(pool: np.ndarray, target: np.ndarray, *, max_memory: int = DEFAU
     if n_samples == 1:
         # one sample: the joint is exactly the product of the marginals
         return np.zeros(n_pool, dtype=np.float64)
+    dtype = np.float32 if precision == "single" else np.float64
     joint_terms = np.concatenate(_map_in_threads(
-        lambda span: _joint_entropy_sums(pool, target, *span, n_rows, m_rows), ranges))
+        lambda span: _joint_entropy_sums(pool, target, *span, n_rows, m_rows, dtype), ranges))
     scores = (joint_terms - cross / n_samples) / n_target
     return np.maximum(scores, 0.0)

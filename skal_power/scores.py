@@ -190,7 +190,7 @@ def evaluation_bald(log_probs: Any, log_probs_distilled: Any) -> np.ndarray:
 
 
 def epig(log_probs_pool: Any, log_probs_target: Any, *,
-         max_memory: int = DEFAULT_MAX_MEMORY) -> np.ndarray:
+         max_memory: int = DEFAULT_MAX_MEMORY, precision: str = "double") -> np.ndarray:
     """EPIG: expected predictive information gain about the target points.
 
     ``EPIG(x) = mean_m I[y; y* | x, x*_m]``, the mutual information between the
@@ -215,6 +215,10 @@ def epig(log_probs_pool: Any, log_probs_target: Any, *,
         (all kernel threads together); bounds peak memory whatever N and M
         are. Any value gives the same scores up to rounding; the default
         (8 MiB) keeps a block in cache.
+    precision : {"double", "single"}, default="double"
+        Storage of the N·M·C² joint probabilities and their logarithms,
+        which are the whole cost. ``"single"`` is about twice as fast and
+        within ~1e-7 nats of ``"double"`` (sums are float64 either way).
 
     Returns
     -------
@@ -257,7 +261,9 @@ def epig(log_probs_pool: Any, log_probs_target: Any, *,
     """
     pool, target = _check_pool_and_target(log_probs_pool, log_probs_target)
     max_memory = check_positive_int(max_memory, name="max_memory")
-    return epig_scores(pool, target, max_memory=max_memory)
+    if precision not in ("double", "single"):
+        raise ValueError(f"precision must be 'double' or 'single'; got {precision!r}.")
+    return epig_scores(pool, target, max_memory=max_memory, precision=precision)
 
 
 def _check_pool_and_target(log_probs_pool: Any,

@@ -380,3 +380,18 @@ def test_epig_on_dask_needs_in_memory_targets(forest_problem):
         np.testing.assert_array_equal(got[0], expected[0])
     with pytest.raises(TypeError, match="cannot query a Dask pool"):
         EPIG(random_state=0)(forest, lazy, 3)
+
+
+def test_single_precision_is_within_a_micro_nat_of_double():
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(300, 20, 10)) * 3
+    pool = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    logits = rng.normal(size=(70, 20, 10)) * 3
+    target = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    pool[:5, :, 3] = -np.inf  # zero probabilities take the 0 log 0 path in float32 too
+    pool[:5] -= np.log(np.exp(pool[:5]).sum(-1, keepdims=True))
+    double = epig(pool, target)
+    single = epig(pool, target, precision="single", max_memory=2**16)
+    np.testing.assert_allclose(single, double, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="precision must be 'double' or 'single'"):
+        epig(pool, target, precision="half")
