@@ -422,3 +422,20 @@ def test_worker_killed_mid_query_gives_the_same_batch(client, problem):
     assert_same(expected, result["got"])
     client.wait_for_workers(2, timeout=60)
     assert victim_pid not in client.run(os.getpid).values()
+
+
+def test_without_dask_the_error_says_how_to_install_it(monkeypatch):
+    import builtins
+
+    from skal_power.distributed._partitions import require_dask
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "dask" or name.startswith("dask."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(ImportError, match=r"install it with `pip install 'skal_power\[dask\]'`"):
+        require_dask()

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import check_seed
 from ..strategies import Acquisition
-from ._partitions import pool_partitions
+from ._partitions import pool_partitions, require_dask
 from ._query import _scores, _ship, selection_rule
 
 __all__ = ["score_pool"]
@@ -45,8 +45,7 @@ def score_pool(strategy: Any, classifier: Any, X_pool: Any, *, seed: int | None 
     >>> lazy.chunks, bool(np.array_equal(lazy.compute(), BALD().score_pool(forest, X, seed=0)))
     (((40, 40, 40, 30),), True)
     """
-    import dask.array as da
-
+    da = require_dask()
     if not isinstance(strategy, Acquisition):
         raise TypeError(
             f"score_pool needs a strategy that scores points one by one; got "

@@ -62,6 +62,25 @@ def _array_partitions(X) -> Partitions:
     return Partitions(blocks, [int(c) for c in row_chunks] if known else None)
 
 
+DASK_INSTALL = "pip install 'skal_power[dask]'"
+
+
+def require_dask():
+    """``dask.array``, or an ImportError that says how to install it.
+
+    Examples
+    --------
+    >>> require_dask().__name__
+    'dask.array'
+    """
+    try:
+        import dask.array as da
+    except ImportError as error:
+        raise ImportError(
+            f"Dask pools need dask ({error}); install it with `{DASK_INSTALL}`.") from None
+    return da
+
+
 def pool_partitions(X_pool: Any) -> Partitions:
     """Split a dask array or dataframe pool into row partitions.
 
@@ -80,8 +99,7 @@ def pool_partitions(X_pool: Any) -> Partitions:
     >>> len(parts.blocks), parts.lengths
     (4, [3, 3, 3, 1])
     """
-    import dask.array as da
-
+    da = require_dask()
     if isinstance(X_pool, da.Array):
         return _array_partitions(X_pool)
     try:
