@@ -395,3 +395,77 @@ def test_single_precision_is_within_a_micro_nat_of_double():
     np.testing.assert_allclose(single, double, atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="precision must be 'double' or 'single'"):
         epig(pool, target, precision="half")
+
+
+# ------------------------------------------------------------------------ BatchEPIG
+import itertools  # noqa: E402
+
+from skal_power.batch import batch_epig  # noqa: E402
+
+
+def _joint_epig_brute_force(pool, target, batch):
+    """mean_j I[y_B; y*_j] by enumerating every configuration, float64."""
+    p = np.exp(pool.astype(np.float64))  # (N, K, C)
+    t = np.exp(target.astype(np.float64))
+    n_samples, n_classes = p.shape[1], p.shape[2]
+    total = 0.0
+    for j in range(len(t)):
+        info = 0.0
+        for labels in itertools.product(range(n_classes), repeat=len(batch)):
+            per_sample = np.prod([p[i, :, c] for i, c in zip(batch, labels)], axis=0)  # (K,)
+            joint = (per_sample[:, None] * t[j]).mean(axis=0)  # (C,) over y*
+            marginal_batch = per_sample.mean()
+            marginal_target = t[j].mean(axis=0)
+            mask = joint > 0
+            info += np.sum(joint[mask] * np.log(joint[mask]
+                                                / (marginal_batch * marginal_target[mask])))
+        total += info
+    return total / len(t)
+
+
+def _random_log_probs(rng, n, k, c, scale=2.0):
+    z = rng.normal(size=(n, k, c)) * scale
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def test_batch_epig_matches_a_brute_force_greedy():
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    pool, target = _random_log_probs(rng, 7, 3, 2), _random_log_probs(rng, 3, 3, 2)
+    indices, scores = batch_epig(pool, target, 3)
+    chosen = []
+    for step in range(3):
+        gains = {i: _joint_epig_brute_force(pool, target, chosen + [i])
+                 for i in range(len(pool)) if i not in chosen}
+        best = max(gains, key=gains.get)
+        assert indices[step] == best
+        np.testing.assert_allclose(scores[step], gains[best], rtol=1e-9, atol=1e-12)
+        chosen.append(best)
+
+
+def test_batch_epig_of_one_point_is_epig_and_the_batch_never_loses_information():
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    pool, target = _random_log_probs(rng, 40, 5, 4), _random_log_probs(rng, 6, 5, 4)
+    indices, scores = batch_epig(pool, target, 4)
+    single = epig(pool, target)
+    assert indices[0] == int(np.argmax(single))
+    np.testing.assert_allclose(scores[0], single.max(), rtol=1e-9)
+    assert np.all(np.diff(scores) >= -1e-12)
+    # at most what the targets' labels hold: mean_j H[y*_j]
+    p = np.exp(target).mean(axis=1)
+    assert scores[-1] <= -np.mean(np.sum(p * np.log(p), axis=1)) + 1e-12
+
+
+def test_batch_epig_sampled_regime_stays_close_to_exact():
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    pool, target = _random_log_probs(rng, 30, 8, 3), _random_log_probs(rng, 4, 8, 3)
+    exact = batch_epig(pool, target, 4)
+    sampled, scores, errors = batch_epig(pool, target, 4, max_exact_size=8 * 3,
+                                         n_configurations=4096, random_state=0,
+                                         return_std=True)
+    assert np.all(errors[1:] > 0)
+    np.testing.assert_allclose(scores, exact[1], atol=5 * errors.max() + 1e-9)
+    with pytest.raises(ValueError, match="share K posterior samples and C classes"):
+        batch_epig(pool, target[:, :4], 2)

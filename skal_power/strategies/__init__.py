@@ -9,7 +9,7 @@ random sampling are strategies of their own.
 
 from ._acquisition import Acquisition
 from ._base import PosteriorStrategy, QueryStrategy, register_pool_type
-from ._batch import BatchBALD, BatchEIG, BatchEvaluationBALD
+from ._batch import BatchBALD, BatchEIG, BatchEPIG, BatchEvaluationBALD
 from ._epig import EPIG, PowerEPIG, TargetAcquisition
 from ._evaluation import EIG, EvaluationAcquisition, EvaluationBALD, PowerEIG, PowerEvaluationBALD
 from ._random import RandomSampling
@@ -29,6 +29,7 @@ __all__ = [
     "BALD",
     "BatchBALD",
     "BatchEIG",
+    "BatchEPIG",
     "BatchEvaluationBALD",
     "EIG",
     "EPIG",

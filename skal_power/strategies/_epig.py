@@ -22,10 +22,10 @@ from ._acquisition import Acquisition, check_selector
 from ._base import PosteriorStrategy
 from ._single_point import check_exponent
 
-__all__ = ["EPIG", "PowerEPIG", "TargetAcquisition"]
+__all__ = ["EPIG", "PowerEPIG", "TargetAcquisition", "check_targets", "target_inputs"]
 
 
-def _check_targets(value: Any, *, name: str) -> None:
+def check_targets(value: Any, *, name: str) -> None:
     if value is None or callable(value):
         return
     try:
@@ -35,6 +35,20 @@ def _check_targets(value: Any, *, name: str) -> None:
                         f"rng -> rows; got {type(value).__name__}.") from None
     if n_rows < 1:
         raise ValueError(f"{name} must hold at least one target input.")
+
+
+def target_inputs(X_target: Any, target_size: int, X_pool: Any, seed: int) -> Any:
+    """The target rows of one query: ``X_target``, a draw of the sampler, or a pool subsample."""
+    if X_target is None:
+        n_pool = pool_size(X_pool)
+        if n_pool < 1:
+            raise ValueError("The pool is empty: there is nothing to query.")
+        rng = np.random.default_rng(seed)
+        chosen = np.sort(rng.choice(n_pool, size=min(target_size, n_pool), replace=False))
+        return take_rows(X_pool, chosen)
+    if callable(X_target):
+        return X_target(np.random.default_rng(seed))
+    return X_target
 
 
 class TargetAcquisition(Acquisition):
@@ -79,7 +93,7 @@ class TargetAcquisition(Acquisition):
 
     score = "epig"
     min_samples = 2
-    _constraints = {"selector": check_selector, "X_target": _check_targets,
+    _constraints = {"selector": check_selector, "X_target": check_targets,
                     "target_size": check_positive_int}
 
     def __init__(self, selector: Selector | None = None, *, X_target: Any = None,
@@ -103,17 +117,7 @@ class TargetAcquisition(Acquisition):
 
     def target_inputs(self, X_pool: Any, seed: int) -> Any:
         """The target rows of one query (seeded by the query's seed)."""
-        if self.X_target is None:
-            n_pool = pool_size(X_pool)
-            if n_pool < 1:
-                raise ValueError("The pool is empty: there is nothing to query.")
-            rng = np.random.default_rng(seed)
-            chosen = np.sort(rng.choice(n_pool, size=min(self.target_size, n_pool),
-                                        replace=False))
-            return take_rows(X_pool, chosen)
-        if callable(self.X_target):
-            return self.X_target(np.random.default_rng(seed))
-        return self.X_target
+        return target_inputs(self.X_target, self.target_size, X_pool, seed)
 
     def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
                    **kwargs: Any) -> np.ndarray:
@@ -167,7 +171,7 @@ class EPIG(TargetAcquisition):
     ((3,), True)
     """
 
-    _constraints = {"X_target": _check_targets, "target_size": check_positive_int}
+    _constraints = {"X_target": check_targets, "target_size": check_positive_int}
 
     def __init__(self, *, X_target: Any = None, target_size: int = 100, n_samples: int = 20,
                  chunk_size: int = 8192, random_state: Any = None) -> None:
