@@ -11,7 +11,8 @@ on a validation set) the skorch way. Needs ``torch`` and ``skorch`` (``pip insta
 
 from ._losses import SoftTargetKLLoss, SoftTargetNLLKLLoss
 from ._masks import ConsistentDropout, dropout_layers
-from ._mc_dropout import MCDropoutClassifier, MissingClassesWarning
+from ._mc_dropout import MCDropoutClassifier
+from ._training import MissingClassesWarning
 from ._modules import MLP, MNISTConvNet
 from ._training import ResampledLoader, ValidationSet
 

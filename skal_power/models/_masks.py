@@ -16,12 +16,12 @@ hook views its activations as ``(S, B, ...)``, multiplying slice ``s`` by mask
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-__all__ = ["ConsistentDropout", "dropout_layers"]
+__all__ = ["ConsistentDropout", "dropout_layers", "n_rows", "repeat_rows"]
 
 # Channel-wise dropout: one Bernoulli draw per channel, shared over the spatial dims.
 _CHANNEL_DROPOUTS = (torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.Dropout3d)
@@ -156,3 +156,20 @@ class ConsistentDropout:
             generator = torch.Generator().manual_seed(_sample_seed(self.seed, index, k))
             masks[k] = torch.bernoulli(torch.full(mask_shape, keep), generator=generator)
         return masks * scale
+
+
+def n_rows(Xi: Any) -> int:
+    """Rows of a batch (a tensor, an array or a dict of them)."""
+    if isinstance(Xi, dict):
+        return len(next(iter(Xi.values())))
+    return len(Xi)
+
+
+def repeat_rows(Xi: Any, times: int) -> Any:
+    """Stack ``times`` copies of a batch, sample-major (copy s is rows s*B:(s+1)*B)."""
+    if times == 1:
+        return Xi
+    if isinstance(Xi, dict):
+        return {key: repeat_rows(value, times) for key, value in Xi.items()}
+    Xi = torch.as_tensor(Xi)
+    return Xi.repeat(times, *([1] * (Xi.dim() - 1)))

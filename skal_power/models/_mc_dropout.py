@@ -21,26 +21,17 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import column_or_1d
 
 from .._validation import check_positive_int, check_seed
-from ._masks import ConsistentDropout, dropout_layers
+from ._masks import ConsistentDropout, dropout_layers, n_rows as _n_rows, repeat_rows as _repeat_rows
 from ._modules import MLP
-from ._training import ResampledLoader, ValidationSet
+from ._training import MissingClassesWarning, ResampledLoader, ValidationSet
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
 except ImportError:  # pragma: no cover - older scikit-learn
     _validate_data = None
 
-__all__ = ["MCDropoutClassifier", "MissingClassesWarning"]
+__all__ = ["MCDropoutClassifier"]
 
-
-class MissingClassesWarning(UserWarning):
-    """The labelled set lacks some of the classifier's ``classes``.
-
-    Examples
-    --------
-    >>> issubclass(MissingClassesWarning, UserWarning)
-    True
-    """
 
 # True while a seeded fit is running, so nested calls (fit -> partial_fit) do not reseed.
 _SEEDING = contextvars.ContextVar("skal_power_seeding", default=False)
@@ -409,19 +400,3 @@ class MCDropoutClassifier(NeuralNetClassifier):
             return torch.log_softmax(output.float(), dim=-1)
         probs = self._get_predict_nonlinearity()(output)
         return torch.log(probs.float())
-
-
-def _n_rows(Xi: Any) -> int:
-    if isinstance(Xi, dict):
-        return len(next(iter(Xi.values())))
-    return len(Xi)
-
-
-def _repeat_rows(Xi: Any, times: int) -> Any:
-    """Stack ``times`` copies of a batch, sample-major (copy s is rows s*B:(s+1)*B)."""
-    if times == 1:
-        return Xi
-    if isinstance(Xi, dict):
-        return {key: _repeat_rows(value, times) for key, value in Xi.items()}
-    Xi = torch.as_tensor(Xi)
-    return Xi.repeat(times, *([1] * (Xi.dim() - 1)))

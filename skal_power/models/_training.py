@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Sampler
 
-__all__ = ["ResampledLoader", "ValidationSet"]
+__all__ = ["MissingClassesWarning", "ResampledLoader", "ValidationSet"]
 
 
 class _BalancedResampler(Sampler):
@@ -127,3 +127,13 @@ class ValidationSet:
 
     def __repr__(self) -> str:
         return f"ValidationSet(<{len(np.asarray(self.y))} rows>)"
+
+
+class MissingClassesWarning(UserWarning):
+    """The labelled set lacks some of the classifier's ``classes``.
+
+    Examples
+    --------
+    >>> issubclass(MissingClassesWarning, UserWarning)
+    True
+    """
