@@ -8,6 +8,7 @@ are listed after the edges; the script exits 1 if there is one.
 
     python scripts/import_graph.py            # edges between modules
     python scripts/import_graph.py --packages # edges between subpackages
+    git worktree add /tmp/old <commit> && python scripts/import_graph.py --root /tmp/old
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "skal_power"
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
@@ -101,10 +102,13 @@ def cycles(graph: set[tuple[str, str]]) -> list[list[str]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="checkout to read (default: this one)")
     parser.add_argument("--packages", action="store_true",
                         help="collapse modules into their subpackage (skal_power.strategies)")
     args = parser.parse_args(argv)
-    modules = {module_name(p): p for p in sorted((ROOT / PACKAGE).rglob("*.py"))}
+    root = args.root.resolve()
+    modules = {module_name(p, root): p for p in sorted((root / PACKAGE).rglob("*.py"))}
     graph = edges(modules)
     if args.packages:
         def collapse(name):
