@@ -65,6 +65,7 @@ def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
     """Rows of ``path`` (as strings), checking it belongs to ``config_hash``.
 
     A missing or empty file gives ``[]``. A torn last line (no newline) is ignored.
+    A results file written before ``acquired_labels`` is read with its 7 columns.
 
     Raises
     ------
@@ -72,9 +73,16 @@ def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
         If the file is not a skal-power results file, was written for another
         config, or has malformed rows.
     """
-    path = Path(path)
+    return _read(Path(path), config_hash, columns)[1]
+
+
+def _read(path: Path, config_hash: str | None, columns) -> tuple[tuple | None, list, str]:
+    """``(the file's columns, rows, text)`` in one read; ``(None, [], "")`` if empty.
+
+    ``config_hash=None`` accepts a file of any config.
+    """
     if not path.exists() or path.stat().st_size == 0:
-        return []
+        return None, [], ""
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as error:
@@ -88,7 +96,7 @@ def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
             "refusing to overwrite it: choose another output path."
         )
     found = complete[0][len(_MAGIC):]
-    if found != config_hash:
+    if config_hash is not None and found != config_hash:
         raise ResultsFileError(
             f"{str(path)!r} holds results of another config (hash {found}, this config "
             f"{config_hash}); refusing to overwrite it: choose another output path."
@@ -101,7 +109,7 @@ def read_rows(path: Path, config_hash: str, columns=COLUMNS) -> list[list[str]]:
         if len(row) != len(columns):
             raise ResultsFileError(f"{str(path)!r} is corrupt: line {number} has "
                                    f"{len(row)} fields, expected {len(columns)}.")
-    return rows
+    return columns, rows, text
 
 
 def _file_columns(lines: list[str], columns) -> tuple | None:
@@ -128,15 +136,14 @@ class ResultsWriter:
         self.path = Path(path)
         self.config_hash = config_hash
         self.columns = tuple(columns)
-        rows = read_rows(self.path, config_hash, self.columns)
-        if not self.path.exists() or self.path.stat().st_size == 0:
+        found, rows, text = _read(self.path, config_hash, self.columns)
+        if found is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.path, _header(config_hash, self.columns))
         else:  # a legacy file keeps its columns: its new rows have the same fields
-            self.columns = _file_columns(self.path.read_text().split("\n"), self.columns)
-        if repair and self.path.read_text() and not self.path.read_text().endswith("\n"):
-            text = self.path.read_text()
-            _atomic_write(self.path, text[: text.rfind("\n") + 1])
+            self.columns = found
+            if repair and not text.endswith("\n"):
+                _atomic_write(self.path, text[: text.rfind("\n") + 1])
         self.rows = rows
 
     def append(self, values: Iterable[Any]) -> None:
@@ -177,11 +184,11 @@ def load_results(path: Any):
     path = Path(path)
     if not path.is_file():
         raise ResultsFileError(f"results file {str(path)!r} does not exist.")
-    first = path.read_text().split("\n", 1)[0]
+    with open(path) as handle:
+        first = handle.readline()
     if not first.startswith(_MAGIC):
         raise ResultsFileError(f"{str(path)!r} is not a skal-power results file.")
-    rows = read_rows(path, first[len(_MAGIC):])
-    columns = _file_columns(path.read_text().split("\n"), COLUMNS)
+    columns, rows, _ = _read(path, None, COLUMNS)  # any config's results
     frame = pd.DataFrame(rows, columns=list(columns))
     if "acquired_labels" not in frame:
         frame["acquired_labels"] = ""
