@@ -33,6 +33,7 @@ from .experiments import (
     run_experiment,
 )
 from .experiments._gain import DEFAULT_BASELINE
+from .experiments._curves import dataset_label
 from .experiments._data import validation_source
 
 
@@ -153,8 +154,7 @@ def protocol_text(config: dict) -> str:
     initial = (f"{initial['per_class']} per class" if isinstance(initial, dict)
                else f"{initial} drawn uniformly")
     dataset = config.get("dataset", {})
-    data = " + ".join([str(dataset.get("name", "data"))]
-                      + [str(t.get("name")) for t in dataset.get("transforms", [])])
+    data = dataset_label(dataset)
     if dataset.get("normalize"):
         data += " (normalised)"
     validation = validation_source(config) or "none"

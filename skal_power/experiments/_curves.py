@@ -127,6 +127,12 @@ def report_table(results: Any, at: Sequence[int] | None = None, *,
     return "\n".join(lines)
 
 
+def dataset_label(dataset: dict[str, Any]) -> str:
+    """``digits + RepeatWithNoise``: the dataset's name and its transforms, in order."""
+    return " + ".join([str(dataset.get("name", "data"))]
+                      + [str(t.get("name")) for t in dataset.get("transforms", [])])
+
+
 def experiment_title(config: dict[str, Any] | None, results: Any) -> str:
     """A plot title naming the data, the model and the number of seeds.
 
@@ -149,9 +155,7 @@ def experiment_title(config: dict[str, Any] | None, results: Any) -> str:
     seeds = f"{n_seeds} seed{'s' if n_seeds != 1 else ''}"
     if not config:
         return seeds
-    dataset = config.get("dataset", {})
-    data = " + ".join([str(dataset.get("name", "data"))]
-                      + [str(t.get("name")) for t in dataset.get("transforms", [])])
+    data = dataset_label(config.get("dataset", {}))
     model = str(config.get("model", {}).get("name", "model"))
     return f"{data} · {model} · {seeds}"
 
