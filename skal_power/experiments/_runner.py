@@ -57,9 +57,7 @@ def make_model(config: dict[str, Any], seed: int, *, classes: Any = None,
     ExtraTreesClassifier(n_estimators=5, random_state=0)
     """
     spec = config["model"]
-    target = _MODELS.get(spec["name"], spec["name"])
-    module_name, _, attr = target.partition(":")
-    factory = getattr(importlib.import_module(module_name), attr)
+    factory = _resolve_class(spec["name"], _MODELS)
     params = dict(spec.get("params", {}))
     params.setdefault("random_state", seed)
     if "module" in params:
