@@ -43,8 +43,10 @@ sys.path.insert(0, str(ROOT))
 
 import skal_power  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
+    complete_seeds,
     load_config,
     load_results,
+    n_rounds,
     plot_curves,
     report_table,
     run_experiment,
@@ -115,24 +117,18 @@ def complete_trials(path: Path, config: dict):
     if not path.is_file():
         return pd.DataFrame(columns=list(COLUMNS))
     frame = load_results(path)
-    rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
-    counts = frame.groupby(["seed", "strategy"]).size().unstack(fill_value=0)
-    labels = [s["label"] for s in config["strategies"]]
-    complete = [seed for seed, row in counts.reindex(columns=labels, fill_value=0).iterrows()
-                if (row >= rounds).all()]
-    return frame[frame["seed"].isin(complete)]
+    return frame[frame["seed"].isin(complete_seeds(frame, config))]
 
 
-def progress_lines(paths, configs) -> tuple[list[str], bool]:
+def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
     """How far each batch setting got (rounds, complete seeds), and whether all is done."""
     lines, finished = [], True
     for setting in ("small", "large"):
         config, path = configs[setting], paths[setting]
-        rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
-        total = rounds * len(config["strategies"]) * len(config["seeds"])
+        total = n_rounds(config) * len(config["strategies"]) * len(config["seeds"])
         done = len(load_results(path)) if path.is_file() else 0
         finished = finished and done >= total
-        seeds = sorted(int(s) for s in complete_trials(path, config)["seed"].unique())
+        seeds = sorted(int(s) for s in frames[setting]["seed"].unique())
         lines.append(f"* batch {config['batch_size']}: {done} of {total} rounds run; seeds "
                      f"complete for every strategy: {seeds or 'none'} of {config['seeds']}.")
     return lines, finished
@@ -201,7 +197,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
     if any(missing.values()):
         lines += ["**Strategies not available in this build (parts of claims using them are "
                   f"'not run'):** {sorted(set(sum(missing.values(), [])))}", ""]
-    progress, finished = progress_lines(paths, configs)
+    progress, finished = progress_lines(paths, configs, frames)
     if not finished:
         lines += ["**The run is not finished.** Only seeds complete for every strategy enter "
                   "the verdicts; `python benchmarks/claims/claims.py --n-jobs 2` continues it "

@@ -41,11 +41,13 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skal_power.experiments import (  # noqa: E402
+    complete_seeds,
     gain_table,
     histogram_table,
     load_config,
     load_results,
     make_data,
+    n_rounds,
     run_experiment,
 )
 
@@ -105,14 +107,6 @@ def flaw_config(flaw: str, *, mini: bool = False) -> dict:
     return load_config(config)
 
 
-def complete_seeds(frame, config) -> list[int]:
-    rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
-    labels = [s["label"] for s in config["strategies"]]
-    counts = frame.groupby(["seed", "strategy"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=labels, fill_value=0)
-    return sorted(int(seed) for seed, row in counts.iterrows() if (row >= rounds).all())
-
-
 def ood_fractions(frame, config) -> dict[str, float]:
     """Mean fraction of acquired points that were out of distribution, by strategy."""
     fractions: dict[str, list[float]] = {}
@@ -134,8 +128,7 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
     for flaw, config in configs.items():
         path = paths[flaw]
         frame = load_results(path) if path.is_file() else None
-        rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
-        total = rounds * len(config["strategies"]) * len(config["seeds"])
+        total = n_rounds(config) * len(config["strategies"]) * len(config["seeds"])
         done = 0 if frame is None else len(frame)
         seeds = [] if frame is None else complete_seeds(frame, config)
         lines += [f"## {flaw}: {config['dataset'].get('transforms')}", "",

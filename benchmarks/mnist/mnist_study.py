@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from skal_power.cli import protocol_text  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
+    complete_seeds,
     gain_table,
     histogram_table,
     load_config,
@@ -99,17 +100,6 @@ def _paper(strategy: str, target: float) -> str:
     if strategy not in PAPER:
         return "–"
     return " / ".join(">300" if np.isinf(q) else f"{q:.0f}" for q in PAPER[strategy][target])
-
-
-def complete_seeds(results, config) -> list[int]:
-    """Seeds whose trials are complete for every strategy (paired comparisons use these)."""
-    rounds = int(np.ceil(config["budget"] / config["batch_size"])) + 1
-    counts = results.groupby(["seed", "strategy"]).size().unstack(fill_value=0)
-    labels = [s["label"] for s in config["strategies"]]
-    if not set(labels) <= set(counts.columns):
-        return []
-    return sorted(int(seed) for seed, row in counts[labels].iterrows()
-                  if (row >= rounds).all())
 
 
 def _cost_lines(results_path: Path) -> list[str]:

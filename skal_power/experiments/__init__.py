@@ -7,9 +7,9 @@ so that a killed run resumes and gives the same numbers;
 results into learning curves (mean and Student-t 95% CI over seeds).
 """
 
-from ._config import PRESETS, ConfigError, check_config, config_hash, load_config
+from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
 from ._curves import experiment_title, plot_curves, report_table, summarize
-from ._gain import gain_summary, gain_table, paired_gains
+from ._gain import complete_seeds, gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
@@ -24,6 +24,7 @@ __all__ = [
     "TrialData",
     "check_config",
     "class_histogram",
+    "complete_seeds",
     "config_hash",
     "config_path",
     "derive_seed",
@@ -38,6 +39,7 @@ __all__ = [
     "make_data",
     "make_model",
     "make_strategy",
+    "n_rounds",
     "paired_gains",
     "plot_class_histogram",
     "plot_curves",

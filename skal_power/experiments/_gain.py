@@ -162,3 +162,28 @@ def gain_summary(results: Any, *, baseline: str = DEFAULT_BASELINE,
     seeds = int(area["n_seeds"].max())
     return (f"Whole-curve {metric} gain over {baseline} (paired 95% CI, {seeds} seeds): "
             + "; ".join(parts) + ".")
+
+
+def complete_seeds(results: Any, config: dict) -> list[int]:
+    """Seeds whose trials have every round for every strategy of ``config``.
+
+    A run stopped early leaves some trials short; paired comparisons take the
+    complete seeds only.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> config = {"budget": 10, "batch_size": 10,
+    ...           "strategies": [{"label": "A"}, {"label": "B"}]}
+    >>> frame = pd.DataFrame({"strategy": ["A", "A", "B", "B", "A"],
+    ...                       "seed": [0, 0, 0, 0, 1]})
+    >>> complete_seeds(frame, config)
+    [0]
+    """
+    from ._config import n_rounds
+
+    labels = [s["label"] for s in config["strategies"]]
+    counts = results.groupby(["seed", "strategy"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=labels, fill_value=0)
+    return sorted(int(seed) for seed, row in counts.iterrows()
+                  if (row >= n_rounds(config)).all())
