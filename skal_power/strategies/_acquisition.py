@@ -16,7 +16,7 @@ from ..sampling import Selector, Top
 from ..scores import bald, entropy, expected_entropy
 from ._base import PosteriorStrategy
 
-__all__ = ["Acquisition", "SCORES", "check_selector", "resolve_score"]
+__all__ = ["Acquisition", "SCORES", "check_selector", "resolve_score", "select_batch"]
 
 #: Single-point scores by name, with the fewest posterior samples K each needs.
 SCORES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {
@@ -124,6 +124,13 @@ class Acquisition(PosteriorStrategy):
         return self.get_score()(log_probs)
 
     def _select(self, scores, n_instances, *, seed, round_index):
-        return self.get_selector().select(scores, n_instances, seed=seed,
+        return select_batch(self, scores, n_instances, seed=seed, round_index=round_index)
+
+
+def select_batch(strategy: Any, scores: np.ndarray, n_instances: int, *, seed: int,
+                 round_index: int) -> np.ndarray:
+    """The batch ``strategy``'s selector draws from ``scores`` (the number of classes
+    of the last scored chunk goes to selectors that need it, e.g. UniformTop)."""
+    return strategy.get_selector().select(scores, n_instances, seed=seed,
                                           round_index=round_index,
-                                          n_classes=getattr(self, "_n_classes", None))
+                                          n_classes=getattr(strategy, "_n_classes", None))

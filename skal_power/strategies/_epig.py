@@ -18,7 +18,7 @@ from .._validation import check_positive_int, check_seed, split_seed
 from ..adapters import sampled_log_proba
 from ..sampling import Power, Selector, Top
 from ..scores import epig
-from ._acquisition import Acquisition, check_selector
+from ._acquisition import Acquisition
 from ._base import PosteriorStrategy
 from ._single_point import check_exponent
 
@@ -93,8 +93,7 @@ class TargetAcquisition(Acquisition):
 
     score = "epig"
     min_samples = 2
-    _constraints = {"selector": check_selector, "X_target": check_targets,
-                    "target_size": check_positive_int}
+    _constraints = {"X_target": check_targets, "target_size": check_positive_int}
 
     def __init__(self, selector: Selector | None = None, *, X_target: Any = None,
                  target_size: int = 100, n_samples: int = 20, chunk_size: int = 8192,

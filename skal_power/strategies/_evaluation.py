@@ -36,7 +36,7 @@ from ..adapters import sampled_log_proba
 from ..distill import eval_subset, predictive_mean
 from ..sampling import Power, Selector, Top
 from ..scores import bald, entropy
-from ._acquisition import check_selector
+from ._acquisition import check_selector, select_batch
 from ._base import PosteriorStrategy
 from ._second_model import second_model, training_data
 from ._single_point import check_exponent
@@ -220,9 +220,7 @@ class EvaluationAcquisition(_EvaluationBase):
         return check_selector(self.selector)
 
     def _select(self, scores, n_instances, *, seed, round_index):
-        return self.get_selector().select(scores, n_instances, seed=seed,
-                                          round_index=round_index,
-                                          n_classes=getattr(self, "_n_classes", None))
+        return select_batch(self, scores, n_instances, seed=seed, round_index=round_index)
 
     def _score_part(self, log_probs):
         self._n_classes = log_probs.shape[2]
