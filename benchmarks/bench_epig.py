@@ -41,11 +41,9 @@ Run (needs only this package's environment: numpy, torch)::
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
 import sys
-import time
 
 # set before numpy loads OpenBLAS: skal_power's kernel threads each call a one-thread GEMM
 _ENV_BEFORE = {name: os.environ[name] for name in
@@ -55,19 +53,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-
-def make_log_probs(n_points: int, n_samples: int, n_classes: int, seed: int) -> np.ndarray:
-    """Normalised float32 log-probs, built in blocks to keep the set-up memory low."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((n_points, n_samples, n_classes), dtype=np.float32)
-    block = 50_000
-    for start in range(0, n_points, block):
-        logits = rng.standard_normal((min(block, n_points - start), n_samples, n_classes),
-                                     dtype=np.float32) * 3
-        logits -= logits.max(axis=-1, keepdims=True)
-        logits -= np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-        out[start:start + len(logits)] = logits
-    return out
+# this folder is on sys.path when run as a script: the shared input maker and timer
+from bench_scores import best_time, make_log_probs  # noqa: E402
 
 
 def torch_einsum_epig(torch, log_probs_pool, log_probs_target, batch_size, dtype):
@@ -121,16 +108,6 @@ def baal_epig(torch, log_probs_pool, log_probs_target, batch_size, dtype):
         batch = np.exp(log_probs_pool[start:start + batch_size].astype(np.float64))
         scores.append(heuristic.compute_score(batch.transpose(0, 2, 1), targets))
     return np.concatenate(scores).astype(np.float64)
-
-
-def best_time(function, repeats: int) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def command_line() -> str:
