@@ -91,10 +91,20 @@ def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     >>> X.shape, X.dtype
     ((10000, 784), dtype('float32'))
     """
-    splits = {"train": 0, "validation": 1, "test": 2}
-    if split not in splits:
-        raise ValueError(f"split must be one of {sorted(splits)}; got {split!r}.")
+    if split not in _SPLITS:
+        raise ValueError(f"split must be one of {sorted(_SPLITS)}; got {split!r}.")
+    return read_mnist()[split]
+
+
+_SPLITS = ("train", "validation", "test")
+
+
+def read_mnist() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every split of MNIST from one read of the wheel's file: ``{split: (X, y)}``.
+
+    The file holds all three splits; read it once when you need more than one.
+    """
     with gzip.open(mnist_path(), "rb") as handle:
         parts = pickle.load(handle, encoding="latin1")
-    X, y = parts[splits[split]]
-    return np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
+    return {split: (np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64))
+            for split, (X, y) in zip(_SPLITS, parts)}

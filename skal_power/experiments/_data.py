@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import datasets as ds
+from ..datasets._loaders import read_mnist
 
 __all__ = ["TrialData", "derive_seed", "make_data", "validation_source"]
 
@@ -87,13 +88,14 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
             rest = rest[n_validation:]
         X_pool, y_pool = X[rest], y[rest]
     else:
-        X_pool, y_pool = ds.load_mnist("train")
-        X_test, y_test = ds.load_mnist("test")
+        splits = read_mnist()  # one read of the file for all splits
+        X_pool, y_pool = splits["train"]
+        X_test, y_test = splits["test"]
         if spec.get("test_size"):
             keep = rng.permutation(len(y_test))[: int(spec["test_size"])]
             X_test, y_test = X_test[keep], y_test[keep]
         if n_validation:
-            X_val, y_val = ds.load_mnist("validation")
+            X_val, y_val = splits["validation"]
             keep = np.random.default_rng(derive_seed(seed, 0, "validation")).permutation(
                 len(y_val))[:n_validation]
             X_val, y_val = X_val[np.sort(keep)], y_val[np.sort(keep)]
