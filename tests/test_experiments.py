@@ -454,3 +454,41 @@ def test_flawed_pools_study_miniature(tmp_path):
     study.main(["--mini", "--report-only", "--flaws", "noise", "--output-dir",
                 str(tmp_path / "none"), "--page", str(page)])
     assert "0 of 42 rounds run; seeds complete for every strategy: none yet" in page.read_text()
+
+
+def test_adding_seeds_resumes_the_results_file(tmp_path):
+    config = check_config({**SMALL, "strategies": ["RandomSampling"], "seeds": [0]})
+    out = tmp_path / "r.csv"
+    first = load_results(run_experiment(config, out))
+    grown = load_results(run_experiment({**config, "seeds": [0, 1]}, out))
+    assert sorted(set(grown["seed"])) == [0, 1]
+    kept = grown[grown["seed"] == 0].reset_index(drop=True)
+    assert kept["acquired"].tolist() == first["acquired"].tolist()
+    with pytest.raises(ResultsFileError, match="another config"):
+        run_experiment({**config, "budget": config["budget"] + 10}, out)
+
+
+def test_files_hashed_with_their_seeds_are_adopted(tmp_path):
+    # written before the hash left out ``seeds``: header = hash of the whole config
+    from skal_power.experiments import config_hash
+    from skal_power.experiments._config import legacy_config_hash
+    from skal_power.experiments._results import file_config_hash, retag
+    from skal_power.experiments._runner import _timings_path, config_path
+
+    config = check_config({**SMALL, "strategies": ["RandomSampling"], "seeds": [0]})
+    out = tmp_path / "r.csv"
+    run_experiment(config, out)
+    for path in (out, _timings_path(out)):
+        retag(path, legacy_config_hash(config))
+    config_path(out).write_text(json.dumps(config, default=str))
+    grown = load_results(run_experiment({**config, "seeds": [0, 1]}, out))
+    assert sorted(set(grown["seed"])) == [0, 1]
+    assert file_config_hash(out) == file_config_hash(_timings_path(out)) == config_hash(config)
+    # a foreign file is still refused, and left as it was
+    other = tmp_path / "o.csv"
+    run_experiment(config, other)
+    retag(other, "0123456789abcdef")
+    before = other.read_text()
+    with pytest.raises(ResultsFileError, match="another config"):
+        run_experiment(config, other)
+    assert other.read_text() == before

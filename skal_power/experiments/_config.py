@@ -289,13 +289,36 @@ def _check_model(model: dict[str, Any], dataset: dict[str, Any]) -> None:
 
 
 def config_hash(config: dict[str, Any]) -> str:
-    """Short SHA-256 of the canonical JSON of ``config`` (identifies a results file).
+    """Short SHA-256 of the canonical JSON of ``config`` without its ``seeds``.
+
+    The hash identifies a results file. ``seeds`` is left out because a trial's
+    rows depend only on its own seed: adding seeds to a study (to narrow its
+    confidence intervals) resumes the same file, and the new seeds' trials run.
+    Any other change (a strategy's parameters, the model, the budget) gives
+    another hash, so rows of different protocols never mix.
 
     Examples
     --------
     >>> len(config_hash({"a": 1}))
     16
+    >>> config_hash({"a": 1, "seeds": [0]}) == config_hash({"a": 1, "seeds": [0, 1, 2]})
+    True
     """
+    return _hash({key: value for key, value in config.items() if key != "seeds"})
+
+
+def legacy_config_hash(config: dict[str, Any]) -> str:
+    """The hash results files were written with before it left out ``seeds``.
+
+    Examples
+    --------
+    >>> legacy_config_hash({"a": 1, "seeds": [0]}) == config_hash({"a": 1, "seeds": [0]})
+    False
+    """
+    return _hash(config)
+
+
+def _hash(config: dict[str, Any]) -> str:
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

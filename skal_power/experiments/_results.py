@@ -158,6 +158,25 @@ class ResultsWriter:
         _atomic_write(self.path, _header(self.config_hash, self.columns) + body)
 
 
+def file_config_hash(path: Any) -> str | None:
+    """The config hash in the header of results file ``path``; ``None`` if it is
+    missing, empty or not a results file."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        first = handle.readline().rstrip("\n")
+    return first[len(_MAGIC):] if first.startswith(_MAGIC) else None
+
+
+def retag(path: Any, config_hash: str) -> None:
+    """Rewrite the header of results file ``path`` to ``config_hash``, rows unchanged
+    (temp file + rename). Only for a file nobody is appending to."""
+    path = Path(path)
+    text = path.read_text()
+    _atomic_write(path, f"{_MAGIC}{config_hash}" + text[text.index("\n"):])
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as handle:

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from ..threads import limit_threads
-from ._config import _resolve_params, config_hash, load_config, n_rounds, strategy_class
+from ._config import (_resolve_params, config_hash, legacy_config_hash, load_config, n_rounds,
+                      strategy_class)
 from ._data import TrialData, derive_seed, make_data, validation_source  # noqa: F401
-from ._results import TIMING_COLUMNS, ResultsWriter
+from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
 
 _MODELS = {
     "extra_trees": "sklearn.ensemble:ExtraTreesClassifier",
@@ -284,6 +285,31 @@ def config_path(output: Any) -> Path:
     return output.with_name(output.stem + ".config.json")
 
 
+def _adopt_seed_hashed_files(config: dict, output: Any) -> None:
+    """Retag results files written when the hash still covered ``seeds``.
+
+    Such a file is this study's if its header is the old hash of this config, or
+    of the config saved beside it when that config differs from this one only in
+    its seeds. Anything else is left for :class:`ResultsWriter` to judge.
+    """
+    found = file_config_hash(output)
+    if found is None or found == config_hash(config):
+        return
+    ours = found == legacy_config_hash(config)
+    saved_path = config_path(output)
+    if not ours and saved_path.exists():
+        try:
+            saved = json.loads(saved_path.read_text())
+        except (OSError, ValueError):
+            return
+        ours = (isinstance(saved, dict) and found == legacy_config_hash(saved)
+                and config_hash(saved) == config_hash(config))
+    if ours:
+        for path in (Path(output), _timings_path(output)):
+            if file_config_hash(path) == found:
+                retag(path, config_hash(config))
+
+
 def _sort_key(row):
     return (row[0], int(row[1]), int(row[2]))
 
@@ -324,6 +350,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
 
     config = load_config(config)
     digest = config_hash(config)
+    _adopt_seed_hashed_files(config, output)
     writer = ResultsWriter(output, digest)  # refuses foreign/corrupt files up front
     config_path(output).write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
     ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS)
