@@ -44,6 +44,10 @@ class _TrackerTerm:
     def candidate_scores(self, candidates) -> np.ndarray:
         return self.sign * self.tracker.candidate_entropies(candidates)
 
+    def screened_scores(self, candidates) -> tuple[np.ndarray, np.ndarray]:
+        values, errors = self.tracker.screened_entropies(candidates)
+        return self.sign * values, abs(self.sign) * errors
+
     def batch_score(self) -> tuple[float, float]:
         entropy, standard_error = self.tracker.batch_entropy()
         return self.sign * entropy, abs(self.sign) * standard_error

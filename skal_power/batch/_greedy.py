@@ -71,7 +71,14 @@ class _Term:
         self.conditional_sum = 0.0
 
     def candidate_scores(self, candidates) -> np.ndarray:
-        joint = self.tracker.candidate_entropies(candidates)
+        return self._signed(self.tracker.candidate_entropies(candidates), candidates)
+
+    def screened_scores(self, candidates) -> tuple[np.ndarray, np.ndarray]:
+        """Fast scores and a bound on each one's error (see ``screened_entropies``)."""
+        joint, errors = self.tracker.screened_entropies(candidates)
+        return self._signed(joint, candidates), abs(self.sign) * errors
+
+    def _signed(self, joint, candidates):
         if self.conditional is not None:
             joint = joint - self.conditional_sum - self.conditional[candidates]
         return self.sign * joint
@@ -109,29 +116,64 @@ def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous:
                step: int):
     """One lazy-greedy step of a submodular score (BatchBALD).
 
-    ``bounds[n]`` is the gain of candidate n when it was last evaluated; by
-    submodularity its gain now is at most that. Candidates are evaluated in
-    descending order of their bound, in growing chunks, until the best gain
-    found beats every bound not yet evaluated: the pick is then the same as
-    evaluating every candidate (Minoux's accelerated greedy).
+    ``bounds[n]`` is an upper bound on the gain of candidate n, set when it was
+    last evaluated. By submodularity its gain now is at most that. Candidates
+    are screened in descending order of their bound, in growing chunks, until
+    the best lower bound found beats every bound not yet screened (Minoux's
+    accelerated greedy). The screen gives each gain with an error bound. Every
+    screened candidate whose upper bound reaches the best lower bound is
+    re-scored exactly, and the pick is the best of those. The pick is then the
+    same as evaluating every candidate exactly.
     """
     candidates = np.flatnonzero(available)
     order = candidates[np.argsort(-bounds[candidates], kind="stable")]
-    best, best_gain = -1, -np.inf
+    best_lower = -np.inf
+    screened, gains_seen, errors_seen = [], [], []
     start, size = 0, _LAZY_FIRST_CHUNK
     while start < len(order):
         chunk = order[start:start + size]
-        gains = term.candidate_scores(chunk) - previous
+        values, errors = term.screened_scores(chunk)
+        gains = values - previous
         _check_finite(gains, step)
-        bounds[chunk] = gains
-        position = int(np.argmax(gains))
-        if gains[position] > best_gain or (gains[position] == best_gain
-                                           and chunk[position] < best):
-            best, best_gain = int(chunk[position]), float(gains[position])
+        bounds[chunk] = gains + errors
+        screened.append(chunk)
+        gains_seen.append(gains)
+        errors_seen.append(errors)
+        best_lower = max(best_lower, float(np.max(gains - errors)))
         start, size = start + size, size * 2
-        if start < len(order) and best_gain >= bounds[order[start]] + _LAZY_TOLERANCE:
+        if start < len(order) and best_lower >= bounds[order[start]] + _LAZY_TOLERANCE:
             break
+    screened = np.concatenate(screened)
+    gains, errors = np.concatenate(gains_seen), np.concatenate(errors_seen)
+    keep = gains + errors + _LAZY_TOLERANCE >= best_lower
+    contenders, gains = screened[keep], gains[keep]
+    if np.any(errors[keep] > 0):
+        contenders = np.sort(contenders)
+        gains = term.candidate_scores(contenders) - previous
+        _check_finite(gains, step)
+        bounds[contenders] = gains
+    # the best gain; among equal gains the smallest index
+    best_gain = float(np.max(gains))
+    best = int(np.min(contenders[gains == best_gain]))
     return best, previous + best_gain
+
+
+def _screened_pick(terms: list[_Term], candidates: np.ndarray, step: int):
+    """The candidate of largest summed score, screened first, then exact where it matters.
+
+    Ties go to the smallest index (``candidates`` is ascending).
+    """
+    screened = [term.screened_scores(candidates) for term in terms]
+    values = sum(value for value, _ in screened)
+    errors = sum(error for _, error in screened)
+    _check_finite(values, step)
+    if np.any(errors > 0):
+        keep = values + errors + _LAZY_TOLERANCE >= np.max(values - errors)
+        candidates = candidates[keep]
+        values = sum(term.candidate_scores(candidates) for term in terms)
+        _check_finite(values, step)
+    position = int(np.argmax(values))
+    return int(candidates[position]), float(values[position])
 
 
 def _batch_score(terms: list[_Term]) -> tuple[float, float]:
@@ -175,11 +217,7 @@ def _greedy(terms: list[_Term], batch_size: int, progress: bool, lazy: bool = Fa
             if lazy:
                 best, score = _lazy_step(terms[0], available, bounds, scores[step - 1], step)
             else:
-                candidates = np.flatnonzero(available)
-                values = sum(term.candidate_scores(candidates) for term in terms)
-                _check_finite(values, step)
-                position = int(np.argmax(values))
-                best, score = int(candidates[position]), float(values[position])
+                best, score = _screened_pick(terms, np.flatnonzero(available), step)
         indices[step], scores[step] = best, score
         available[best] = False
         if step + 1 < batch_size:

@@ -52,6 +52,12 @@ from ..threads import kernel_threads
 __all__ = ["JointEntropyTracker"]
 
 _TINY64 = np.finfo(np.float64).tiny
+#: Unit roundoff of float32.
+_UNIT32 = 2.0 ** -24
+#: Terms per float32 partial sum of the screening pass (then summed in float64).
+_SCREEN_BLOCK = 64
+#: Fewest configurations for which the float32 screen is worth a verification step.
+SCREEN_MIN_CONFIGURATIONS = 100
 
 
 class JointEntropyTracker:
@@ -132,6 +138,58 @@ class JointEntropyTracker:
 
         _map_in_threads(work, range(0, len(candidates), chunk))
         return out
+
+    def screened_entropies(self, candidates) -> tuple[np.ndarray, np.ndarray]:
+        """Fast ``H[y_batch, y_x]`` for each candidate, with a bound on each one's error.
+
+        In the exact regime, with at least ``SCREEN_MIN_CONFIGURATIONS``
+        configurations, the joint is formed by a float32 matrix product, and
+        its ``p log p`` is computed in float32 and summed in float32 blocks of
+        ``_SCREEN_BLOCK`` terms, then in float64. This is several times faster
+        than the float64 pass of :meth:`candidate_entropies`.
+
+        Each value is within ``4 (K + 70) u (|H| + 1) + 1e-30`` of the float64
+        value, with ``u = 2^-24``. The terms are:
+
+        * the rounding of the inputs and of the K-term product, ``(K + 2) u``
+          relative to each joint entry;
+        * the float32 log, ``3 u``;
+        * the block sums, ``64 u``;
+        * a safety factor of 4.
+
+        Callers re-score in float64 every candidate within the bounds of the
+        best, so the picks are those of the float64 kernel. Otherwise (sampled
+        regime, or few configurations) this returns
+        :meth:`candidate_entropies` with zero errors.
+        """
+        n_configs = None if self.sampled else self.table.shape[1]
+        if n_configs is None or n_configs < SCREEN_MIN_CONFIGURATIONS:
+            values = self.candidate_entropies(candidates)
+            return values, np.zeros_like(values)
+        torch = self.torch
+        width = -(-n_configs // _SCREEN_BLOCK) * _SCREEN_BLOCK  # zero-padded configurations
+        table = torch.zeros((self.n_samples, width), dtype=torch.float32,
+                            device=self.table.device)
+        table[:, :n_configs] = self.table / self.n_samples
+        threads = kernel_threads() if table.device.type == "cpu" else 1
+        chunk = max(1, self._chunk(width, 4) // threads)
+        tiny = torch.finfo(torch.float32).tiny
+        out = np.empty(len(candidates), dtype=np.float64)
+
+        def work(start: int) -> None:
+            index = candidates[start:start + chunk]
+            rows = len(index)
+            columns = self._candidate_matrix(index, torch.float32)  # (K, n*C)
+            joint = (columns.T @ table).clamp_min_(tiny)  # (n*C, width); 0 log 0 stays 0
+            plogp = torch.log(joint).mul_(joint)
+            partial = plogp.view(rows * self.n_classes, width // _SCREEN_BLOCK,
+                                 _SCREEN_BLOCK).sum(dim=2)
+            totals = partial.sum(dim=1, dtype=torch.float64).view(rows, self.n_classes)
+            out[start:start + rows] = (-totals.sum(dim=1)).cpu().numpy()
+
+        _map_in_threads(work, range(0, len(candidates), chunk))
+        errors = 4.0 * (self.n_samples + 70) * _UNIT32 * (np.abs(out) + 1.0) + 1e-30
+        return out, errors
 
     def batch_entropy(self) -> tuple[float, float]:
         """``H[y_batch]`` of the batch so far and its standard error (0 while exact)."""

@@ -1,0 +1,89 @@
+"""The float32 screen of the exact joint entropies and its float64 verification."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from batch_picks_fixture import CASES, PICKS, compute
+from skal_power.batch import _joint, batch_bald
+from skal_power.batch._joint import SCREEN_MIN_CONFIGURATIONS, JointEntropyTracker
+
+
+def tracker_after(log_probs, batch):
+    probs = torch.from_numpy(np.ascontiguousarray(np.moveaxis(log_probs, 1, 0))).exp()
+    tracker = JointEntropyTracker(torch, probs, None, max_exact_size=10 ** 9,
+                                  n_configurations=1024, max_memory=2 ** 20,
+                                  rng=np.random.default_rng(0))
+    for index in batch:
+        tracker.add(index)
+    return tracker
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 24), c=st.integers(2, 10),
+       scale=st.sampled_from([0.1, 2.0, 6.0, 20.0]))
+def test_screened_entropies_are_within_their_stated_bound(seed, k, c, scale):
+    rng = np.random.default_rng(seed)
+    logits = scale * rng.normal(size=(60, k, c))
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    steps = int(np.ceil(np.log(SCREEN_MIN_CONFIGURATIONS) / np.log(c)))
+    tracker = tracker_after(log_probs, range(steps))
+    candidates = np.arange(steps, 60)
+    screened, errors = tracker.screened_entropies(candidates)
+    exact = tracker.candidate_entropies(candidates)
+    assert np.all(errors > 0)  # the screen ran: past SCREEN_MIN_CONFIGURATIONS
+    assert np.all(np.abs(screened - exact) <= errors)
+    assert np.all(errors < 1e-3)  # and the bound is not vacuous
+
+
+def test_few_configurations_are_not_screened():
+    log_probs = np.log(np.full((5, 3, 4), 0.25))
+    screened, errors = tracker_after(log_probs, [0]).screened_entropies(np.arange(1, 5))
+    assert np.all(errors == 0)
+
+
+def test_picks_and_scores_equal_the_float64_kernel_before_the_screen():
+    recorded = json.loads(PICKS.read_text())
+    assert sorted(recorded) == sorted(CASES)
+    for name, found in compute().items():
+        assert found["indices"] == recorded[name]["indices"], name
+        np.testing.assert_allclose(found["scores"], recorded[name]["scores"], rtol=0,
+                                   atol=1e-12, err_msg=name)
+
+
+def test_near_ties_are_settled_in_float64(monkeypatch):
+    # every point four times: equal gains, so the screen's bounds always overlap and
+    # the pick must come from the float64 re-scoring (the smallest index of the best)
+    rng = np.random.default_rng(3)
+    logits = 3 * rng.normal(size=(50, 10, 5))
+    base = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    log_probs = np.concatenate([base] * 4)
+    verified = []
+    original = JointEntropyTracker.candidate_entropies
+    monkeypatch.setattr(JointEntropyTracker, "candidate_entropies",
+                        lambda self, c: verified.append(len(c)) or original(self, c))
+    indices, _ = batch_bald(log_probs, 5)
+    assert len(set((indices % 50).tolist())) == 5
+    assert np.all(indices < 50)  # ties go to the first copy
+    assert verified and max(verified) >= 4  # all copies of the best were re-scored
+    monkeypatch.setattr(_joint, "SCREEN_MIN_CONFIGURATIONS", 10 ** 9)  # no screen at all
+    unscreened, _ = batch_bald(log_probs, 5)
+    np.testing.assert_array_equal(indices, unscreened)
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_the_screen_changes_no_pick_on_random_pools(lazy, monkeypatch):
+    rng = np.random.default_rng(11)
+    logits = 2.5 * rng.normal(size=(400, 16, 6))
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    screened = batch_bald(log_probs, 5, lazy=lazy)
+    monkeypatch.setattr(_joint, "SCREEN_MIN_CONFIGURATIONS", 10 ** 9)
+    plain = batch_bald(log_probs, 5, lazy=lazy)
+    np.testing.assert_array_equal(screened[0], plain[0])
+    np.testing.assert_allclose(screened[1], plain[1], rtol=0, atol=1e-12)
