@@ -1,15 +1,18 @@
-"""Where the exact BatchBALD kernel's time goes, and a float32 screening prototype.
+"""Where the exact BatchBALD kernel's time goes, with and without the float32 screen.
 
 An exploration script for issue 17 (not a results page). On the bench_batch
 instance (N = 10^4, B = 5, K = 20, C = 10, float64) it prints:
 
-1. the total time of ``batch_bald`` exact at every step, and per greedy step the
-   number of candidates lazy greedy evaluated and the seconds they took;
-2. at the last step (10^4 configurations), the float64 kernel against a float32
-   screening pass (float32 GEMM, torch log, blocked sums into float64), with the
-   largest error of the screen, a conservative error bound
-   ``4 (K + 70) u (H + 1)`` (u = 2^-24) and how many candidates lie within twice
-   the bound of the best (those a float64 verification would re-score).
+1. ``batch_bald`` exact at every step with the float32 screen switched off (the
+   float64 kernel): the total, and per greedy step the number of candidates lazy
+   greedy evaluated and the seconds they took;
+2. the same call with the screen (the library's default), and whether the picks
+   and scores agree;
+3. at the last step (10^4 configurations), ``candidate_entropies`` (float64)
+   against ``screened_entropies`` (float32 product and log, blocked sums into
+   float64): times, the largest error of the screen, its stated bound and how
+   many candidates lie within twice the bound of the best (those the greedy
+   step re-scores in float64).
 
 Run::
 
@@ -31,9 +34,6 @@ from bench_batch import make_log_probs  # noqa: E402
 
 from skal_power.batch import _joint, batch_bald  # noqa: E402
 from skal_power.threads import limit_threads  # noqa: E402
-
-UNIT = 2.0 ** -24
-
 
 def profile_steps(log_probs):
     calls = []
@@ -59,36 +59,25 @@ def profile_steps(log_probs):
     return indices, total, steps
 
 
-def screened_entropies(tracker, candidates, block=64, max_memory=2 ** 23):
-    n_samples, n_classes = tracker.n_samples, tracker.n_classes
-    table = tracker.table
-    width = -(-table.shape[1] // block) * block
-    table32 = torch.zeros((n_samples, width), dtype=torch.float32)
-    table32[:, :table.shape[1]] = table / n_samples
-    chunk = max(1, max_memory // (width * n_classes * 8))
-    tiny = torch.finfo(torch.float32).tiny
-    out = np.empty(len(candidates))
-    for start in range(0, len(candidates), chunk):
-        index = candidates[start:start + chunk]
-        rows = len(index)
-        columns = tracker.probs[:, index].to(torch.float32).reshape(n_samples, rows * n_classes)
-        joint = (columns.T @ table32).clamp_min_(tiny)  # (rows*C, width)
-        plogp = torch.log(joint).mul_(joint)
-        partial = plogp.view(rows * n_classes, width // block, block).sum(-1)
-        totals = partial.sum(-1, dtype=torch.float64).view(rows, n_classes).sum(-1)
-        out[start:start + rows] = -totals.numpy()
-    return out
-
-
 def main() -> None:
     torch.set_num_threads(1)
     log_probs = make_log_probs(10_000)
     with limit_threads(1):
-        indices, total, steps = profile_steps(log_probs)
-        print(f"batch_bald exact, 1 thread: {total:.2f} s, picks {indices.tolist()}")
+        minimum = _joint.SCREEN_MIN_CONFIGURATIONS
+        _joint.SCREEN_MIN_CONFIGURATIONS = 10 ** 12  # the float64 kernel alone
+        try:
+            indices, total, steps = profile_steps(log_probs)
+        finally:
+            _joint.SCREEN_MIN_CONFIGURATIONS = minimum
+        print(f"batch_bald exact, float64 kernel, 1 thread: {total:.2f} s, "
+              f"picks {indices.tolist()}")
         for configurations, (count, seconds) in sorted(steps.items()):
             print(f"  step with {configurations:>6} configurations: {count} candidates "
                   f"evaluated, {seconds:.2f} s")
+        start = time.perf_counter()
+        screened_picks, _ = batch_bald(log_probs, 5, max_exact_size=20 * 10 ** 4)
+        print(f"batch_bald exact, float32 screen: {time.perf_counter() - start:.2f} s, "
+              f"picks equal: {screened_picks.tolist() == indices.tolist()}")
         probs = torch.from_numpy(np.ascontiguousarray(np.moveaxis(log_probs, 1, 0))).exp()
         tracker = _joint.JointEntropyTracker(
             torch, probs, None, max_exact_size=20 * 10 ** 4, n_configurations=16384,
@@ -100,9 +89,8 @@ def main() -> None:
         reference = tracker.candidate_entropies(candidates)
         seconds64 = time.perf_counter() - start
         start = time.perf_counter()
-        screened = screened_entropies(tracker, candidates)
+        screened, bound = tracker.screened_entropies(candidates)
         seconds32 = time.perf_counter() - start
-    bound = 4 * (tracker.n_samples + 70) * UNIT * (np.abs(screened) + 1)
     near = int(np.sum(screened >= screened.max() - 2 * bound.max()))
     print(f"last step: float64 {seconds64:.2f} s, float32 screen {seconds32:.2f} s "
           f"({seconds64 / seconds32:.2f}x); largest screen error "
