@@ -87,3 +87,21 @@ def test_the_screen_changes_no_pick_on_random_pools(lazy, monkeypatch):
     plain = batch_bald(log_probs, 5, lazy=lazy)
     np.testing.assert_array_equal(screened[0], plain[0])
     np.testing.assert_allclose(screened[1], plain[1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lazy_and_eager_greedy_agree_once_the_batch_saturates(seed):
+    # one-hot votes (a forest's trees): BatchBALD reaches log K after a few picks and
+    # every later gain is 0 up to rounding. Ties within the lazy tolerance go to the
+    # smallest index, as in the eager step; the lazy step used to pick whichever tied
+    # candidate it happened to evaluate first.
+    rng = np.random.default_rng(seed)
+    votes = rng.integers(0, 10, size=(200, 8))
+    probs = np.zeros((200, 8, 10))
+    probs[np.arange(200)[:, None], np.arange(8), votes] = 1.0
+    with np.errstate(divide="ignore"):
+        log_probs = np.log(probs)
+    lazy = batch_bald(log_probs, 5, lazy=True)
+    eager = batch_bald(log_probs, 5, lazy=False)
+    np.testing.assert_array_equal(lazy[0], eager[0])
+    np.testing.assert_allclose(lazy[1], eager[1], rtol=0, atol=1e-12)
