@@ -143,37 +143,43 @@ def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous:
         start, size = start + size, size * 2
         if start < len(order) and best_lower >= bounds[order[start]] + _LAZY_TOLERANCE:
             break
-    screened = np.concatenate(screened)
-    gains, errors = np.concatenate(gains_seen), np.concatenate(errors_seen)
-    keep = gains + errors + _LAZY_TOLERANCE >= best_lower
-    contenders, gains = screened[keep], gains[keep]
-    if np.any(errors[keep] > 0):
-        contenders = np.sort(contenders)
-        gains = term.candidate_scores(contenders) - previous
-        _check_finite(gains, step)
-        bounds[contenders] = gains
-    # the best gain; among equal gains the smallest index
-    best_gain = float(np.max(gains))
-    best = int(np.min(contenders[gains == best_gain]))
+    best, best_gain, contenders, gains = _settle(
+        [term], np.concatenate(screened), np.concatenate(gains_seen),
+        np.concatenate(errors_seen), best_lower, step, offset=previous)
+    bounds[contenders] = gains
     return best, previous + best_gain
 
 
 def _screened_pick(terms: list[_Term], candidates: np.ndarray, step: int):
-    """The candidate of largest summed score, screened first, then exact where it matters.
-
-    Ties go to the smallest index (``candidates`` is ascending).
-    """
+    """The candidate of largest summed score, screened first, then exact where it matters."""
     screened = [term.screened_scores(candidates) for term in terms]
     values = sum(value for value, _ in screened)
     errors = sum(error for _, error in screened)
     _check_finite(values, step)
-    if np.any(errors > 0):
-        keep = values + errors + _LAZY_TOLERANCE >= np.max(values - errors)
-        candidates = candidates[keep]
-        values = sum(term.candidate_scores(candidates) for term in terms)
-        _check_finite(values, step)
-    position = int(np.argmax(values))
-    return int(candidates[position]), float(values[position])
+    best, score, _, _ = _settle(terms, candidates, values, errors,
+                                float(np.max(values - errors)), step)
+    return best, score
+
+
+def _settle(terms, candidates, values, errors, best_lower: float, step: int,
+            offset: float = 0.0):
+    """The pick among screened ``candidates``: exact wherever the screen could be wrong.
+
+    ``values ± errors`` bound each candidate's summed score minus ``offset``
+    (the lazy step works with gains over the batch so far), and ``best_lower``
+    is the best lower bound among them. Only candidates whose upper bound
+    reaches it can win; where their errors are not all 0 they are re-scored
+    exactly. Among equal values the smallest index wins. Returns the pick, its
+    value, and the contenders with their values (exact where re-scored).
+    """
+    keep = values + errors + _LAZY_TOLERANCE >= best_lower
+    contenders, scores = candidates[keep], values[keep]
+    if np.any(errors[keep] > 0):
+        contenders = np.sort(contenders)
+        scores = sum(term.candidate_scores(contenders) for term in terms) - offset
+        _check_finite(scores, step)
+    best_score = float(np.max(scores))
+    return int(np.min(contenders[scores == best_score])), best_score, contenders, scores
 
 
 def _batch_score(terms: list[_Term]) -> tuple[float, float]:

@@ -285,15 +285,16 @@ def config_path(output: Any) -> Path:
     return output.with_name(output.stem + ".config.json")
 
 
-def _adopt_seed_hashed_files(config: dict, output: Any) -> None:
+def _adopt_seed_hashed_files(config: dict, digest: str, output: Any) -> None:
     """Retag results files written when the hash still covered ``seeds``.
 
     Such a file is this study's if its header is the old hash of this config, or
     of the config saved beside it when that config differs from this one only in
-    its seeds. Anything else is left for :class:`ResultsWriter` to judge.
+    its seeds (``digest`` is this config's hash). Anything else is left for
+    :class:`ResultsWriter` to judge.
     """
     found = file_config_hash(output)
-    if found is None or found == config_hash(config):
+    if found is None or found == digest:
         return
     ours = found == legacy_config_hash(config)
     saved_path = config_path(output)
@@ -303,11 +304,11 @@ def _adopt_seed_hashed_files(config: dict, output: Any) -> None:
         except (OSError, ValueError):
             return
         ours = (isinstance(saved, dict) and found == legacy_config_hash(saved)
-                and config_hash(saved) == config_hash(config))
+                and config_hash(saved) == digest)
     if ours:
         for path in (Path(output), _timings_path(output)):
             if file_config_hash(path) == found:
-                retag(path, config_hash(config))
+                retag(path, digest)
 
 
 def _sort_key(row):
@@ -350,7 +351,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
 
     config = load_config(config)
     digest = config_hash(config)
-    _adopt_seed_hashed_files(config, output)
+    _adopt_seed_hashed_files(config, digest, output)
     writer = ResultsWriter(output, digest)  # refuses foreign/corrupt files up front
     config_path(output).write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
     ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS)
