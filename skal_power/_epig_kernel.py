@@ -45,7 +45,8 @@ import math
 
 import numpy as np
 
-from ._kernels import _ROW_SUM_HIGH, _ROW_SUM_LOW, _map_in_threads
+from ._kernels import (_ROW_SUM_HIGH, _ROW_SUM_LOW, _map_in_threads, joint_plogp_kernel,
+                       pad_configurations)
 from ._validation import raise_for_bad_values
 from .threads import kernel_threads
 
@@ -206,6 +207,45 @@ def _joint_entropy_sums(pool: np.ndarray, target: np.ndarray, start: int, stop: 
     return out
 
 
+def _native_block_rows(n_pool: int, m_rows: int, n_samples: int, n_classes: int,
+                       max_memory: int) -> int:
+    """Pool points per call of the fused kernel within ``max_memory`` (one worker).
+
+    The fused kernel stores no joint: a block holds the padded target table
+    and, per pool point, its float32 probabilities twice (as read and as
+    (K, n·C) columns).
+    """
+    table = 4 * n_samples * (m_rows * n_classes + 32)
+    per_row = 2 * 4 * n_samples * n_classes
+    return int(min(max(n_pool, 1), max(1, (max_memory - table) // per_row)))
+
+
+def _native_joint_entropy_sums(kernel, pool: np.ndarray, target: np.ndarray, start: int,
+                               stop: int, n_rows: int, m_rows: int) -> np.ndarray:
+    """``Σ_{m,c,d} J log J`` by the fused float32 kernel (inputs already checked).
+
+    The joints are never stored: for a target chunk's (K, m·C) table and a
+    pool chunk's (K, n·C) columns the kernel forms each joint in float32
+    registers, takes its ``J log J`` and sums, in float64 past blocks of 64.
+    """
+    n_target, n_samples, n_classes = target.shape
+    out = np.zeros(stop - start, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t_low in range(0, n_target, m_rows):
+            targets = np.exp(target[t_low:t_low + m_rows], dtype=np.float32)  # (m, K, C)
+            table = pad_configurations(targets.transpose(1, 0, 2).reshape(n_samples, -1))
+            for low in range(start, stop, n_rows):
+                high = min(low + n_rows, stop)
+                rows = high - low
+                probs = np.exp(pool[low:high], dtype=np.float32)  # (n, K, C)
+                columns = np.ascontiguousarray(  # (K, n·C): column (n, c) holds P[n, :, c]
+                    probs.transpose(1, 0, 2).reshape(n_samples, rows * n_classes))
+                sums = np.empty(rows * n_classes, dtype=np.float64)
+                kernel(table, columns, sums, 1.0 / n_samples)
+                out[low - start:high - start] += sums.reshape(rows, n_classes).sum(axis=1)
+    return out
+
+
 def epig_scores(pool: np.ndarray, target: np.ndarray, *, max_memory: int = DEFAULT_MAX_MEMORY,
                 precision: str = "double", pool_name: str = "log_probs_pool",
                 target_name: str = "log_probs_target") -> np.ndarray:
@@ -262,8 +302,17 @@ def epig_scores(pool: np.ndarray, target: np.ndarray, *, max_memory: int = DEFAU
     if n_samples == 1:
         # one sample: the joint is exactly the product of the marginals
         return np.zeros(n_pool, dtype=np.float64)
-    dtype = np.float32 if precision == "single" else np.float64
-    joint_terms = np.concatenate(_map_in_threads(
-        lambda span: _joint_entropy_sums(pool, target, *span, n_rows, m_rows, dtype), ranges))
+    kernel = joint_plogp_kernel() if precision == "single" else None
+    if kernel is not None:
+        native_rows = _native_block_rows(n_pool, m_rows, n_samples, n_classes,
+                                         max(1, max_memory // workers))
+        joint_terms = np.concatenate(_map_in_threads(
+            lambda span: _native_joint_entropy_sums(kernel, pool, target, *span, native_rows,
+                                                    m_rows), ranges))
+    else:
+        dtype = np.float32 if precision == "single" else np.float64
+        joint_terms = np.concatenate(_map_in_threads(
+            lambda span: _joint_entropy_sums(pool, target, *span, n_rows, m_rows, dtype),
+            ranges))
     scores = (joint_terms - cross / n_samples) / n_target
     return np.maximum(scores, 0.0)

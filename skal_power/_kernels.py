@@ -42,7 +42,7 @@ from ._validation import NORMALISATION_ATOL, raise_for_bad_values
 from .threads import kernel_threads  # noqa: F401  (re-exported: the kernels' thread count)
 
 __all__ = ["EntropyTerms", "active_kernel", "entropy_terms", "default_chunk_rows", "kernel_threads",
-           "native_or_none", "torch_or_none"]
+           "joint_plogp_kernel", "native_or_none", "pad_configurations", "torch_or_none"]
 
 _BACKENDS = ("native", "torch", "numpy")
 
@@ -92,6 +92,58 @@ def native_or_none():
             ) from error
         return None
     return _native
+
+
+#: The native joint kernel steps through configurations 32 at a time: its tables are
+#: zero-padded to a multiple of this width.
+JOINT_WIDTH_MULTIPLE = 32
+
+
+def joint_plogp_kernel():
+    """The compiled fused ``Σ q log q`` kernel for joint tables, or ``None``.
+
+    ``kernel(table, columns, out, scale)`` fills ``out[j]`` with
+    ``Σ_s q log q`` over ``q = scale · Σ_k table[k, s] · columns[k, j]`` for a
+    float32 ``table`` of shape (K, W), W a multiple of
+    :data:`JOINT_WIDTH_MULTIPLE`, and float32 ``columns`` of shape (K, J): the
+    matrix product, the logarithm and the sum in one pass that never writes
+    the (W, J) product to memory. Products and ``q log q`` are float32 (q
+    below the smallest normal float32 counts as that value), each of 16
+    lanes sums at most 64 terms, then the sums are float64; the GIL is
+    released. ``None`` where the extension is not built, predates the kernel,
+    or another backend is chosen (``SKAL_POWER_BACKEND``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kernel = joint_plogp_kernel()
+    >>> if kernel is not None:
+    ...     table = np.zeros((2, 32), dtype=np.float32)
+    ...     table[:, :2] = 0.5                      # two configurations, each 1/2
+    ...     out = np.empty(1)
+    ...     kernel(table, np.ones((2, 1), dtype=np.float32), out, 0.5)
+    ...     bool(abs(out[0] + np.log(2)) < 1e-6)   # Σ q log q = -log 2
+    ... else:
+    ...     True
+    True
+    """
+    native = native_or_none()
+    return None if native is None else getattr(native, "joint_plogp", None)
+
+
+def pad_configurations(table: np.ndarray) -> np.ndarray:
+    """A float32 C-contiguous copy of ``table`` (K, W), zero-padded to the native width.
+
+    Examples
+    --------
+    >>> pad_configurations(np.ones((2, 3))).shape
+    (2, 32)
+    """
+    n_rows, width = table.shape
+    padded = -(-width // JOINT_WIDTH_MULTIPLE) * JOINT_WIDTH_MULTIPLE
+    out = np.zeros((n_rows, padded), dtype=np.float32)
+    out[:, :width] = table
+    return out
 
 
 def torch_or_none():

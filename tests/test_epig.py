@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _reference import log_softmax, random_log_probs
+from conftest import REQUIRE_NATIVE
 from skal_power import scores
 from skal_power._epig_kernel import _block_bytes, block_shape
+from skal_power._kernels import joint_plogp_kernel
 from skal_power.threads import limit_threads
 
 
@@ -382,7 +384,14 @@ def test_epig_on_dask_needs_in_memory_targets(forest_problem):
         EPIG(random_state=0)(forest, lazy, 3)
 
 
-def test_single_precision_is_within_a_micro_nat_of_double():
+@pytest.mark.parametrize("kernel", ["native", "numpy float32"])
+def test_single_precision_is_within_a_micro_nat_of_double(kernel, monkeypatch):
+    if kernel == "native" and joint_plogp_kernel() is None:
+        if REQUIRE_NATIVE:
+            pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but the compiled kernel is not built")
+        pytest.skip("the compiled kernel skal_power._native is not built")
+    if kernel != "native":
+        monkeypatch.setenv("SKAL_POWER_BACKEND", "torch")  # no compiled kernel
     rng = np.random.default_rng(5)
     logits = rng.normal(size=(300, 20, 10)) * 3
     pool = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
@@ -393,6 +402,9 @@ def test_single_precision_is_within_a_micro_nat_of_double():
     double = epig(pool, target)
     single = epig(pool, target, precision="single", max_memory=2**16)
     np.testing.assert_allclose(single, double, atol=1e-6, rtol=0)
+    # any block shape gives the same scores up to float32 rounding
+    other = epig(pool, target, precision="single", max_memory=2**22)
+    np.testing.assert_allclose(other, single, atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="precision must be 'double' or 'single'"):
         epig(pool, target, precision="half")
 
