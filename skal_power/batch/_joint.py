@@ -181,24 +181,7 @@ class JointEntropyTracker:
     def _native_screen(self, kernel, candidates) -> np.ndarray:
         """Screened joint entropies by the fused native kernel (CPU tables)."""
         table = pad_configurations(self.table.numpy())  # (K, W), float32
-        threads = kernel_threads()
-        # no joint table is ever stored: a chunk is the candidates' (K, n·C) columns
-        per_candidate = self.n_samples * self.n_classes * 4
-        chunk = max(1, min(-(-len(candidates) // threads),
-                           int(self.max_memory // (per_candidate * threads))))
-        out = np.empty(len(candidates), dtype=np.float64)
-        scale = 1.0 / self.n_samples
-
-        def work(start: int) -> None:
-            index = candidates[start:start + chunk]
-            rows = len(index)
-            columns = self._candidate_matrix(index, self.torch.float32).numpy()
-            sums = np.empty(rows * self.n_classes, dtype=np.float64)
-            kernel(table, columns, sums, scale)
-            out[start:start + rows] = -sums.reshape(rows, self.n_classes).sum(axis=1)
-
-        _map_in_threads(work, range(0, len(candidates), chunk))
-        return out
+        return -self._native_sums(kernel, table, candidates, 1.0 / self.n_samples)
 
     def _torch_screen(self, candidates, n_configs: int) -> np.ndarray:
         """Screened joint entropies by a float32 torch product and log (any device)."""
@@ -239,10 +222,47 @@ class JointEntropyTracker:
 
         ``q(c | s) = Σ_k w[s, k] p(c | x, ω_k)`` is a convex mix of
         probabilities, computed in float32: its rounding (~1e-6 nats) is far
-        below the estimate's sampling error.
+        below the estimate's sampling error. On CPUs with the compiled kernel
+        the mix, its ``q log q`` and the sums over configurations are one
+        fused pass (:func:`skal_power._kernels.joint_plogp_kernel`).
         """
-        torch = self.torch
         weights, batch_entropy, _ = self._current_draw()
+        n_configs = weights.shape[0]
+        kernel = joint_plogp_kernel() if weights.device.type == "cpu" else None
+        if kernel is not None:
+            table = pad_configurations(weights.T.numpy())  # (K, M)
+            sums = self._native_sums(kernel, table, candidates, 1.0)
+        else:
+            sums = self._torch_sampled_sums(weights, candidates)
+        return -sums / n_configs + batch_entropy
+
+    def _native_sums(self, kernel, table: np.ndarray, candidates, scale: float) -> np.ndarray:
+        """``Σ_{s,c} q log q`` per candidate, ``q = scale · table[:, s] · p(c|x, ω)``.
+
+        The fused kernel stores no (configurations × candidates) table, so a
+        chunk is only the candidates' (K, n·C) columns; chunks run on the
+        kernel threads with the GIL released.
+        """
+        threads = kernel_threads()
+        per_candidate = self.n_samples * self.n_classes * 4
+        chunk = max(1, min(-(-len(candidates) // threads),
+                           int(self.max_memory // (per_candidate * threads))))
+        out = np.empty(len(candidates), dtype=np.float64)
+
+        def work(start: int) -> None:
+            index = candidates[start:start + chunk]
+            rows = len(index)
+            columns = self._candidate_matrix(index, self.torch.float32).numpy()
+            sums = np.empty(rows * self.n_classes, dtype=np.float64)
+            kernel(table, columns, sums, scale)
+            out[start:start + rows] = sums.reshape(rows, self.n_classes).sum(axis=1)
+
+        _map_in_threads(work, range(0, len(candidates), chunk))
+        return out
+
+    def _torch_sampled_sums(self, weights, candidates) -> np.ndarray:
+        """``Σ_{s,c} q log q`` per candidate by float32 torch products (any device)."""
+        torch = self.torch
         n_configs = weights.shape[0]
         chunk = self._chunk(n_configs, 4)
         tiny = torch.finfo(torch.float32).tiny
@@ -258,8 +278,8 @@ class JointEntropyTracker:
                 buffer = torch.empty_like(mixed)
             plogp = torch.log(mixed, out=buffer).mul_(mixed)
             total = (ones @ plogp).view(rows, self.n_classes).sum(dim=1)  # BLAS sum over M
-            out[start:start + rows] = (-total.to(torch.float64) / n_configs).cpu().numpy()
-        return out + batch_entropy
+            out[start:start + rows] = total.to(torch.float64).cpu().numpy()
+        return out
 
     def _chunk(self, n_configs: int, itemsize: int) -> int:
         """Candidates per chunk so the (M, chunk, C) tables stay under ``max_memory``."""
