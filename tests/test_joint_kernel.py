@@ -112,3 +112,17 @@ def test_bad_buffers_are_refused(kernel, bad, match):
 def test_switched_off_with_the_other_backends(monkeypatch):
     monkeypatch.setenv("SKAL_POWER_BACKEND", "torch")
     assert joint_plogp_kernel() is None
+
+
+def test_subnormal_products_count_as_the_smallest_normal_and_the_caller_keeps_subnormals(
+        kernel):
+    # weights near float32's underflow: every product is subnormal, which the kernel
+    # flushes to zero for speed; q log q then counts q as FLT_MIN, as for exact zeros
+    table = np.full((4, 64), 1e-30, dtype=np.float32)
+    columns = np.full((4, 2), 1e-10, dtype=np.float32)
+    out = np.empty(2)
+    kernel(table, columns, out, 1.0)
+    tiny = np.finfo(np.float32).tiny
+    np.testing.assert_allclose(out, 64 * tiny * np.log(tiny), rtol=1e-5)
+    half = np.float32(tiny) * np.float32(0.5)  # the caller's arithmetic is untouched
+    assert 0 < half < tiny

@@ -325,8 +325,11 @@ class JointEntropyTracker:
         device = self.probs.device
         batch = torch.as_tensor(self.batch, device=device)
         log_table = torch.zeros((n_draws, n_samples), dtype=torch.float64, device=device)
-        # batch points per chunk: uniforms and labels of every configuration
-        chunk = max(1, int(self.max_memory // (n_draws * (n_samples + 3) * 8)))
+        # batch points per chunk: per point and configuration a uniform (and its
+        # transposed copy), a label and two flat indices, 8 bytes each; the (M, K) table
+        # itself is the same for any chunk. One point per chunk would make the gathers
+        # below a loop of b small calls.
+        chunk = max(1, int(self.max_memory // (n_draws * 5 * 8)))
         for start in range(0, len(self.batch), chunk):
             points = batch[start:start + chunk]
             n_points = len(points)
