@@ -42,7 +42,7 @@ from ._validation import NORMALISATION_ATOL, raise_for_bad_values
 from .threads import kernel_threads  # noqa: F401  (re-exported: the kernels' thread count)
 
 __all__ = ["EntropyTerms", "active_kernel", "entropy_terms", "default_chunk_rows", "kernel_threads",
-           "joint_plogp_kernel", "native_or_none", "pad_configurations", "torch_or_none"]
+           "joint_plogp_kernel", "mixture_plogp_kernel", "native_or_none", "pad_configurations", "torch_or_none"]
 
 _BACKENDS = ("native", "torch", "numpy")
 
@@ -131,6 +131,39 @@ def joint_plogp_kernel():
     """
     native = native_or_none()
     return None if native is None else getattr(native, "joint_plogp", None)
+
+
+def mixture_plogp_kernel():
+    """The compiled ``Σ q log q`` kernel for sparse mixture weights, or ``None``.
+
+    ``kernel(indptr, rows, weights, columns, out)`` fills ``out[j]`` with
+    ``Σ_s q log q`` over ``q = Σ_e weights[e] · columns[rows[e], j]``, the
+    entries e of configuration s being ``indptr[s] <= e < indptr[s + 1]`` (a
+    CSR matrix: int64 ``indptr``, int32 ``rows``, float32 ``weights``), for
+    float32 ``columns`` (K, J) with J a multiple of 64. Its cost is the number
+    of stored weights times J, instead of configurations × K × J for the
+    dense :func:`joint_plogp_kernel`; the float32 arithmetic and the sums are
+    the same. ``None`` where :func:`joint_plogp_kernel` is ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kernel = mixture_plogp_kernel()
+    >>> if kernel is not None:
+    ...     indptr = np.array([0, 1, 2])                  # two configurations, one weight each
+    ...     rows = np.array([0, 1], dtype=np.int32)
+    ...     weights = np.array([0.5, 0.5], dtype=np.float32)
+    ...     columns = np.zeros((2, 64), dtype=np.float32)
+    ...     columns[:, 0] = 1.0                           # q = 1/2 in both configurations
+    ...     out = np.empty(64)
+    ...     kernel(indptr, rows, weights, columns, out)
+    ...     bool(abs(out[0] + np.log(2)) < 1e-6)
+    ... else:
+    ...     True
+    True
+    """
+    native = native_or_none()
+    return None if native is None else getattr(native, "mixture_plogp", None)
 
 
 def pad_configurations(table: np.ndarray) -> np.ndarray:

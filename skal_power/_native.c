@@ -498,9 +498,139 @@ static PyObject *py_joint_plogp(PyObject *self, PyObject *args)
 #endif
 }
 
+/* ---- sparse mixtures: Σ_s q log q over q = Σ_e w[e] V[k[e], j] for each row s ---------- */
+
+#ifdef SKAL_HAVE_JOINT
+/* Columns per block: 4 vectors of 16; the block's slice of every row of V stays in L1. */
+#define MIXTURE_COLUMNS 64
+/* Configurations summed in float32 before each float64 flush. */
+#define MIXTURE_FLUSH 64
+
+SKAL_CLONES
+static void mixture_plogp(const int64_t *restrict indptr, const int32_t *restrict rows,
+                          const float *restrict weights, Py_ssize_t n_configs,
+                          const float *restrict columns, Py_ssize_t n_columns,
+                          double *restrict out)
+{
+    for (Py_ssize_t j = 0; j < n_columns; ++j) out[j] = 0.0;
+    for (Py_ssize_t j = 0; j < n_columns; j += MIXTURE_COLUMNS) {
+        v16f sum[4] = {B16(0.0f), B16(0.0f), B16(0.0f), B16(0.0f)};
+        int pending = 0;
+        for (Py_ssize_t s = 0; s < n_configs; ++s) {
+            v16f q[4] = {B16(0.0f), B16(0.0f), B16(0.0f), B16(0.0f)};
+            for (int64_t e = indptr[s]; e < indptr[s + 1]; ++e) {
+                const float *row = columns + (Py_ssize_t)rows[e] * n_columns + j;
+                v16f w = B16(weights[e]);
+                for (int i = 0; i < 4; ++i) {
+                    v16f v;
+                    memcpy(&v, row + 16 * i, sizeof v);
+                    q[i] += w * v;
+                }
+            }
+            for (int i = 0; i < 4; ++i) sum[i] += xlogx16(q[i]);
+            if (++pending == MIXTURE_FLUSH || s + 1 == n_configs) {
+                for (int i = 0; i < 4; ++i) {
+                    for (int l = 0; l < 16; ++l) out[j + 16 * i + l] += (double)sum[i][l];
+                    sum[i] = B16(0.0f);
+                }
+                pending = 0;
+            }
+        }
+    }
+}
+#endif
+
+PyDoc_STRVAR(mixture_plogp_doc,
+"mixture_plogp(indptr, rows, weights, columns, out) -> None\n\n"
+"Fill ``out[j]`` with sum_s q log q over q = sum_e weights[e] * columns[rows[e], j], the\n"
+"entries e of configuration s being indptr[s] <= e < indptr[s + 1] (a CSR matrix of\n"
+"mixture weights: int64 ``indptr``, int32 ``rows``, float32 ``weights``), for a\n"
+"C-contiguous float32 ``columns`` (K, J) with J a multiple of 64 and a float64 ``out`` of\n"
+"J items. Float32 products and q log q as in joint_plogp (q below FLT_MIN counts as\n"
+"FLT_MIN, subnormals flushed during the call), summed in float32 over 64\n"
+"configurations, then in float64. Row indices are not checked: they must lie in\n"
+"[0, K). The GIL is released.");
+
+static int get_vector(PyObject *obj, Py_buffer *view, const char *format, const char *what)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    /* numpy writes int64 as "l" on LP64 and "q" elsewhere; accept either for 8 bytes */
+    int same = strcmp(view->format, format) == 0 ||
+               (format[0] == 'q' && strcmp(view->format, "l") == 0 && view->itemsize == 8) ||
+               (format[0] == 'i' && strcmp(view->format, "l") == 0 && view->itemsize == 4);
+    if (!same || view->ndim != 1) {
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous 1-D buffer of format '%s'",
+                     what, format);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *py_mixture_plogp(PyObject *self, PyObject *args)
+{
+    (void)self;
+#ifdef SKAL_HAVE_JOINT
+    PyObject *indptr_obj, *rows_obj, *weights_obj, *columns_obj, *out_obj;
+    if (!PyArg_ParseTuple(args, "OOOOO", &indptr_obj, &rows_obj, &weights_obj, &columns_obj,
+                          &out_obj))
+        return NULL;
+    Py_buffer indptr, rows, weights, columns, out;
+    if (get_vector(indptr_obj, &indptr, "q", "indptr") < 0) return NULL;
+    if (get_vector(rows_obj, &rows, "i", "rows") < 0) {
+        PyBuffer_Release(&indptr);
+        return NULL;
+    }
+    if (get_vector(weights_obj, &weights, "f", "weights") < 0) {
+        PyBuffer_Release(&indptr);
+        PyBuffer_Release(&rows);
+        return NULL;
+    }
+    if (get_matrix32(columns_obj, &columns, "columns") < 0) {
+        PyBuffer_Release(&indptr);
+        PyBuffer_Release(&rows);
+        PyBuffer_Release(&weights);
+        return NULL;
+    }
+    Py_ssize_t n_configs = indptr.shape[0] - 1, n_columns = columns.shape[1];
+    const int64_t *ptr = indptr.buf;
+    int bad = n_configs < 0 || n_columns % MIXTURE_COLUMNS != 0 ||
+              rows.shape[0] != weights.shape[0] ||
+              (n_configs >= 0 && (ptr[0] != 0 || ptr[n_configs] != rows.shape[0]));
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "mixture_plogp: indptr must run from 0 to the "
+                                          "number of entries, rows and weights must have one "
+                                          "item per entry, and the columns' count must be a "
+                                          "multiple of 64");
+    } else if (get_output(out_obj, &out, n_columns, "out") < 0) {
+        bad = 1;
+    }
+    if (!bad) {
+        Py_BEGIN_ALLOW_THREADS
+        unsigned int saved;
+        SKAL_FLUSH_SUBNORMALS(saved);
+        mixture_plogp(ptr, rows.buf, weights.buf, n_configs, columns.buf, n_columns, out.buf);
+        SKAL_RESTORE_SUBNORMALS(saved);
+        Py_END_ALLOW_THREADS
+        PyBuffer_Release(&out);
+    }
+    PyBuffer_Release(&indptr);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&columns);
+    if (bad) return NULL;
+    Py_RETURN_NONE;
+#else
+    (void)args;
+    PyErr_SetString(PyExc_NotImplementedError, "mixture_plogp needs GCC or Clang vector types");
+    return NULL;
+#endif
+}
+
 static PyMethodDef methods[] = {
     {"entropy_terms", py_entropy_terms, METH_VARARGS, entropy_terms_doc},
     {"joint_plogp", py_joint_plogp, METH_VARARGS, joint_plogp_doc},
+    {"mixture_plogp", py_mixture_plogp, METH_VARARGS, mixture_plogp_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -131,3 +131,34 @@ def test_sampled_draws_do_not_depend_on_chunk_size():
     np.testing.assert_array_equal(whole[0], tiny[0])
     np.testing.assert_allclose(whole[1], tiny[1], rtol=0, atol=1e-5)
     np.testing.assert_allclose(whole[2], tiny[2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", ["bald", "evaluation_bald"])
+def test_sparse_and_dense_weights_give_the_same_scores_within_the_stated_error(
+        sampled_kernel, fn, monkeypatch):
+    # confident, disagreeing samples: the posterior over samples given a configuration
+    # concentrates within a few picks, so the sparse kernel takes over
+    from skal_power.batch import _joint
+
+    m = log_softmax(3, 150, 30, 6, scale=4.0)
+    m_prime = log_softmax(4, 150, 30, 6, scale=4.0)
+
+    def run():
+        if fn == "bald":
+            return batch_bald(m, 8, n_configurations=600, random_state=1, lazy=False)
+        return batch_evaluation_bald(m, m_prime, 8, n_configurations=600, random_state=1)
+
+    monkeypatch.setattr(_joint, "SPARSE_DENSITY", 0.0)  # always dense
+    dense = run()
+    used = []
+    original = _joint.JointEntropyTracker._native_mixture_sums
+    monkeypatch.setattr(_joint.JointEntropyTracker, "_native_mixture_sums",
+                        lambda self, *a: used.append(1) or original(self, *a))
+    monkeypatch.setattr(_joint, "SPARSE_DENSITY", 1.0)  # sparse whenever the kernel exists
+    sparse = run()
+    assert bool(used) == (sampled_kernel == "native")
+    # dropping weights below 1e-9 moves each H[q] by at most δ(1 + log(C/δ)), δ = K 1e-9
+    delta = 30 * 1e-9
+    np.testing.assert_array_equal(sparse[0], dense[0])
+    np.testing.assert_allclose(sparse[1], dense[1], rtol=0,
+                               atol=2 * delta * (1 + np.log(6 / delta)) + 1e-5)

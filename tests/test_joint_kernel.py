@@ -126,3 +126,53 @@ def test_subnormal_products_count_as_the_smallest_normal_and_the_caller_keeps_su
     np.testing.assert_allclose(out, 64 * tiny * np.log(tiny), rtol=1e-5)
     half = np.float32(tiny) * np.float32(0.5)  # the caller's arithmetic is untouched
     assert 0 < half < tiny
+
+
+# ------------------------------------------------------------------ sparse mixtures
+@pytest.fixture(scope="module")
+def mixture():
+    from skal_power._kernels import mixture_plogp_kernel
+
+    found = mixture_plogp_kernel()
+    if found is None:
+        if REQUIRE_NATIVE:
+            pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but skal_power._native.mixture_plogp "
+                        "is not built")
+        pytest.skip("the compiled kernel skal_power._native is not built")
+    return found
+
+
+def csr(weights):
+    keep = weights != 0
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
+    return indptr, np.nonzero(keep)[1].astype(np.int32), weights[keep].astype(np.float32)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 30), n_configs=st.integers(0, 300),
+       n_columns=st.sampled_from([64, 128, 192]), sparsity=st.floats(0.0, 0.95))
+def test_mixture_matches_the_float64_sum(mixture, seed, k, n_configs, n_columns, sparsity):
+    rng = np.random.default_rng(seed)
+    weights = rng.dirichlet(np.full(k, 0.3), size=n_configs)
+    weights[rng.random(weights.shape) < sparsity] = 0.0  # rows need not sum to 1
+    columns = rng.dirichlet(np.full(8, 0.5), size=(k, n_columns // 8)).reshape(k, n_columns)
+    out = np.empty(n_columns)
+    mixture(*csr(weights), np.ascontiguousarray(columns, dtype=np.float32), out)
+    exact = reference(weights.T, columns, 1.0)
+    mass = (weights @ columns).sum(axis=0)
+    bound = (k + 75) * UNIT32 * (np.abs(exact) + mass) + 1e-9 * mass + 1e-30 * (n_configs + 1)
+    bound += n_configs * 1.2e-36  # rows without weights: q = 0 counts as FLT_MIN
+    assert np.all(np.abs(out - exact) <= bound)
+
+
+def test_mixture_checks_its_buffers(mixture):
+    indptr, rows, weights = csr(np.eye(3))
+    columns = np.zeros((3, 64), dtype=np.float32)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        mixture(indptr, rows, weights, np.zeros((3, 60), dtype=np.float32), np.zeros(60))
+    with pytest.raises(ValueError, match="indptr"):
+        mixture(indptr[:-1], rows, weights, columns, np.zeros(64))
+    with pytest.raises(ValueError, match="'f'"):
+        mixture(indptr, rows, weights.astype(np.float64), columns, np.zeros(64))
+    with pytest.raises(ValueError, match="'i'"):
+        mixture(indptr, rows.astype(np.int64), weights, columns, np.zeros(64))
