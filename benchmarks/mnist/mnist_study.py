@@ -60,6 +60,16 @@ PAPER = {
     "BALD": {0.90: (120, 120, 170), 0.95: (250, 250, np.inf)},
 }
 
+#: Diagnostic runs of the same protocol, one change each (their configs beside CONFIG).
+#: They ran on a GPU machine (NVIDIA H200, torch 2.11, 16 trials at a time), so their
+#: Random rows are not those of the CPU study; each is paired within its own file.
+DIAGNOSTICS = (
+    ("mnist-cnn-k100", "K = 100 MC-dropout samples for BALD against K = 20 (and Random), "
+     "everything else as above"),
+    ("mnist-cnn-long", "a budget of 230 acquired labels (250 in all) instead of 150, BALD "
+     "with K = 20 against Random"),
+)
+
 MINI = {
     "name": "mnist-cnn-mini",
     "dataset": {"name": "digits", "test_size": 300, "validation_size": 100,
@@ -119,6 +129,31 @@ def _cost_lines(results_path: Path) -> list[str]:
                      f"{row['query'] / 60:.1f} | {row['total'] / 60:.1f} |")
     lines.append(f"| all | {int(per['rounds'].sum())} | {per['fit'].sum() / 60:.1f} | "
                  f"{per['query'].sum() / 60:.1f} | {per['total'].sum() / 60:.1f} |")
+    return lines
+
+
+def _diagnostic_lines(folder: Path) -> list[str]:
+    """Gain tables of the diagnostic runs whose results are in ``folder``."""
+    found = [(name, what) for name, what in DIAGNOSTICS
+             if (folder / f"{name}.csv").is_file()]
+    if not found:
+        return []
+    lines = ["## Diagnostics: where BALD gains and where it loses", "",
+             "Each run below changes one thing in the protocol above and compares BALD with "
+             "Random on the same seeds (paired within the run). They ran on a GPU machine "
+             "(NVIDIA H200, torch 2.11 with cuDNN, so not bit-for-bit the CPU runs), with "
+             "their configs in `benchmarks/mnist/` and results in "
+             "`benchmarks/mnist/results/`. Read the columns left to right: the gain at few "
+             "labels against the gain at many.", ""]
+    for name, what in found:
+        config = load_config(json.loads((HERE / f"{name}.json").read_text()))
+        results = load_results(folder / f"{name}.csv")
+        seeds = complete_seeds(results, config)
+        done = results[results["seed"].isin(seeds)]
+        counts = sorted({int(n) for n in done["n_labelled"].unique()})
+        at = [n for n in counts if n in (30, 50, 80, 100, 170, 250)]
+        lines += [f"### `{name}`: {what}", "", f"{len(seeds)} complete seeds.", "",
+                  gain_table(done, at), ""]
     return lines
 
 
@@ -185,6 +220,7 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
         table = paired_gains(done)
         for _, row in table[table["n_labelled"] == "area"].iterrows():
             gains[row["strategy"]] = (float(row["mean"]), float(row["ci95"]))
+    lines += _diagnostic_lines(results_path.parent)
     cost = _cost_lines(results_path)
     if cost:
         lines += ["## Cost", "", "Seconds measured by the runner (fit + evaluation, and query), "
