@@ -428,6 +428,7 @@ static void joint_plogp(const float *restrict table, Py_ssize_t k_count, Py_ssiz
 }
 #endif
 
+#ifdef SKAL_HAVE_JOINT
 PyDoc_STRVAR(joint_plogp_doc,
 "joint_plogp(table, columns, out, scale) -> None\n\n"
 "Fill ``out[j]`` with sum_s q log q over q = scale * sum_k table[k, s] * columns[k, j], for\n"
@@ -451,7 +452,6 @@ static int get_matrix32(PyObject *obj, Py_buffer *view, const char *what)
 static PyObject *py_joint_plogp(PyObject *self, PyObject *args)
 {
     (void)self;
-#ifdef SKAL_HAVE_JOINT
     PyObject *table_obj, *columns_obj, *out_obj;
     double scale;
     if (!PyArg_ParseTuple(args, "OOOd", &table_obj, &columns_obj, &out_obj, &scale))
@@ -491,16 +491,10 @@ static PyObject *py_joint_plogp(PyObject *self, PyObject *args)
     PyBuffer_Release(&out);
     if (buffer == NULL) return PyErr_NoMemory();
     Py_RETURN_NONE;
-#else
-    (void)args;
-    PyErr_SetString(PyExc_NotImplementedError, "joint_plogp needs GCC or Clang vector types");
-    return NULL;
-#endif
 }
 
 /* ---- sparse mixtures: Σ_s q log q over q = Σ_e w[e] V[k[e], j] for each row s ---------- */
 
-#ifdef SKAL_HAVE_JOINT
 /* Columns per block: 4 vectors of 16; the block's slice of every row of V stays in L1. */
 #define MIXTURE_COLUMNS 64
 /* Configurations summed in float32 before each float64 flush. */
@@ -538,7 +532,6 @@ static void mixture_plogp(const int64_t *restrict indptr, const int32_t *restric
         }
     }
 }
-#endif
 
 PyDoc_STRVAR(mixture_plogp_doc,
 "mixture_plogp(indptr, rows, weights, columns, out) -> None\n\n"
@@ -570,7 +563,6 @@ static int get_vector(PyObject *obj, Py_buffer *view, const char *format, const 
 static PyObject *py_mixture_plogp(PyObject *self, PyObject *args)
 {
     (void)self;
-#ifdef SKAL_HAVE_JOINT
     PyObject *indptr_obj, *rows_obj, *weights_obj, *columns_obj, *out_obj;
     if (!PyArg_ParseTuple(args, "OOOOO", &indptr_obj, &rows_obj, &weights_obj, &columns_obj,
                           &out_obj))
@@ -620,17 +612,16 @@ static PyObject *py_mixture_plogp(PyObject *self, PyObject *args)
     PyBuffer_Release(&columns);
     if (bad) return NULL;
     Py_RETURN_NONE;
-#else
-    (void)args;
-    PyErr_SetString(PyExc_NotImplementedError, "mixture_plogp needs GCC or Clang vector types");
-    return NULL;
-#endif
 }
+
+#endif /* SKAL_HAVE_JOINT */
 
 static PyMethodDef methods[] = {
     {"entropy_terms", py_entropy_terms, METH_VARARGS, entropy_terms_doc},
+#ifdef SKAL_HAVE_JOINT /* GCC or Clang: without vector types the batch scores use torch */
     {"joint_plogp", py_joint_plogp, METH_VARARGS, joint_plogp_doc},
     {"mixture_plogp", py_mixture_plogp, METH_VARARGS, mixture_plogp_doc},
+#endif
     {NULL, NULL, 0, NULL},
 };
 
