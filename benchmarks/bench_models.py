@@ -112,11 +112,11 @@ def one_query(net, X_train, y_train, X_pool, n_samples, n_instances, distill_par
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(timed(evaluation_module, "sampled_log_proba", totals, which_model))
-        stack.enter_context(timed(distill_module, "_fit_skorch_net", totals,
+        stack.enter_context(timed(distill_module, "_fit_skorch", totals,
                                   lambda *a: "fit M′ (distillation)"))
         stack.enter_context(timed(evaluation_module, "bald", totals,
                                   lambda *a: "BALD of M and M′"))
-        stack.enter_context(timed(evaluation_module, "sample_from_log_weights", totals,
+        stack.enter_context(timed(evaluation_module, "select_batch", totals,
                                   lambda *a: "power sampling (Gumbel-top-B)"))
         start = time.perf_counter()
         indices, _ = strategy(net, X_pool, n_instances, X_training=X_train, y_training=y_train)
