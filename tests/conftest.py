@@ -53,6 +53,20 @@ def backend(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(scope="module", params=["native", "torch"])
+def joint_kernel(request):
+    """Run a test with each joint-entropy kernel: the fused compiled one and torch's."""
+    from skal_power._kernels import joint_plogp_kernel
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SKAL_POWER_BACKEND", request.param)
+        if request.param == "native" and joint_plogp_kernel() is None:
+            if REQUIRE_NATIVE:
+                pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but the compiled kernel is not built")
+            pytest.skip("the compiled kernel skal_power._native is not built")
+        yield request.param
+
+
 def _sklearn_version() -> tuple[int, int]:
     major, minor = sklearn.__version__.split(".")[:2]
     return int(major), int(minor)

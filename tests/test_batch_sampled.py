@@ -10,23 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _reference import monte_carlo_batch_bald
-from conftest import REQUIRE_NATIVE
-from skal_power._kernels import joint_plogp_kernel
 from skal_power.batch import batch_bald, batch_eig, batch_evaluation_bald
 
 pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True, scope="module", params=["native", "torch"])
-def sampled_kernel(request):
-    """Every test here runs with the fused compiled kernel and with the torch products."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SKAL_POWER_BACKEND", request.param)
-        if request.param == "native" and joint_plogp_kernel() is None:
-            if REQUIRE_NATIVE:
-                pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but the compiled kernel is not built")
-            pytest.skip("the compiled kernel skal_power._native is not built")
-        yield request.param
+@pytest.fixture(autouse=True)
+def sampled_kernel(joint_kernel):
+    """Every test here runs with the fused compiled kernel and with torch's products."""
+    return joint_kernel
 
 
 def log_softmax(seed, n, k, c, scale):

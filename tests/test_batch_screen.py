@@ -11,22 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batch_picks_fixture import CASES, PICKS, compute
-from conftest import REQUIRE_NATIVE
-from skal_power._kernels import joint_plogp_kernel
 from skal_power.batch import _joint, batch_bald
 from skal_power.batch._joint import SCREEN_MIN_CONFIGURATIONS, JointEntropyTracker
-
-
-@pytest.fixture(scope="module", params=["native", "torch"])
-def screen(request):
-    """Run a test with each screen: the fused compiled kernel and the torch fallback."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SKAL_POWER_BACKEND", request.param)
-        if request.param == "native" and joint_plogp_kernel() is None:
-            if REQUIRE_NATIVE:
-                pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but the compiled kernel is not built")
-            pytest.skip("the compiled kernel skal_power._native is not built")
-        yield request.param
 
 
 def tracker_after(log_probs, batch):
@@ -42,7 +28,7 @@ def tracker_after(log_probs, batch):
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), k=st.integers(2, 24), c=st.integers(2, 10),
        scale=st.sampled_from([0.1, 2.0, 6.0, 20.0]))
-def test_screened_entropies_are_within_their_stated_bound(screen, seed, k, c, scale):
+def test_screened_entropies_are_within_their_stated_bound(joint_kernel, seed, k, c, scale):
     rng = np.random.default_rng(seed)
     logits = scale * rng.normal(size=(60, k, c))
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
@@ -62,7 +48,7 @@ def test_few_configurations_are_not_screened():
     assert np.all(errors == 0)
 
 
-def test_picks_and_scores_equal_the_float64_kernel_before_the_screen(screen):
+def test_picks_and_scores_equal_the_float64_kernel_before_the_screen(joint_kernel):
     recorded = json.loads(PICKS.read_text())
     assert sorted(recorded) == sorted(CASES)
     for name, found in compute().items():
@@ -71,7 +57,7 @@ def test_picks_and_scores_equal_the_float64_kernel_before_the_screen(screen):
                                    atol=1e-12, err_msg=name)
 
 
-def test_near_ties_are_settled_in_float64(screen, monkeypatch):
+def test_near_ties_are_settled_in_float64(joint_kernel, monkeypatch):
     # every point four times: equal gains, so the screen's bounds always overlap and
     # the pick must come from the float64 re-scoring (the smallest index of the best)
     rng = np.random.default_rng(3)
@@ -92,7 +78,7 @@ def test_near_ties_are_settled_in_float64(screen, monkeypatch):
 
 
 @pytest.mark.parametrize("lazy", [True, False])
-def test_the_screen_changes_no_pick_on_random_pools(screen, lazy, monkeypatch):
+def test_the_screen_changes_no_pick_on_random_pools(joint_kernel, lazy, monkeypatch):
     rng = np.random.default_rng(11)
     logits = 2.5 * rng.normal(size=(400, 16, 6))
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
@@ -121,10 +107,10 @@ def test_lazy_and_eager_greedy_agree_once_the_batch_saturates(seed):
     np.testing.assert_allclose(lazy[1], eager[1], rtol=0, atol=1e-12)
 
 
-def test_each_screen_is_the_one_that_runs(screen, monkeypatch):
-    other = "_torch_screen" if screen == "native" else "_native_screen"
+def test_each_screen_is_the_one_that_runs(joint_kernel, monkeypatch):
+    other = "_torch_screen" if joint_kernel == "native" else "_native_screen"
     monkeypatch.setattr(JointEntropyTracker, other,
-                        lambda *args: pytest.fail(f"{other} ran under the {screen} screen"))
+                        lambda *args: pytest.fail(f"{other} ran under the {joint_kernel} kernel"))
     rng = np.random.default_rng(5)
     logits = 2 * rng.normal(size=(80, 6, 4))
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))

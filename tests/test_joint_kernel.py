@@ -8,20 +8,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REQUIRE_NATIVE
-from skal_power._kernels import JOINT_WIDTH_MULTIPLE, joint_plogp_kernel, pad_configurations
+from skal_power._kernels import (JOINT_WIDTH_MULTIPLE, joint_plogp_kernel,
+                                 mixture_plogp_kernel, pad_configurations)
 
 UNIT32 = 2.0 ** -24
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    found = joint_plogp_kernel()
+def compiled(getter, name):
+    found = getter()
     if found is None:
         if REQUIRE_NATIVE:
-            pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but skal_power._native.joint_plogp "
-                        "is not built")
+            pytest.fail(f"SKAL_POWER_REQUIRE_NATIVE=1 but skal_power._native.{name} is not built")
         pytest.skip("the compiled kernel skal_power._native is not built")
     return found
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    return compiled(joint_plogp_kernel, "joint_plogp")
 
 
 def reference(table, columns, scale):
@@ -131,15 +135,7 @@ def test_subnormal_products_count_as_the_smallest_normal_and_the_caller_keeps_su
 # ------------------------------------------------------------------ sparse mixtures
 @pytest.fixture(scope="module")
 def mixture():
-    from skal_power._kernels import mixture_plogp_kernel
-
-    found = mixture_plogp_kernel()
-    if found is None:
-        if REQUIRE_NATIVE:
-            pytest.fail("SKAL_POWER_REQUIRE_NATIVE=1 but skal_power._native.mixture_plogp "
-                        "is not built")
-        pytest.skip("the compiled kernel skal_power._native is not built")
-    return found
+    return compiled(mixture_plogp_kernel, "mixture_plogp")
 
 
 def csr(weights):

@@ -275,34 +275,34 @@ class JointEntropyTracker:
                     self._sparse = (indptr, rows, values[keep])
         return self._sparse or None
 
+    def _native_sums(self, kernel, table: np.ndarray, candidates, scale: float) -> np.ndarray:
+        """``Σ_{s,c} q log q`` per candidate, ``q = scale · table[:, s] · p(c|x, ω)``."""
+        def sums(columns: np.ndarray) -> np.ndarray:
+            out = np.empty(columns.shape[1], dtype=np.float64)
+            kernel(table, columns, out, scale)
+            return out
+
+        return self._column_sums(candidates, sums)
+
     def _native_mixture_sums(self, kernel, sparse, candidates) -> np.ndarray:
         """``Σ_{s,c} q log q`` per candidate from sparse weights (the compiled kernel)."""
-        threads = kernel_threads()
-        per_candidate = self.n_samples * self.n_classes * 4
-        chunk = max(1, min(-(-len(candidates) // threads),
-                           int(self.max_memory // (per_candidate * threads))))
-        out = np.empty(len(candidates), dtype=np.float64)
+        def sums(columns: np.ndarray) -> np.ndarray:
+            width = columns.shape[1]
+            padded = np.zeros((self.n_samples, -(-width // _MIXTURE_COLUMNS) * _MIXTURE_COLUMNS),
+                              dtype=np.float32)
+            padded[:, :width] = columns
+            out = np.empty(padded.shape[1], dtype=np.float64)
+            kernel(*sparse, padded, out)
+            return out[:width]
 
-        def work(start: int) -> None:
-            index = candidates[start:start + chunk]
-            rows = len(index)
-            width = rows * self.n_classes
-            padded = -(-width // _MIXTURE_COLUMNS) * _MIXTURE_COLUMNS
-            columns = np.zeros((self.n_samples, padded), dtype=np.float32)
-            columns[:, :width] = self._candidate_matrix(index, self.torch.float32).numpy()
-            sums = np.empty(padded, dtype=np.float64)
-            kernel(*sparse, columns, sums)
-            out[start:start + rows] = sums[:width].reshape(rows, self.n_classes).sum(axis=1)
+        return self._column_sums(candidates, sums)
 
-        _map_in_threads(work, range(0, len(candidates), chunk))
-        return out
+    def _column_sums(self, candidates, sums) -> np.ndarray:
+        """Per candidate, ``sums(columns)`` added over its C classes, on the kernel threads.
 
-    def _native_sums(self, kernel, table: np.ndarray, candidates, scale: float) -> np.ndarray:
-        """``Σ_{s,c} q log q`` per candidate, ``q = scale · table[:, s] · p(c|x, ω)``.
-
-        The fused kernel stores no (configurations × candidates) table, so a
-        chunk is only the candidates' (K, n·C) columns; chunks run on the
-        kernel threads with the GIL released.
+        ``sums`` maps a chunk's (K, n·C) float32 columns to n·C float64 values.
+        The fused kernels store no (configurations × candidates) table, so a
+        chunk is only its columns: ``max_memory`` bounds them over all threads.
         """
         threads = kernel_threads()
         per_candidate = self.n_samples * self.n_classes * 4
@@ -314,9 +314,7 @@ class JointEntropyTracker:
             index = candidates[start:start + chunk]
             rows = len(index)
             columns = self._candidate_matrix(index, self.torch.float32).numpy()
-            sums = np.empty(rows * self.n_classes, dtype=np.float64)
-            kernel(table, columns, sums, scale)
-            out[start:start + rows] = sums.reshape(rows, self.n_classes).sum(axis=1)
+            out[start:start + rows] = sums(columns).reshape(rows, self.n_classes).sum(axis=1)
 
         _map_in_threads(work, range(0, len(candidates), chunk))
         return out
