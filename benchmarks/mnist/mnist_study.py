@@ -132,6 +132,55 @@ def _cost_lines(results_path: Path) -> list[str]:
     return lines
 
 
+#: Rounds whose batches enter the batch-diversity table (the cold start).
+EARLY_ROUNDS = 4
+
+
+def _diversity_lines(results, config: dict, seeds: list) -> list[str]:
+    """How diverse each strategy's first batches are, per strategy (complete seeds).
+
+    Per batch: the number of distinct classes among its labels, and the mean
+    distance from each picked image to its nearest neighbour in the same batch,
+    divided by the mean distance between random pool pairs of that seed.
+    """
+    from skal_power.experiments._data import make_data
+
+    found: dict[str, list[tuple[float, int]]] = {}
+    for seed in seeds:
+        data = make_data(config, int(seed))
+        X = data.X_pool.reshape(len(data.X_pool), -1)
+        rng = np.random.default_rng(0)
+        left, right = rng.integers(0, len(X), (2, 2000))
+        typical = float(np.linalg.norm(X[left] - X[right], axis=1).mean())
+        trial_rows = results[(results["seed"] == seed) & (results["round"] < EARLY_ROUNDS)]
+        for _, row in trial_rows.iterrows():
+            if not isinstance(row["acquired"], str) or not row["acquired"].strip():
+                continue
+            picked = np.array([int(i) for i in row["acquired"].split()])
+            if len(picked) < 2:
+                continue
+            gaps = np.linalg.norm(X[picked][:, None] - X[picked][None], axis=2)
+            np.fill_diagonal(gaps, np.inf)
+            labels = {int(v) for v in str(row["acquired_labels"]).split()}
+            found.setdefault(row["strategy"], []).append(
+                (float(gaps.min(axis=1).mean()) / typical, len(labels)))
+    if not found:
+        return []
+    lines = ["## Batch diversity at the cold start", "",
+             f"The first {EARLY_ROUNDS} batches of every complete seed: distinct classes "
+             "among a batch's labels, and the mean distance (pixels, Euclidean) from each "
+             "picked image to its nearest neighbour in the same batch, relative to the "
+             "mean distance between random pool pairs. Fewer classes and nearer neighbours "
+             "mean a more redundant batch.", "",
+             "| strategy | batches | distinct classes per batch | nearest-neighbour distance |",
+             "|---|---|---|---|"]
+    for strategy in sorted(found):
+        values = np.array(found[strategy])
+        lines.append(f"| {strategy} | {len(values)} | {values[:, 1].mean():.2f} | "
+                     f"{values[:, 0].mean():.3f} |")
+    return lines + [""]
+
+
 def _diagnostic_lines(folder: Path) -> list[str]:
     """Gain tables of the diagnostic runs whose results are in ``folder``."""
     found = [(name, what) for name, what in DIAGNOSTICS
@@ -220,6 +269,8 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
         table = paired_gains(done)
         for _, row in table[table["n_labelled"] == "area"].iterrows():
             gains[row["strategy"]] = (float(row["mean"]), float(row["ci95"]))
+    if seeds:
+        lines += _diversity_lines(results, config, seeds)
     lines += _diagnostic_lines(results_path.parent)
     cost = _cost_lines(results_path)
     if cost:
