@@ -42,7 +42,8 @@ from ._validation import NORMALISATION_ATOL, raise_for_bad_values
 from .threads import kernel_threads  # noqa: F401  (re-exported: the kernels' thread count)
 
 __all__ = ["EntropyTerms", "active_kernel", "entropy_terms", "default_chunk_rows", "kernel_threads",
-           "joint_plogp_kernel", "mixture_plogp_kernel", "native_or_none", "pad_configurations", "torch_or_none"]
+           "joint_plogp_kernel", "mixture_plogp_kernel", "native_or_none",
+           "pad_configurations", "torch_or_none"]
 
 _BACKENDS = ("native", "torch", "numpy")
 
@@ -112,8 +113,9 @@ def joint_plogp_kernel():
     lanes sums at most 64 terms, then the sums are float64; subnormal
     products are flushed to zero during the call (on x86 they would cost
     ~100 cycles each, and they only arise where ``q`` counts as the smallest
-    normal anyway), and the GIL is released. ``None`` where the extension is not built, predates the kernel,
-    or another backend is chosen (``SKAL_POWER_BACKEND``).
+    normal anyway), and the GIL is released. ``None`` where the extension is
+    not built, predates the kernel, or another backend is chosen
+    (``SKAL_POWER_BACKEND``).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""The compiled fused ``Σ q log q`` kernel behind the BatchBALD screen and single-precision EPIG."""
+"""The compiled fused ``Σ q log q`` kernels behind the batch scores and single-precision EPIG."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ class JointEntropyTracker:
         self.table = torch.ones((n_samples, 1), dtype=torch.float64, device=probs.device)
         self.sampled = False
         self._draw = None  # sampled regime: (weights, batch entropy, its standard error)
-        self._sparse = None  # the draw's weights as a CSR matrix, False when dense
+        self._sparse = None  # the draw's weights as a CSR matrix, False when dense (per draw)
 
     # ------------------------------------------------------------------ scoring
     def candidate_entropies(self, candidates) -> np.ndarray:
@@ -355,14 +355,14 @@ class JointEntropyTracker:
         """Extend the batch with pool point ``index``."""
         self.batch.append(int(index))
         if self.sampled:
-            self._draw = self._sparse = None  # the next score draws fresh configurations
+            self._draw = None  # the next score draws fresh configurations
             return
         n_configs = self.table.shape[1]
         if n_configs * self.n_classes * self.n_samples <= self.max_exact_size:
             point = self.probs[:, index].to(self.torch.float64)  # (K, C)
             self.table = (self.table[:, :, None] * point[:, None, :]).reshape(self.n_samples, -1)
         else:
-            self.sampled, self.table, self._draw, self._sparse = True, None, None, None
+            self.sampled, self.table, self._draw = True, None, None
 
     def _current_draw(self):
         if self._draw is None:
