@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skal_power.batch import batch_bald, batch_eig, batch_evaluation_bald
+from skal_power.batch import batch_bald, batch_eig, batch_evaluation_bald, default_max_memory
 from skal_power.scores import bald, eig, evaluation_bald
 from skal_power.sampling import top_sample
 
@@ -190,6 +190,23 @@ def test_sampled_regime_is_seeded():
     np.testing.assert_array_equal(first[1], again[1])
 
 
+def test_default_max_memory_follows_the_device():
+    import torch
+
+    assert default_max_memory("cpu") == default_max_memory(torch.device("cpu")) == 2**23
+    assert default_max_memory("cuda") == default_max_memory("cuda:1") == 2**30
+    assert default_max_memory("meta") == 2**30  # any accelerator gets large chunks
+
+
+def test_max_memory_none_is_the_cpu_default():
+    log_probs = random_log_probs(6, 40, 6, 4)
+    for kwargs in ({}, dict(max_exact_size=1, n_configurations=300, random_state=0)):
+        default = batch_bald(log_probs, 5, **kwargs)
+        explicit = batch_bald(log_probs, 5, max_memory=2**23, **kwargs)
+        np.testing.assert_array_equal(default[0], explicit[0])
+        np.testing.assert_array_equal(default[1], explicit[1])
+
+
 def test_chunking_does_not_change_the_result():
     log_probs = random_log_probs(5, 60, 6, 4)
     whole = batch_bald(log_probs, 4)
@@ -234,6 +251,7 @@ def test_torch_input_is_accepted():
         (lambda lp: batch_bald(lp[:, :1], 2), ValueError, "K = 1"),
         (lambda lp: batch_bald(lp[:0], 1), ValueError, "empty"),
         (lambda lp: batch_bald(lp, 2, n_configurations=0), ValueError, "n_configurations"),
+        (lambda lp: batch_bald(lp, 2, max_memory=0), ValueError, "max_memory"),
         (lambda lp: batch_eig(lp, lp[:5], 2), ValueError, "same N points"),
         (lambda lp: batch_evaluation_bald(lp, lp[..., :2], 2), ValueError, "same N points"),
         (lambda lp: batch_bald(np.where(np.arange(3) == 0, np.nan, lp), 2), ValueError, "NaN"),

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 import skal_power
 from skal_power import (
     BALD,
+    BatchBALD,
     MaxEntropy,
     PowerBALD,
     PowerEntropy,
@@ -161,6 +162,7 @@ def test_schedule_uses_query_counter_by_default(fitted_forest, digits_split):
         (BALD(n_samples=0), "n_samples"),
         (BALD(chunk_size=0), "chunk_size"),
         (RandomSampling(random_state=-3), "random_state"),
+        (BatchBALD(max_memory=0), "max_memory"),
     ],
     ids=lambda x: x if isinstance(x, str) else type(x).__name__,
 )

@@ -7,6 +7,7 @@ takes those of the pool and of target points. They need torch.
 """
 
 from ._epig import batch_epig
-from ._greedy import batch_bald, batch_eig, batch_evaluation_bald
+from ._greedy import batch_bald, batch_eig, batch_evaluation_bald, default_max_memory
 
-__all__ = ["batch_bald", "batch_eig", "batch_epig", "batch_evaluation_bald"]
+__all__ = ["batch_bald", "batch_eig", "batch_epig", "batch_evaluation_bald",
+           "default_max_memory"]

@@ -59,7 +59,7 @@ class _TrackerTerm:
 def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
                max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-               max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+               max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                random_state: Any = None, progress: bool = False, return_std: bool = False):
     """Greedy BatchEPIG: maximise ``mean_j I[y_1..y_b; y*_j]`` one point at a time.
 
@@ -105,7 +105,7 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
             f"got shapes {pool.shape} and {target.shape}.")
     n_pool, n_target = len(pool), len(target)
     batch_size = check_batch_size(batch_size, n_pool, name="batch_size")
-    settings = _settings(max_exact_size, n_configurations, max_memory)
+    settings = _settings(max_exact_size, n_configurations, max_memory, device)
     return_std = check_bool(return_std, name="return_std")
     rng = np.random.default_rng(check_seed(random_state))
     both = np.concatenate([pool, target.astype(pool.dtype, copy=False)])

@@ -30,15 +30,44 @@ from .._validation import (
 )
 from ._joint import JointEntropyTracker
 
-__all__ = ["batch_bald", "batch_eig", "batch_evaluation_bald"]
+__all__ = ["batch_bald", "batch_eig", "batch_evaluation_bald", "default_max_memory"]
 
 #: Default bound on ``C^b · K`` for exact joint entropies: None means
 #: ``K · n_configurations``, i.e. exact while enumerating costs no more than sampling.
 DEFAULT_MAX_EXACT_SIZE = None
 #: Default number of sampled configurations beyond the exact bound.
 DEFAULT_N_CONFIGURATIONS = 16384
-#: Default bytes for one candidate chunk's joint table.
-DEFAULT_MAX_MEMORY = 2**23
+#: Default bytes for one candidate chunk's joint table: None picks by device
+#: (:func:`default_max_memory`).
+DEFAULT_MAX_MEMORY = None
+#: Chunk bytes on CPUs: a chunk stays in one core's cache.
+CPU_MAX_MEMORY = 2**23
+#: Chunk bytes on accelerators: few, large kernels (the GPU benchmark's setting).
+ACCELERATOR_MAX_MEMORY = 2**30
+
+
+def default_max_memory(device: Any = "cpu") -> int:
+    """Bytes for one chunk of joint tables when ``max_memory`` is None.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="cpu"
+        Where the tables live.
+
+    Returns
+    -------
+    int
+        ``2**23`` (8 MiB, cache-sized) on a CPU; ``2**30`` (1 GiB) on any
+        other device, where one large kernel beats many small ones.
+
+    Examples
+    --------
+    >>> default_max_memory("cpu"), default_max_memory("cuda:0")
+    (8388608, 1073741824)
+    """
+    torch = _require_torch()
+    kind = torch.device(device).type
+    return CPU_MAX_MEMORY if kind == "cpu" else ACCELERATOR_MAX_MEMORY
 
 
 def _require_torch():
@@ -241,12 +270,13 @@ def _greedy(terms: list[_Term], batch_size: int, progress: bool, lazy: bool = Fa
     return indices, scores, errors
 
 
-def _settings(max_exact_size, n_configurations, max_memory):
+def _settings(max_exact_size, n_configurations, max_memory, device):
     return dict(
         max_exact_size=(None if max_exact_size is None
                         else check_positive_int(max_exact_size, name="max_exact_size")),
         n_configurations=check_positive_int(n_configurations, name="n_configurations"),
-        max_memory=check_positive_int(max_memory, name="max_memory"),
+        max_memory=(default_max_memory(device) if max_memory is None
+                    else check_positive_int(max_memory, name="max_memory")),
     )
 
 
@@ -254,7 +284,7 @@ def _run(models, batch_size, *, max_exact_size, n_configurations, max_memory, de
          random_state, progress, return_std=False, lazy=False):
     torch = _require_torch()
     batch_size = check_batch_size(batch_size, models[0][0].shape[0], name="batch_size")
-    settings = _settings(max_exact_size, n_configurations, max_memory)
+    settings = _settings(max_exact_size, n_configurations, max_memory, device)
     return_std = check_bool(return_std, name="return_std")
     rng = np.random.default_rng(check_seed(random_state))
     with torch.no_grad():
@@ -277,10 +307,11 @@ _PARAMETERS_DOC = """
         Configurations M drawn afresh at each step of the sampled regime;
         the standard error of a reported score shrinks as ``1/sqrt(M)``
         (``return_std=True`` gives it).
-    max_memory : int, default=2**23
+    max_memory : int or None, default=None
         Bytes for one chunk of candidates' joint tables; bounds peak memory
-        whatever N is. The default (8 MiB) keeps a chunk in cache, which on
-        CPUs is several times faster than larger chunks.
+        whatever N is, and changes speed, not results. None means 8 MiB on a
+        CPU, where a chunk in cache is several times faster than larger ones,
+        and 1 GiB on a GPU (:func:`default_max_memory`).
     device : str or torch.device, default="cpu"
         Where the joint tables live (e.g. ``"cuda"``).
     random_state : None, int, RandomState or Generator
@@ -296,7 +327,7 @@ _PARAMETERS_DOC = """
 def batch_bald(log_probs: Any, batch_size: int, *,
                max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-               max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+               max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                random_state: Any = None, progress: bool = False, return_std: bool = False,
                lazy: bool = True):
     """Greedy BatchBALD: maximise ``I[y_1..y_b; ω]`` one point at a time.
@@ -360,7 +391,7 @@ def batch_bald(log_probs: Any, batch_size: int, *,
 def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
               max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
               n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-              max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+              max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
               random_state: Any = None, progress: bool = False,
               return_std: bool = False):
     """Greedy BatchEIG: maximise ``H_M[y_batch] − H_M′[y_batch]``.
@@ -401,7 +432,7 @@ def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
 def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
                           max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                           n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-                          max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                          max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                           random_state: Any = None, progress: bool = False,
               return_std: bool = False):
     """Greedy BatchEvaluationBALD: maximise ``BatchBALD_M − BatchBALD_M′``.

@@ -31,7 +31,8 @@ __all__ = ["BatchBALD", "BatchEIG", "BatchEPIG", "BatchEvaluationBALD"]
 
 
 class _GreedySettings:
-    _constraints = {"n_configurations": check_positive_int, "max_memory": check_positive_int,
+    _constraints = {"n_configurations": check_positive_int,
+                    "max_memory": check_optional_positive_int,
                     "max_exact_size": check_optional_positive_int, "lazy": check_bool}
 
     def _greedy_kwargs(self, seed: int) -> dict:
@@ -77,7 +78,7 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
 
     def __init__(self, *, n_samples: int = 100, max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-                 max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                 max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                  progress: bool = False, lazy: bool = True, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
@@ -107,7 +108,7 @@ class _BatchEvaluation(_GreedySettings, _EvaluationBase):
                  exclude_eval: bool = False, distill_params: dict | None = None,
                  max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-                 max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                 max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                  progress: bool = False, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
@@ -253,7 +254,7 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
     def __init__(self, *, X_target: Any = None, target_size: int = 20, n_samples: int = 100,
                  max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-                 max_memory: int = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                 max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                  progress: bool = False, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
