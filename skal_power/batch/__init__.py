@@ -3,11 +3,13 @@
 :func:`batch_bald`, :func:`batch_eig` and :func:`batch_evaluation_bald` take
 ``(N, K, C)`` log-probabilities (and, for the evaluation forms, those of the
 pool-augmented model M′) and return ``(indices, scores)``; :func:`batch_epig`
-takes those of the pool and of target points. They need torch.
+takes those of the pool and of target points; :func:`batch_information`
+scores a given batch by ``I[y_1..y_b; ω]``. They need torch.
 """
 
 from ._epig import batch_epig
 from ._greedy import batch_bald, batch_eig, batch_evaluation_bald, default_max_memory
+from ._information import batch_information
 
-__all__ = ["batch_bald", "batch_eig", "batch_epig", "batch_evaluation_bald",
+__all__ = ["batch_bald", "batch_eig", "batch_epig", "batch_evaluation_bald", "batch_information",
            "default_max_memory"]
