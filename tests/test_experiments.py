@@ -14,6 +14,7 @@ from skal_power.experiments import (
     ConfigError,
     ResultsFileError,
     check_config,
+    load_config,
     load_results,
     plot_curves,
     report_table,
@@ -408,6 +409,22 @@ def test_mnist_study_miniature(tmp_path):
     assert (tmp_path / "mnist.classes.png").stat().st_size > 1000
     frame = load_results(tmp_path / "r.csv")
     assert frame.groupby("seed")["n_labelled"].min().tolist() == [10, 10]
+    # the batch-information diagnostic rebuilds the runner's states exactly
+    path = ROOT / "benchmarks" / "mnist" / "batch_information.py"
+    spec = importlib.util.spec_from_file_location("batch_information", path)
+    diagnostic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(diagnostic)
+    output = diagnostic.main(["--mini", "--results", str(tmp_path / "r.csv"), "--rounds", "0",
+                              "1", "--k-score", "8", "--configurations", "4096"])
+    rows = pd.read_csv(output)
+    assert len(rows) == 2 * 2 * 4  # seeds x rounds x strategies
+    checked = rows["reproduced"].dropna()
+    assert len(checked) == 2 * (4 + 1) and checked.all()
+    assert (rows["information"] <= rows["bald_sum"] + 4 * rows["standard_error"]).all()
+    diagnostic.main(["--mini", "--results", str(tmp_path / "r.csv"), "--rounds", "0"])  # resumes
+    assert len(pd.read_csv(output)) == len(rows)
+    study.write_page(tmp_path / "r.csv", load_config(study.MINI), page, command="mini")
+    assert "| 20 | BALD | 2 |" in page.read_text() and "10 of 10 recomputed" in page.read_text()
 
 
 def test_configs_compose_scores_and_selectors_and_give_epig_validation_targets(tmp_path):
