@@ -10,7 +10,7 @@ initial labels plus the batches BALD acquired before that round), trains the
 same model the runner trained (same seed), and lets every strategy of the
 config pick its batch of 10 from that one state. Each batch is then scored by
 ``I[y_1..y_b; ω]`` (:func:`skal_power.batch.batch_information`) on an
-independent set of ``--k-score`` MC-dropout samples, with ``Σ_i BALD(x_i)`` on
+independent set of ``--k-score`` MC-dropout samples (500), with ``Σ_i BALD(x_i)`` on
 the same samples beside it: the difference is the information the picks share,
 what top-k acquisition wastes.
 
@@ -152,7 +152,9 @@ def main(argv=None) -> Path:
     parser.add_argument("--rounds", type=int, nargs="*", default=[0, 3, 8],
                         help="rounds whose states are rebuilt (default 0 3 8: 20, 50, 100 "
                              "labels)")
-    parser.add_argument("--k-score", type=int, default=100)
+    parser.add_argument("--k-score", type=int, default=500,
+                        help="MC-dropout samples for scoring; the information is at most "
+                             "log K (6.2 nats at 500), so a small K compresses it")
     parser.add_argument("--configurations", type=int, default=2**17)
     args = parser.parse_args(argv)
     if args.mini:
