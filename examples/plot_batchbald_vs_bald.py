@@ -150,9 +150,11 @@ ax_div.set(xlabel="batch size B", ylabel="distinct digits in the batch",
            xticks=[1, 5, 10, 15, 20], title="How much of the batch is new information")
 ax_div.legend(fontsize=9)
 
-# The right panel: what each batch is worth.
-top_pool = log_probs[top_indices]
-top_joint = [batch_bald(top_pool[:b], b, random_state=0)[1][-1] for b in sizes]
+# The right panel: what each batch is worth. :func:`skal_power.batch.batch_information`
+# scores any given batch by its joint information, whoever picked it.
+from skal_power.batch import batch_information
+
+top_joint = [batch_information(log_probs, top_indices[:b], random_state=0) for b in sizes]
 ax_score.plot(sizes, np.cumsum(scores[top_indices]), "--", color="crimson",
               label="top-B batch: sum of its BALD scores")
 ax_score.plot(sizes, top_joint, "^-", color="crimson", label="top-B batch: joint information")
@@ -176,8 +178,8 @@ plt.show()
 # mass of one digit and are rarely all drawn.
 #
 # Right: top-B believes its batch is worth the sum of its scores (dashed), but
-# copies add no information, so the joint information of that batch (the same
-# greedy kernel, run on a pool of just those points) is much lower. BatchBALD
+# copies add little information, so the joint information of that batch
+# (:func:`~skal_power.batch.batch_information`) is much lower. BatchBALD
 # maximises the joint information directly. Either curve must stay below
 # :math:`\log K` — here :math:`\log 100 \approx 4.6` nats, the most that
 # :math:`K` posterior samples can be told apart — and BatchBALD's flattens as
