@@ -195,39 +195,39 @@ def _information_lines(folder: Path) -> list[str]:
     from skal_power.experiments._gain import _t_interval
 
     frame = pd.read_csv(path)
-    frame["shared"] = frame["bald_sum"] - frame["information"]
-    random = frame[frame["strategy"] == "RandomSampling"].set_index(["seed", "round"])
+    reference = frame[frame["strategy"] == "BALD"].set_index(["seed", "round"])
     lines = ["## Information in each batch", "",
              "Made by `python benchmarks/mnist/batch_information.py` "
              f"(`{INFORMATION_NAME}`). At each seed and chosen round, BALD's state in "
              "the study (its labelled set, and the model the runner trained on it, same "
              "seed) is rebuilt, and every strategy picks a batch of 10 from that one state. "
              "Each batch is scored on an independent set of MC-dropout samples (500 by "
-             "default, `--k-score`; the information can be at most log 500 = 6.2 nats): "
-             "`I[batch; ω]` is the information its labels carry about "
+             "default, `--k-score`): `I[batch; ω]` is the information its labels carry about "
              "the model (`skal_power.batch.batch_information`, from sampled configurations; "
-             f"mean standard error {frame['standard_error'].mean():.4f} nats), `Σ BALD` what "
-             "top-k scoring assumes it carries, and "
-             "their difference the information the picks share. Mean ± 95% CI over seeds; "
-             "the last column is paired by seed against RandomSampling's batch.", "",
-             "| labels | strategy | seeds | I[batch; ω] (nats) | Σ BALD (nats) | shared (nats) "
-             "| distinct classes | I[batch; ω] − Random's |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"mean standard error {frame['standard_error'].mean():.4f} nats) and `Σ BALD` "
+             "what top-k scoring counts it as. With K samples no batch can carry more than "
+             "log K (6.21 nats at 500), so the gap between the two columns mixes information "
+             "the picks share with that ceiling: compare batches by `I[batch; ω]`. Mean ± 95% "
+             "CI over seeds; the last column is paired by seed against BALD's batch from the "
+             "same state.", "",
+             "| labels | strategy | seeds | I[batch; ω] (nats) | Σ BALD (nats) "
+             "| distinct classes | I[batch; ω] − BALD's |",
+             "|---|---|---|---|---|---|---|"]
     order = {"RandomSampling": 0, "BALD": 1, "BatchBALD": 2, "PowerBALD": 3}
     for (n_labelled, strategy), group in sorted(
             frame.groupby(["n_labelled", "strategy"]),
             key=lambda item: (item[0][0], order.get(item[0][1], 9), item[0][1])):
         cells = []
-        for column in ("information", "bald_sum", "shared"):
+        for column in ("information", "bald_sum"):
             mean, ci = _t_interval(group[column].to_numpy())
             cells.append(f"{mean:.3f} ± {ci:.3f}")
         paired = "–"
-        if strategy != "RandomSampling":
+        if strategy != "BALD":
             keyed = group.set_index(["seed", "round"])
-            common = keyed.index.intersection(random.index)
+            common = keyed.index.intersection(reference.index)
             if len(common) > 1:
                 mean, ci = _t_interval((keyed.loc[common, "information"]
-                                        - random.loc[common, "information"]).to_numpy())
+                                        - reference.loc[common, "information"]).to_numpy())
                 paired = f"{mean:+.3f} ± {ci:.3f}" + (" *" if abs(mean) > ci else "")
         lines.append(f"| {int(n_labelled)} | {strategy} | {len(group)} | " + " | ".join(cells)
                      + f" | {group['distinct_classes'].mean():.2f} | {paired} |")
