@@ -16,6 +16,7 @@ from skal_power.experiments import (
     check_config,
     load_config,
     load_results,
+    n_rounds,
     plot_curves,
     report_table,
     run_experiment,
@@ -485,6 +486,22 @@ def test_adding_seeds_resumes_the_results_file(tmp_path):
     assert kept["acquired"].tolist() == first["acquired"].tolist()
     with pytest.raises(ResultsFileError, match="another config"):
         run_experiment({**config, "budget": config["budget"] + 10}, out)
+
+
+def test_each_run_with_work_records_its_machine(tmp_path):
+    from skal_power.experiments import sessions_path
+
+    config = check_config({**SMALL, "strategies": ["RandomSampling"], "seeds": [0]})
+    out = tmp_path / "r.csv"
+    run_experiment(config, out)
+    run_experiment(config, out)  # nothing left to run: nothing recorded
+    run_experiment({**config, "seeds": [0, 1]}, out)
+    records = [json.loads(line) for line in sessions_path(out).read_text().splitlines()]
+    assert [r["rows_before"] for r in records] == [0, n_rounds(config)]
+    assert [r["pending_trials"] for r in records] == [1, 1]
+    for record in records:
+        assert record["versions"]["numpy"] == np.__version__
+        assert record["cpu"] and record["machine"] and record["python"]
 
 
 def test_files_hashed_with_their_seeds_are_adopted(tmp_path):

@@ -13,8 +13,8 @@ from ._gain import complete_seeds, gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
-from ._runner import (config_path, evaluate, initial_indices, make_model, make_strategy,
-                      run_experiment)
+from ._runner import (config_path, evaluate, initial_indices, machine_record, make_model,
+                      make_strategy, run_experiment, sessions_path)
 
 __all__ = [
     "COLUMNS",
@@ -36,6 +36,7 @@ __all__ = [
     "initial_indices",
     "load_config",
     "load_results",
+    "machine_record",
     "make_data",
     "make_model",
     "make_strategy",
@@ -45,6 +46,7 @@ __all__ = [
     "plot_curves",
     "report_table",
     "run_experiment",
+    "sessions_path",
     "summarize",
     "validation_source",
 ]
