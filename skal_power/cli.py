@@ -20,6 +20,7 @@ from .experiments import (
     ConfigError,
     ResultsFileError,
     config_path,
+    cost_table,
     experiment_title,
     class_histogram,
     gain_summary,
@@ -228,6 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if saved.is_file():
                 print(protocol_text(json.loads(saved.read_text())) + "\n")
             print(report_text(results, args.at, metric=args.metric, baseline=args.baseline))
+            costs = cost_table(results_path)
+            if costs:
+                print("\nCost per strategy: wall-clock seconds measured by the runner, each "
+                      "trial on one thread (fit: training and test evaluation; query: the "
+                      "strategy's call).\n\n" + costs)
     except (ConfigError, ResultsFileError, FileNotFoundError, ValueError, TypeError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"skal-power: error: {message}", file=sys.stderr)

@@ -52,11 +52,16 @@ def test_run_plot_report_end_to_end(tmp_path, capsys):
     # which classes each strategy acquired: 10 per class columns, 3 strategies
     assert lines[15].startswith("Whole-curve nll gain over RandomSampling (paired 95% CI, 2 seeds)")
     assert lines[17].startswith("Acquired labels by class")
-    histogram = lines[19:]
+    histogram = lines[19:24]
     assert histogram[0] == "| strategy | " + " | ".join(map(str, range(10))) + " | rarest |"
-    assert len(histogram) == 5
     counts = [float(v) for v in histogram[2].split(" | ")[1:11]]
     assert sum(counts) == pytest.approx(SMALL["budget"])
+    # what each strategy cost, from the timings file beside the results
+    assert lines[25].startswith("Cost per strategy: wall-clock seconds")
+    costs = lines[27:]
+    assert costs[0].startswith("| strategy | rounds | fit (s per round) | query (s per round)")
+    assert [line.split(" | ")[:2] for line in costs[2:]] == [
+        ["| BALD", "6"], ["| PowerBALD", "6"], ["| RandomSampling", "6"], ["| all", "18"]]
 
 
 def test_plot_defaults_next_to_the_csv_and_titles_the_experiment(tmp_path, capsys,

@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 import skal_power  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
     complete_seeds,
+    cost_summary,
     load_config,
     load_results,
     n_rounds,
@@ -175,11 +176,7 @@ def combine(verdicts: list[str]) -> str:
 
 def query_cost(results_path: Path) -> dict[str, float]:
     """Mean query seconds per round by strategy (from the timings file)."""
-    import pandas as pd
-
-    timings = results_path.with_name(results_path.stem + ".timings.csv")
-    frame = pd.read_csv(timings, comment="#")
-    return frame.groupby("strategy")["query_seconds"].mean().to_dict()
+    return cost_summary(results_path)["query_per_round"].to_dict()
 
 
 def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from skal_power.experiments import (  # noqa: E402
     complete_seeds,
+    cost_table,
     gain_table,
     histogram_table,
     load_config,
@@ -146,6 +147,12 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
         if fractions:
             lines += ["Fraction of acquired points that were out of distribution: "
                       + ", ".join(f"{k} {v:.0%}" for k, v in sorted(fractions.items())), ""]
+        cost = cost_table(path)
+        if cost:
+            lines += ["Cost (seconds measured by the runner, each trial on one thread; fit: "
+                      "training and test evaluation, query: the strategy, with the distilled "
+                      "second model for the evaluation forms; every round run so far):", "",
+                      cost, ""]
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(lines) + "\n")
 

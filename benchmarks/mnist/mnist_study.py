@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from skal_power.cli import protocol_text  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
     complete_seeds,
+    cost_table,
     gain_table,
     histogram_table,
     load_config,
@@ -110,26 +111,6 @@ def _paper(strategy: str, target: float) -> str:
     if strategy not in PAPER:
         return "–"
     return " / ".join(">300" if np.isinf(q) else f"{q:.0f}" for q in PAPER[strategy][target])
-
-
-def _cost_lines(results_path: Path) -> list[str]:
-    timings = results_path.with_name(results_path.stem + ".timings.csv")
-    if not timings.is_file():
-        return []
-    import pandas as pd
-
-    frame = pd.read_csv(timings, comment="#")
-    frame["seconds"] = frame["fit_seconds"] + frame["query_seconds"]
-    per = frame.groupby("strategy").agg(rounds=("round", "size"), fit=("fit_seconds", "sum"),
-                                        query=("query_seconds", "sum"), total=("seconds", "sum"))
-    lines = ["| strategy | rounds run | fit (core-min) | query (core-min) | total (core-min) |",
-             "|---|---|---|---|---|"]
-    for strategy, row in per.iterrows():
-        lines.append(f"| {strategy} | {int(row['rounds'])} | {row['fit'] / 60:.1f} | "
-                     f"{row['query'] / 60:.1f} | {row['total'] / 60:.1f} |")
-    lines.append(f"| all | {int(per['rounds'].sum())} | {per['fit'].sum() / 60:.1f} | "
-                 f"{per['query'].sum() / 60:.1f} | {per['total'].sum() / 60:.1f} |")
-    return lines
 
 
 #: Rounds whose batches enter the batch-diversity table (the cold start).
@@ -355,10 +336,11 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
         lines += _diversity_lines(results, config, seeds)
     lines += _information_lines(results_path.parent)
     lines += _diagnostic_lines(results_path.parent)
-    cost = _cost_lines(results_path)
+    cost = cost_table(results_path)
     if cost:
-        lines += ["## Cost", "", "Seconds measured by the runner (fit + evaluation, and query), "
-                  "summed over every round run so far, each trial on one thread.", ""] + cost
+        lines += ["## Cost", "", "Seconds measured by the runner (fit: training and test "
+                  "evaluation; query: the strategy), per round and summed over every round "
+                  "run so far, each trial on one thread.", "", cost]
     page.write_text("\n".join(lines) + "\n")
     return gains
 

@@ -8,6 +8,7 @@ results into learning curves (mean and Student-t 95% CI over seeds).
 """
 
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
+from ._costs import cost_summary, cost_table, timings_path
 from ._curves import experiment_title, plot_curves, report_table, summarize
 from ._gain import complete_seeds, gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
@@ -27,6 +28,8 @@ __all__ = [
     "complete_seeds",
     "config_hash",
     "config_path",
+    "cost_summary",
+    "cost_table",
     "derive_seed",
     "evaluate",
     "experiment_title",
@@ -48,5 +51,6 @@ __all__ = [
     "run_experiment",
     "sessions_path",
     "summarize",
+    "timings_path",
     "validation_source",
 ]

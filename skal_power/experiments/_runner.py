@@ -15,6 +15,7 @@ import numpy as np
 from ..threads import limit_threads
 from ._config import (_resolve_params, config_hash, legacy_config_hash, load_config, n_rounds,
                       strategy_class)
+from ._costs import timings_path
 from ._data import TrialData, derive_seed, make_data, validation_source  # noqa: F401
 from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
 
@@ -268,9 +269,7 @@ def _run_trial(config, label, seed, output, *, progress, position):
         bar.close()
 
 
-def _timings_path(output: Any) -> Path:
-    output = Path(output)
-    return output.with_name(output.stem + ".timings" + output.suffix)
+_timings_path = timings_path  # the name earlier code and tests use
 
 
 def sessions_path(output: Any) -> Path:
