@@ -244,6 +244,53 @@ def _round0_note(results_path: Path) -> str:
             "retrained on one machine is the same every time.")
 
 
+#: BALD with batches of one for the first labels (its config beside CONFIG).
+SINGLE = "mnist-cnn-b1"
+SINGLE_AT = (30, 40, 50)
+
+
+def _single_point_lines(folder: Path, results) -> list[str]:
+    """BALD one label per round against the study's BALD (batches of 10) and Random."""
+    path = folder / f"{SINGLE}.csv"
+    if not path.is_file():
+        return []
+    from skal_power.experiments._gain import _t_interval
+
+    config = load_config(json.loads((HERE / f"{SINGLE}.json").read_text()))
+    single = load_results(path)
+    seeds = sorted(set(complete_seeds(single, config))
+                   & set(complete_seeds(results, load_config(CONFIG))))
+    lines = [f"### `{SINGLE}`: BALD acquiring one label per round", "",
+             f"`{SINGLE}.json`: the protocol above with batches of 1 up to "
+             f"{config['budget']} acquired labels, BALD only; compared with this study's "
+             "BALD (batches of 10) and Random at the same label counts, paired by seed (a "
+             "seed fixes the data and the initial labels). Top-10 BALD scores every point "
+             "once per batch; one label per round rescores after every label, so the gap "
+             "between the two is what the batch costs BALD. Run on CPU, the same protocol "
+             f"as the main study. {len(seeds)} complete seeds.", ""]
+    if not seeds:
+        return lines
+
+    def accuracy(frame, strategy, n):
+        rows = frame[(frame["strategy"] == strategy) & (frame["n_labelled"] == n)]
+        return rows.set_index("seed").loc[seeds, "accuracy"].to_numpy()
+
+    def cell(values):
+        if len(values) < 2:
+            return "–"
+        mean, ci = _t_interval(values)
+        return f"{mean:+.3f} ± {ci:.3f}" + (" *" if abs(mean) > ci else "")
+
+    lines += ["| labels | BALD, batches of 1 − Random | BALD, batches of 10 − Random | "
+              "batches of 1 − batches of 10 |", "|---|---|---|---|"]
+    for n in SINGLE_AT:
+        one, ten = accuracy(single, "BALD", n), accuracy(results, "BALD", n)
+        random = accuracy(results, "RandomSampling", n)
+        lines.append(f"| {n} | {cell(one - random)} | {cell(ten - random)} | "
+                     f"{cell(one - ten)} |")
+    return lines + [""]
+
+
 def _diagnostic_lines(folder: Path) -> list[str]:
     """Gain tables of the diagnostic runs whose results are in ``folder``."""
     found = [(name, what) for name, what in DIAGNOSTICS
@@ -336,6 +383,8 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
         lines += _diversity_lines(results, config, seeds)
     lines += _information_lines(results_path.parent)
     lines += _diagnostic_lines(results_path.parent)
+    if seeds:
+        lines += _single_point_lines(results_path.parent, results)
     cost = cost_table(results_path)
     if cost:
         lines += ["## Cost", "", "Seconds measured by the runner (fit: training and test "
