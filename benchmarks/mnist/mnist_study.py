@@ -9,6 +9,14 @@ whatever the results CSV holds so far, without running anything::
 
     python benchmarks/mnist/mnist_study.py
 
+Its diagnostics run the same way, each from its config beside this script, into
+``results/`` (the page picks up whatever has run), for example BALD with one label
+per round (about 26 core-minutes a seed on CPU)::
+
+    python -m skal_power.cli run --config benchmarks/mnist/mnist-cnn-b1.json \\
+        --output benchmarks/mnist/results/mnist-cnn-b1.csv --no-progress
+    python benchmarks/mnist/batch_information.py
+
 ``--mini`` runs a seconds-long miniature (digits, a small MLP, the same
 protocol options) and writes its page, so that the test suite keeps this
 script working.
