@@ -275,7 +275,7 @@ def _single_point_lines(folder: Path, results) -> list[str]:
              "seed fixes the data and the initial labels). Top-10 BALD scores every point "
              "once per batch; one label per round rescores after every label, so the gap "
              "between the two is what the batch costs BALD. Run on CPU, the same protocol "
-             f"as the main study. {len(seeds)} complete seeds.", ""]
+             f"as the main study. Complete seeds: {seeds or 'none yet'}.", ""]
     if not seeds:
         return lines
 
@@ -284,10 +284,10 @@ def _single_point_lines(folder: Path, results) -> list[str]:
         return rows.set_index("seed").loc[seeds, "accuracy"].to_numpy()
 
     def cell(values):
-        if len(values) < 2:
-            return "–"
+        if len(values) < 2:  # one seed: its difference, no interval
+            return f"{values[0]:+.3f} (n=1)"
         mean, ci = _t_interval(values)
-        return f"{mean:+.3f} ± {ci:.3f}" + (" *" if abs(mean) > ci else "")
+        return f"{mean:+.3f} ± {ci:.3f} (n={len(values)})" + (" *" if abs(mean) > ci else "")
 
     lines += ["| labels | BALD, batches of 1 − Random | BALD, batches of 10 − Random | "
               "batches of 1 − batches of 10 |", "|---|---|---|---|"]
