@@ -141,7 +141,11 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
         complete = frame[frame["seed"].isin(seeds)]
         lines += ["Gain over RandomSampling (accuracy; mean ± 95% CI of the per-seed "
                   "difference; whole curve = mean over label counts; `*`: CI excludes 0):",
-                  "", gain_table(complete), "", "Acquired labels by class (mean per trial):",
+                  "", gain_table(complete), "",
+                  "Gain over BALD (the same, paired against BALD: where the evaluation- and "
+                  "prediction-oriented scores and the stochastic rule help over BALD, and by "
+                  "how much):", "", gain_table(complete, baseline="BALD"), "",
+                  "Acquired labels by class (mean per trial):",
                   "", histogram_table(complete), ""]
         fractions = ood_fractions(complete, config)
         if fractions:
