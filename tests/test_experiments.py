@@ -509,17 +509,17 @@ def test_files_hashed_with_their_seeds_are_adopted(tmp_path):
     from skal_power.experiments import config_hash
     from skal_power.experiments._config import legacy_config_hash
     from skal_power.experiments._results import file_config_hash, retag
-    from skal_power.experiments._runner import _timings_path, config_path
+    from skal_power.experiments import config_path, timings_path
 
     config = check_config({**SMALL, "strategies": ["RandomSampling"], "seeds": [0]})
     out = tmp_path / "r.csv"
     run_experiment(config, out)
-    for path in (out, _timings_path(out)):
+    for path in (out, timings_path(out)):
         retag(path, legacy_config_hash(config))
     config_path(out).write_text(json.dumps(config, default=str))
     grown = load_results(run_experiment({**config, "seeds": [0, 1]}, out))
     assert sorted(set(grown["seed"])) == [0, 1]
-    assert file_config_hash(out) == file_config_hash(_timings_path(out)) == config_hash(config)
+    assert file_config_hash(out) == file_config_hash(timings_path(out)) == config_hash(config)
     # a foreign file is still refused, and left as it was
     other = tmp_path / "o.csv"
     run_experiment(config, other)

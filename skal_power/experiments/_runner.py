@@ -212,7 +212,7 @@ def _run_trial(config, label, seed, output, *, progress, position):
     spec = next(s for s in config["strategies"] if s["label"] == label)
     # the run repaired torn lines before starting workers; never rewrite under them
     writer = ResultsWriter(output, digest, repair=False)
-    timings = ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS, repair=False)
+    timings = ResultsWriter(timings_path(output), digest, TIMING_COLUMNS, repair=False)
     done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
                   key=lambda r: int(r[2]))
     data = make_data(config, seed)
@@ -267,9 +267,6 @@ def _run_trial(config, label, seed, output, *, progress, position):
             bar.update(1)
     if bar is not None:
         bar.close()
-
-
-_timings_path = timings_path  # the name earlier code and tests use
 
 
 def sessions_path(output: Any) -> Path:
@@ -372,7 +369,7 @@ def _adopt_seed_hashed_files(config: dict, digest: str, output: Any) -> None:
         ours = (isinstance(saved, dict) and found == legacy_config_hash(saved)
                 and config_hash(saved) == digest)
     if ours:
-        for path in (Path(output), _timings_path(output)):
+        for path in (Path(output), timings_path(output)):
             if file_config_hash(path) == found:
                 retag(path, digest)
 
@@ -422,7 +419,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
     _adopt_seed_hashed_files(config, digest, output)
     writer = ResultsWriter(output, digest)  # refuses foreign/corrupt files up front
     config_path(output).write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
-    ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS)
+    ResultsWriter(timings_path(output), digest, TIMING_COLUMNS)
     total = n_rounds(config)
     counts: dict[tuple[str, int], int] = {}
     for row in writer.rows:
@@ -442,7 +439,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
             for position, (label, seed) in enumerate(pending)
         )
     writer.finalize(_sort_key)
-    ResultsWriter(_timings_path(output), digest, TIMING_COLUMNS).finalize(_sort_key)
+    ResultsWriter(timings_path(output), digest, TIMING_COLUMNS).finalize(_sort_key)
     return Path(output)
 
 
