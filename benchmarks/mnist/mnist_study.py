@@ -174,8 +174,12 @@ def _diversity_lines(results, config: dict, seeds: list) -> list[str]:
 INFORMATION_NAME = "batch-information.csv"
 
 
-def _information_lines(folder: Path) -> list[str]:
-    """The batch-information diagnostic (``batch_information.py``), if it has run."""
+def _information_lines(folder: Path, results) -> list[str]:
+    """The batch-information diagnostic (``batch_information.py``), if it has run.
+
+    ``results`` are the study's rows, whose round-0 accuracies the determinism
+    check compares.
+    """
     path = folder / INFORMATION_NAME
     if not path.is_file():
         return []
@@ -229,15 +233,12 @@ def _information_lines(folder: Path) -> list[str]:
     if len(failed):
         seeds = sorted({int(s) for s in failed["seed"]})
         lines[-1] += (f" The others are in seeds {seeds}."
-                      + _round0_note(folder / "mnist-cnn.csv"))
+                      + _round0_note(results))
     return lines + [""]
 
 
-def _round0_note(results_path: Path) -> str:
+def _round0_note(results) -> str:
     """Seeds whose round-0 rows disagree: one model seed, so they should be equal."""
-    if not results_path.is_file():
-        return ""
-    results = load_results(results_path)
     first = results[results["round"] == 0].groupby("seed")["accuracy"]
     split = {int(seed): sorted(set(values)) for seed, values in first
              if len(set(values)) > 1}
@@ -257,7 +258,7 @@ SINGLE = "mnist-cnn-b1"
 SINGLE_AT = (30, 40, 50)
 
 
-def _single_point_lines(folder: Path, results) -> list[str]:
+def _single_point_lines(folder: Path, results, study_config: dict) -> list[str]:
     """BALD one label per round against the study's BALD (batches of 10) and Random."""
     path = folder / f"{SINGLE}.csv"
     if not path.is_file():
@@ -267,7 +268,7 @@ def _single_point_lines(folder: Path, results) -> list[str]:
     config = load_config(json.loads((HERE / f"{SINGLE}.json").read_text()))
     single = load_results(path)
     seeds = sorted(set(complete_seeds(single, config))
-                   & set(complete_seeds(results, load_config(CONFIG))))
+                   & set(complete_seeds(results, study_config)))
     lines = [f"### `{SINGLE}`: BALD acquiring one label per round", "",
              f"`{SINGLE}.json`: the protocol above with batches of 1 up to "
              f"{config['budget']} acquired labels, BALD only; compared with this study's "
@@ -389,10 +390,10 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
             gains[row["strategy"]] = (float(row["mean"]), float(row["ci95"]))
     if seeds:
         lines += _diversity_lines(results, config, seeds)
-    lines += _information_lines(results_path.parent)
+    lines += _information_lines(results_path.parent, results)
     lines += _diagnostic_lines(results_path.parent)
     if seeds:
-        lines += _single_point_lines(results_path.parent, results)
+        lines += _single_point_lines(results_path.parent, results, config)
     cost = cost_table(results_path)
     if cost:
         lines += ["## Cost", "", "Seconds measured by the runner (fit: training and test "
