@@ -14,8 +14,9 @@ from ._gain import complete_seeds, gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
-from ._runner import (config_path, evaluate, initial_indices, machine_record, make_model,
-                      make_strategy, run_experiment, sessions_path)
+from ._runner import (config_path, evaluate, initial_indices, make_model, make_strategy,
+                      run_experiment)
+from ._sessions import machine_record, sessions_path
 
 __all__ = [
     "COLUMNS",

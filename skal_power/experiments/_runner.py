@@ -18,6 +18,7 @@ from ._config import (_resolve_params, config_hash, legacy_config_hash, load_con
 from ._costs import timings_path
 from ._data import TrialData, derive_seed, make_data, validation_source  # noqa: F401
 from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
+from ._sessions import record_session
 
 _MODELS = {
     "extra_trees": "sklearn.ensemble:ExtraTreesClassifier",
@@ -269,73 +270,6 @@ def _run_trial(config, label, seed, output, *, progress, position):
         bar.close()
 
 
-def sessions_path(output: Any) -> Path:
-    """Where ``run_experiment`` records the machine of each run of ``output``.
-
-    Examples
-    --------
-    >>> sessions_path("results/demo.csv").as_posix()
-    'results/demo.sessions.jsonl'
-    """
-    output = Path(output)
-    return output.with_name(output.stem + ".sessions.jsonl")
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
-
-
-def machine_record() -> dict[str, Any]:
-    """The machine and library versions a run computes with (for ``*.sessions.jsonl``).
-
-    Floating-point results of training can differ between CPUs (libraries pick
-    kernels by instruction set) and between library versions, so a study that
-    resumes on another machine can hold rows of two numerical environments.
-    Recording each run's environment makes that visible.
-
-    Examples
-    --------
-    >>> record = machine_record()
-    >>> sorted(record)[:3], "numpy" in record["versions"]
-    (['cpu', 'cpu_capability', 'machine'], True)
-    """
-    import platform
-    from importlib import metadata
-
-    versions = {}
-    for name in ("skal_power", "numpy", "scipy", "scikit-learn", "torch", "skorch"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    capability = None
-    if "torch" in versions:
-        import torch
-
-        capability = torch.backends.cpu.get_cpu_capability()
-    return {"cpu": _cpu_name(), "cpu_capability": capability, "machine": platform.machine(),
-            "python": platform.python_version(), "versions": versions}
-
-
-def _record_session(output: Any, rows_before: int, pending: int, n_jobs: int) -> None:
-    import datetime
-
-    record = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat(
-        timespec="seconds"), "rows_before": rows_before, "pending_trials": pending,
-        "n_jobs": n_jobs, **machine_record()}
-    with open(sessions_path(output), "a") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
-
-
 def config_path(output: Any) -> Path:
     """Where ``run_experiment`` saves the config of the results file ``output``.
 
@@ -391,7 +325,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
         file of another config or a corrupt one raises and is left untouched).
         Timings go to ``<output stem>.timings.csv``; each call with work to do
         appends its machine and library versions to
-        ``<output stem>.sessions.jsonl`` (:func:`machine_record`).
+        ``<output stem>.sessions.jsonl`` (:func:`~skal_power.experiments.machine_record`).
     n_jobs : int, default=1
         Trials run in this many processes (joblib).
     progress : bool, default=False
@@ -428,7 +362,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
     pending = [(s["label"], seed) for seed in config["seeds"] for s in config["strategies"]
                if counts.get((s["label"], seed), 0) < total]
     if pending:
-        _record_session(output, len(writer.rows), len(pending), n_jobs)
+        record_session(output, len(writer.rows), len(pending), n_jobs)
     if n_jobs == 1 or len(pending) <= 1:
         for position, (label, seed) in enumerate(pending):
             run_trial(config, label, seed, output, progress=progress, position=0)
