@@ -65,7 +65,8 @@ def test_extract_counts_labels_trained_on(runs, tmp_path, bare):
         subprocess.run(["git", "clone", "-q", "--bare", str(repository),
                         str(tmp_path / "bare.git")], check=True)
         repository = tmp_path / "bare.git"
-    output = runs.main([str(repository), "--output", str(tmp_path / "runs.csv")])
+    output = runs.main([str(repository), "--output", str(tmp_path / "runs.csv"),
+                        "--no-labels"])
     header = output.read_text().splitlines()[0]
     commit = subprocess.run(["git", "-C", str(tmp_path / "work"), "rev-parse", "HEAD"],
                             capture_output=True, text=True, check=True).stdout.strip()
@@ -81,6 +82,36 @@ def test_extract_counts_labels_trained_on(runs, tmp_path, bare):
     assert repeated["strategy"].tolist() == ["RandomSampling"]
     assert set(mnist["family"]) == {"mnist_independent_bald_k100_b10",
                                     "mnist_independent_bald_k100_b1"}
+    assert ten["acquired"].iloc[0] == "1 2" and ten["acquired_labels"].iloc[0] == ""
+
+
+def test_extract_labels_picks_from_mnist_order_and_keeps_logged_targets(runs, tmp_path):
+    logged = _log(3, 2, [0.4]).replace("'chosen_samples': [1, 2]",
+                                      "'chosen_samples': [60001, 2], 'chosen_targets': [7, 8]")
+    repository = _repository(tmp_path / "work", {
+        "mnist_independent_bald_k100_b10_11.py": _log(11, 2, [0.5]),
+        "repeated_mnist_w_noise2_independent_random_k10_b10_3.py": logged})
+    labels = np.arange(60000) % 10 + 100
+    _, rows = runs.extract(repository, labels=labels)
+    by_study = {row[0]: row for row in rows}
+    assert by_study["mnist"][-2:] == ["1 2", "101 102"]  # labels[index]
+    assert by_study["rmnist2"][-2:] == ["1 2", "7 8"]  # repeated copy -> original index
+
+
+def test_committed_picks_are_mnist_training_indices(runs):
+    # Repeated-MNIST logs name each pick's class; the MNIST training labels at the
+    # picks' indices (mod 60,000) must agree, which is how the plain-MNIST runs,
+    # whose logs name none, got theirs
+    pytest.importorskip("skal_power.datasets").mnist_path()
+    labels = runs.mnist_labels()
+    checked = 0
+    for study in ("mnist", "rmnist2"):
+        frame = runs.load_runs(study)
+        for picks, classes in zip(frame["acquired"], frame["acquired_labels"]):
+            picks = [int(i) for i in picks.split()]
+            assert [int(v) for v in classes.split()] == labels[picks].tolist()
+            checked += len(picks)
+    assert checked > 5000
 
 
 def test_committed_runs_reproduce_the_authors_notebook(runs):

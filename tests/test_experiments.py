@@ -404,6 +404,7 @@ def test_mnist_study_miniature(tmp_path):
     assert "initial labels: 1 per class" in text and "held out of the pool" in text
     assert "| strategy | 90%: here | 90%: authors' runs | 90%: authors' notebook |" in text
     assert "## The BatchBALD authors' own runs" in text
+    assert "| authors | BALD | 6 |" in text and "| here | BALD | 2 |" in text
     assert "| strategy | batches | distinct classes per batch |" in text
     assert "| BALD | 4 |" in text  # two batches per seed in the 20-label miniature
     assert "nan" not in text

@@ -49,7 +49,7 @@ FAMILIES = {
     "repeated_mnist_w_noise2_multibald_bald_k10_b10": ("rmnist2", "BatchBALD"),
 }
 COLUMNS = ["study", "strategy", "seed", "round", "n_labelled", "accuracy", "nll",
-           "acquisition_size", "n_samples", "family"]
+           "acquisition_size", "n_samples", "family", "acquired", "acquired_labels"]
 
 
 class _Checkout:
@@ -104,8 +104,27 @@ def family_of(name: str) -> str | None:
     return stem if stem in FAMILIES else None
 
 
-def extract(checkout: Path) -> tuple[str, list[list]]:
-    """The commit read and one row per round of every run of :data:`FAMILIES`."""
+def mnist_labels():
+    """Labels of MNIST's 60,000 training images in their original order.
+
+    The offline ``mnist.pkl.gz`` (``skal_power.datasets.load_mnist``) splits them
+    into its first 50,000 (train) and last 10,000 (validation), in order.
+    """
+    import numpy as np
+
+    from skal_power.datasets import load_mnist
+
+    return np.concatenate([load_mnist("train")[1], load_mnist("validation")[1]])
+
+
+def extract(checkout: Path, labels=None) -> tuple[str, list[list]]:
+    """The commit read and one row per round of every run of :data:`FAMILIES`.
+
+    ``acquired`` holds the round's picks as indices of MNIST's training set (the
+    logs' ``chosen_samples``; modulo 60,000 on Repeated MNIST), ``acquired_labels``
+    their classes: the logged ``chosen_targets`` where a run kept them, else
+    ``labels[index]`` (``labels``: MNIST's training labels; omitted: left empty).
+    """
     source = _Checkout(checkout)
     rows = []
     for name in source.names():
@@ -118,9 +137,19 @@ def extract(checkout: Path) -> tuple[str, list[list]]:
         for index, record in enumerate(rounds):
             # round i: the model trained on the initial labels and i acquired batches
             metrics = record["test_metrics"]
+            chosen = record.get("chosen_samples", [])
+            chosen = [int(i) % 60000 for i in (chosen if isinstance(chosen, list)
+                                               else [chosen])]
+            if "chosen_targets" in record:
+                classes = [int(v) for v in record["chosen_targets"]]
+            elif labels is not None:
+                classes = [int(labels[i]) for i in chosen]
+            else:
+                classes = []
             rows.append([study, strategy, args["seed"], index, initial + index * size,
                          metrics["accuracy"], metrics["nll"], size,
-                         args["num_inference_samples"], family])
+                         args["num_inference_samples"], family,
+                         " ".join(map(str, chosen)), " ".join(map(str, classes))])
     return source.commit, rows
 
 
@@ -128,7 +157,8 @@ def load_runs(study: str, *, max_labels: int | None = None, path: Path = OUTPUT)
     """The rows of one study (``"mnist"`` or ``"rmnist2"``) as a results frame."""
     import pandas as pd
 
-    frame = pd.read_csv(path, comment="#")
+    frame = pd.read_csv(path, comment="#", dtype={"acquired": str, "acquired_labels": str},
+                        keep_default_na=False)
     frame = frame[frame["study"] == study]
     if max_labels is not None:
         frame = frame[frame["n_labelled"] <= max_labels]
@@ -140,8 +170,10 @@ def main(argv=None) -> Path:
     parser.add_argument("checkout", type=Path,
                         help="a clone of github.com/BlackHC/BatchBALD (work tree or bare)")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--no-labels", action="store_true",
+                        help="leave acquired_labels empty where the logs lack them (no MNIST)")
     args = parser.parse_args(argv)
-    commit, rows = extract(args.checkout)
+    commit, rows = extract(args.checkout, labels=None if args.no_labels else mnist_labels())
     with open(args.output, "w", newline="") as handle:
         handle.write(f"# BlackHC/BatchBALD {commit} {FOLDER}: made by "
                      "benchmarks/reference/batchbald_runs.py\n")
