@@ -530,3 +530,43 @@ def test_files_hashed_with_their_seeds_are_adopted(tmp_path):
     with pytest.raises(ResultsFileError, match="another config"):
         run_experiment(config, other)
     assert other.read_text() == before
+
+
+def test_train_and_query_round_rebuild_every_recorded_round(tmp_path):
+    # the runner's round is train_round then query_round: rebuilding any recorded
+    # round from its labelled set gives its accuracy and its batch, so diagnostics
+    # that rebuild states (benchmarks/mnist/batch_information.py) see the study's
+    from skal_power.experiments import initial_indices, make_data, query_round, train_round
+
+    config = check_config({**SMALL, "strategies": [
+        "BALD", {"name": "EvaluationBALD", "params": {"eval_size": 30}}]})
+    frame = load_results(run_experiment(config, tmp_path / "r.csv"))
+    for spec in config["strategies"]:
+        trial = frame[(frame["strategy"] == spec["label"]) & (frame["seed"] == 1)]
+        data = make_data(config, 1)
+        labelled = list(initial_indices(config, 1, data.y_pool))
+        for _, row in trial.sort_values("round").iterrows():
+            model, accuracy, _ = train_round(config, data, 1, int(row["round"]), labelled)
+            assert accuracy == row["accuracy"]
+            picked = query_round(spec, data, 1, int(row["round"]), model, labelled,
+                                 config["batch_size"]) if int(row["round"]) < 4 else []
+            assert [int(i) for i in str(row["acquired"]).split()] == list(picked)
+            labelled.extend(int(i) for i in picked)
+
+
+def test_query_round_gives_the_training_set_to_strategies_that_take_it(tmp_path):
+    from skal_power.experiments import (initial_indices, make_data, make_strategy,
+                                        query_round, train_round)
+    from skal_power.experiments import derive_seed
+
+    config = check_config({**SMALL, "strategies": [
+        {"name": "EvaluationBALD", "params": {"eval_size": 30}}]})
+    spec, data = config["strategies"][0], make_data(config, 0)
+    labelled = list(initial_indices(config, 0, data.y_pool))
+    model, _, _ = train_round(config, data, 0, 2, labelled)
+    picked = query_round(spec, data, 0, 2, model, labelled, 5)
+    unlabelled = np.setdiff1d(np.arange(len(data.y_pool)), labelled)
+    strategy = make_strategy(spec, derive_seed(0, 2, "strategy"))
+    expected, _ = strategy(model, data.X_pool[unlabelled], n_instances=5, round=2,
+                           X_training=data.X_pool[labelled], y_training=data.y_pool[labelled])
+    assert picked.tolist() == unlabelled[expected].tolist()

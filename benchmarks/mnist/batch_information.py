@@ -34,14 +34,12 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skal_power.experiments import (  # noqa: E402
-    derive_seed,
-    evaluate,
     initial_indices,
     load_config,
     load_results,
     make_data,
-    make_model,
-    make_strategy,
+    query_round,
+    train_round,
 )
 
 CONFIG = HERE / "mnist-cnn.json"
@@ -81,25 +79,15 @@ def state_rows(config: dict, results, seed: int, round_index: int, *, k_score: i
     from skal_power.scores import bald
 
     data = make_data(config, seed)
-    X_pool, y_pool, X_test, y_test, classes = data[:5]
-    validation = None if data.X_validation is None else (data.X_validation, data.y_validation)
+    X_pool, y_pool = data.X_pool, data.y_pool
     labelled = _labelled_before(results, config, seed, round_index, y_pool)
-    model = make_model(config, derive_seed(seed, round_index, "model"), classes=classes,
-                       validation=validation)
-    model.fit(X_pool[labelled], y_pool[labelled])
-    accuracy, _ = evaluate(model, X_test, y_test, classes,
-                           n_samples=config.get("test_samples", 0),
-                           random_state=derive_seed(seed, round_index, "test"))
+    # the runner's own round: the same model, and each strategy's batch from it
+    model, accuracy, _ = train_round(config, data, seed, round_index, labelled)
     reference = _recorded(results, REFERENCE, seed, round_index)
     same_model = reference is not None and abs(float(reference["accuracy"]) - accuracy) < 1e-12
-    unlabelled = np.setdiff1d(np.arange(len(y_pool)), np.asarray(labelled, dtype=np.intp))
-    batches = {}
-    for spec in config["strategies"]:
-        strategy = make_strategy(spec, derive_seed(seed, round_index, "strategy"),
-                                 validation_inputs=data.X_validation)
-        picked, _ = strategy(model, X_pool[unlabelled], n_instances=config["batch_size"],
-                             round=round_index)
-        batches[spec["label"]] = unlabelled[np.asarray(picked)]
+    batches = {spec["label"]: query_round(spec, data, seed, round_index, model, labelled,
+                                          config["batch_size"])
+               for spec in config["strategies"]}
     union = np.unique(np.concatenate(list(batches.values())))
     log_probs = sampled_log_proba(model, X_pool[union], n_samples=k_score, dtype=np.float64,
                                   random_state=_own_seed(seed, round_index, 0))

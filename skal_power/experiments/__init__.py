@@ -15,7 +15,7 @@ from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
 from ._runner import (config_path, evaluate, initial_indices, make_model, make_strategy,
-                      run_experiment)
+                      query_round, run_experiment, train_round)
 from ._sessions import machine_record, sessions_path
 
 __all__ = [
@@ -48,10 +48,12 @@ __all__ = [
     "paired_gains",
     "plot_class_histogram",
     "plot_curves",
+    "query_round",
     "report_table",
     "run_experiment",
     "sessions_path",
     "summarize",
     "timings_path",
+    "train_round",
     "validation_source",
 ]

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..threads import limit_threads
-from ._config import (_resolve_params, config_hash, legacy_config_hash, load_config, n_rounds,
-                      strategy_class)
+from ._config import (_resolve_params, check_config, config_hash,  # noqa: F401
+                      legacy_config_hash, load_config, n_rounds, strategy_class)
 from ._costs import timings_path
 from ._data import TrialData, derive_seed, make_data, validation_source  # noqa: F401
 from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
@@ -166,6 +166,81 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, *,
     return accuracy, nll
 
 
+def train_round(config: dict[str, Any], data: TrialData, seed: int, round_index: int,
+                labelled: Any) -> tuple[Any, float, float]:
+    """The model of one round, fitted on the labelled pool rows, and its test scores.
+
+    The runner's own training step: a fresh model seeded for ``(seed,
+    round_index)`` (:func:`make_model`, with the dataset's classes and its
+    validation set), fitted on ``data.X_pool[labelled]`` and tested by
+    :func:`evaluate` with the config's ``test_samples``. Rebuilding a recorded
+    round from its labelled set gives the recorded model and accuracy.
+
+    Returns
+    -------
+    model : estimator
+    accuracy, nll : float
+
+    Examples
+    --------
+    >>> config = check_config({"name": "d", "dataset": {"name": "digits", "test_size": 200},
+    ...                        "model": {"name": "extra_trees",
+    ...                                  "params": {"n_estimators": 10}},
+    ...                        "initial": {"per_class": 2}, "budget": 10,
+    ...                        "batch_size": 5, "seeds": [0], "strategies": ["BALD"]})
+    >>> data = make_data(config, 0)
+    >>> labelled = initial_indices(config, 0, data.y_pool)
+    >>> model, accuracy, _ = train_round(config, data, 0, 0, labelled)
+    >>> model.n_estimators, 0.0 < accuracy < 1.0
+    (10, True)
+    """
+    validation = None if data.X_validation is None else (data.X_validation, data.y_validation)
+    model = make_model(config, derive_seed(seed, round_index, "model"), classes=data.classes,
+                       validation=validation)
+    model.fit(data.X_pool[labelled], data.y_pool[labelled])
+    accuracy, nll = evaluate(model, data.X_test, data.y_test, data.classes,
+                             n_samples=config.get("test_samples", 0),
+                             random_state=derive_seed(seed, round_index, "test"))
+    return model, accuracy, nll
+
+
+def query_round(spec: dict[str, Any], data: TrialData, seed: int, round_index: int,
+                model: Any, labelled: Any, n_instances: int) -> np.ndarray:
+    """The pool indices a strategy acquires in one round, as the runner picks them.
+
+    ``spec`` is a checked strategy entry (``config["strategies"][i]``). The
+    strategy is seeded for ``(seed, round_index)`` and queries the pool rows
+    not in ``labelled``; strategies that take the training set get it. With no
+    model (an empty initial set), the batch is drawn uniformly.
+
+    Examples
+    --------
+    >>> config = check_config({"name": "d", "dataset": {"name": "digits", "test_size": 200},
+    ...                        "model": {"name": "extra_trees",
+    ...                                  "params": {"n_estimators": 10}},
+    ...                        "initial": {"per_class": 2}, "budget": 10,
+    ...                        "batch_size": 5, "seeds": [0], "strategies": ["BALD"]})
+    >>> data = make_data(config, 0)
+    >>> labelled = initial_indices(config, 0, data.y_pool)
+    >>> model, _, _ = train_round(config, data, 0, 0, labelled)
+    >>> picked = query_round(config["strategies"][0], data, 0, 0, model, labelled, 5)
+    >>> len(picked), bool(np.isin(picked, labelled).any())
+    (5, False)
+    """
+    unlabelled = np.setdiff1d(np.arange(len(data.y_pool)), np.asarray(labelled, dtype=np.intp))
+    if model is None:  # cold start: nothing to score with, draw uniformly
+        rng = np.random.default_rng(derive_seed(seed, round_index, "cold"))
+        picked = rng.choice(len(unlabelled), size=n_instances, replace=False)
+    else:
+        strategy = make_strategy(spec, derive_seed(seed, round_index, "strategy"),
+                                 validation_inputs=data.X_validation)
+        kwargs = {"round": round_index}
+        if _wants_training_data(strategy):
+            kwargs.update(X_training=data.X_pool[labelled], y_training=data.y_pool[labelled])
+        picked, _ = strategy(model, data.X_pool[unlabelled], n_instances=n_instances, **kwargs)
+    return unlabelled[np.asarray(picked)]
+
+
 def initial_indices(config: dict[str, Any], seed: int, y_pool: np.ndarray) -> np.ndarray:
     """The initial labelled set of a trial, seeded by the trial seed.
 
@@ -217,8 +292,7 @@ def _run_trial(config, label, seed, output, *, progress, position):
     done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
                   key=lambda r: int(r[2]))
     data = make_data(config, seed)
-    X_pool, y_pool, X_test, y_test, classes = data[:5]
-    validation = None if data.X_validation is None else (data.X_validation, data.y_validation)
+    y_pool = data.y_pool
     labelled = list(initial_indices(config, seed, y_pool))
     n_initial = len(labelled)
     for row in done:
@@ -235,29 +309,13 @@ def _run_trial(config, label, seed, output, *, progress, position):
         model = None
         accuracy = nll = float("nan")
         if labelled:
-            model = make_model(config, derive_seed(seed, round_index, "model"),
-                               classes=classes, validation=validation)
-            model.fit(X_pool[labelled], y_pool[labelled])
-            accuracy, nll = evaluate(model, X_test, y_test, classes,
-                                     n_samples=config.get("test_samples", 0),
-                                     random_state=derive_seed(seed, round_index, "test"))
+            model, accuracy, nll = train_round(config, data, seed, round_index, labelled)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         acquired = np.zeros(0, dtype=np.intp)
         if n_acquired < config["budget"]:
             batch = min(config["batch_size"], config["budget"] - n_acquired)
-            unlabelled = np.setdiff1d(np.arange(len(y_pool)), np.asarray(labelled, dtype=np.intp))
-            if model is None:  # cold start: nothing to score with, draw uniformly
-                rng = np.random.default_rng(derive_seed(seed, round_index, "cold"))
-                picked = rng.choice(len(unlabelled), size=batch, replace=False)
-            else:
-                strategy = make_strategy(spec, derive_seed(seed, round_index, "strategy"),
-                                         validation_inputs=data.X_validation)
-                kwargs = {"round": round_index}
-                if _wants_training_data(strategy):
-                    kwargs.update(X_training=X_pool[labelled], y_training=y_pool[labelled])
-                picked, _ = strategy(model, X_pool[unlabelled], n_instances=batch, **kwargs)
-            acquired = unlabelled[np.asarray(picked)]
+            acquired = query_round(spec, data, seed, round_index, model, labelled, batch)
         query_seconds = time.perf_counter() - start
         writer.append([label, seed, round_index, len(labelled), accuracy, nll,
                        " ".join(str(int(i)) for i in acquired),
