@@ -467,11 +467,13 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
               "10,000 images (theirs: the training set, about 59,000), K = 20 MC-dropout "
               "samples for acquisition (theirs: 100), test predictions averaged over 5 "
               "samples on 5,000 test images (theirs: up to 100 samples, the 10,000), the "
-              "validation set drawn from MNIST's own validation split. As in their code: "
+              "validation set drawn from MNIST's own validation split, and 2 initial "
+              "labels per class drawn afresh for each seed (their logged runs all start "
+              "from the same 20 images). As in their code: "
               "MNISTConvNet with dropout 0.5, Adam (lr 1e-3), batch 64, epochs of 5,056 "
               "resampled points, at most 30 epochs, early stopping on validation accuracy "
-              "with patience 3 and the best weights restored, 2 initial labels per class, "
-              "acquisition batches of 10.", ""]
+              "with patience 3 and the best weights restored, acquisition batches of 10.",
+              ""]
     n_trials = results.groupby(["strategy", "seed"]).ngroups
     lines += [f"Progress: {len(results)} rounds in {n_trials} trials; seeds complete for "
               f"every strategy: {seeds or 'none yet'} of {config['seeds']}. Only complete "
