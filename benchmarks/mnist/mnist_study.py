@@ -463,8 +463,8 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
     lines = [f"# {config['name']}: acquisition against random under the BatchBALD protocol",
              "", f"Produced by `{command}` from `{results_path.relative_to(ROOT) if results_path.is_relative_to(ROOT) else results_path.name}`.",
              "", protocol_text(config), ""]
-    lines += ["Deviations from the BatchBALD code's MNIST runs (the first four to fit 2 CPU "
-              "cores): a pool of "
+    lines += ["Deviations from the BatchBALD code's MNIST runs (the pool, K and the test "
+              "predictions to fit 2 CPU cores): a pool of "
               "10,000 images (theirs: the training set, about 59,000), K = 20 MC-dropout "
               "samples for acquisition (theirs: 100), test predictions averaged over 5 "
               "samples on 5,000 test images (theirs: up to 100 samples, the 10,000), the "
