@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..threads import limit_threads
-from ._config import (_resolve_params, check_config, config_hash,  # noqa: F401
-                      legacy_config_hash, load_config, n_rounds, strategy_class)
+from ._config import (_resolve_params, config_hash, legacy_config_hash, load_config, n_rounds,
+                      strategy_class)
 from ._costs import timings_path
 from ._data import TrialData, derive_seed, make_data, validation_source  # noqa: F401
 from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
@@ -183,16 +183,12 @@ def train_round(config: dict[str, Any], data: TrialData, seed: int, round_index:
 
     Examples
     --------
-    >>> config = check_config({"name": "d", "dataset": {"name": "digits", "test_size": 200},
-    ...                        "model": {"name": "extra_trees",
-    ...                                  "params": {"n_estimators": 10}},
-    ...                        "initial": {"per_class": 2}, "budget": 10,
-    ...                        "batch_size": 5, "seeds": [0], "strategies": ["BALD"]})
-    >>> data = make_data(config, 0)
+    >>> config = load_config("digits-demo")  # extra trees on digits, 2 labels per class
+    >>> data = make_data(config, seed=0)
     >>> labelled = initial_indices(config, 0, data.y_pool)
     >>> model, accuracy, _ = train_round(config, data, 0, 0, labelled)
-    >>> model.n_estimators, 0.0 < accuracy < 1.0
-    (10, True)
+    >>> len(labelled), model.n_estimators, 0.0 < accuracy < 1.0
+    (20, 30, True)
     """
     validation = None if data.X_validation is None else (data.X_validation, data.y_validation)
     model = make_model(config, derive_seed(seed, round_index, "model"), classes=data.classes,
@@ -215,15 +211,12 @@ def query_round(spec: dict[str, Any], data: TrialData, seed: int, round_index: i
 
     Examples
     --------
-    >>> config = check_config({"name": "d", "dataset": {"name": "digits", "test_size": 200},
-    ...                        "model": {"name": "extra_trees",
-    ...                                  "params": {"n_estimators": 10}},
-    ...                        "initial": {"per_class": 2}, "budget": 10,
-    ...                        "batch_size": 5, "seeds": [0], "strategies": ["BALD"]})
-    >>> data = make_data(config, 0)
+    >>> config = load_config("digits-demo")
+    >>> bald = next(s for s in config["strategies"] if s["name"] == "BALD")
+    >>> data = make_data(config, seed=0)
     >>> labelled = initial_indices(config, 0, data.y_pool)
     >>> model, _, _ = train_round(config, data, 0, 0, labelled)
-    >>> picked = query_round(config["strategies"][0], data, 0, 0, model, labelled, 5)
+    >>> picked = query_round(bald, data, 0, 0, model, labelled, n_instances=5)
     >>> len(picked), bool(np.isin(picked, labelled).any())
     (5, False)
     """
