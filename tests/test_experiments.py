@@ -403,7 +403,7 @@ def test_mnist_study_miniature(tmp_path):
     assert "seeds complete for every strategy: [0, 1]" in text
     assert "initial labels: 1 per class" in text and "held out of the pool" in text
     assert "| strategy | 90%: here | 90%: authors' runs | 90%: authors' notebook |" in text
-    assert "## The BatchBALD authors' own runs" in text
+    assert "## The BatchBALD authors' own runs" in text and "## Summary" in text
     assert "| authors | BALD | 6 |" in text and "| here | BALD | 2 |" in text
     assert "| strategy | batches | distinct classes per batch |" in text
     assert "| BALD | 4 |" in text  # two batches per seed in the 20-label miniature
