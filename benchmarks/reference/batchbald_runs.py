@@ -7,9 +7,10 @@ one Python file per run that fills a dict ``store`` (the run's arguments, then o
 accuracy of the model trained on the labels so far). This script reads those logs
 (as literals, never executing them) and writes the rounds of the families that
 match our studies to ``batchbald-runs.csv`` beside it, in the columns of a
-skal-power results file (``strategy, seed, n_labelled, accuracy, nll``) plus the
-run's family (its log is ``<family>_<seed>.py``), so that the study pages can compare our curves with theirs
-using the same paired tables (:func:`skal_power.experiments.gain_table`).
+skal-power results file (``strategy, seed, n_labelled, accuracy, nll, acquired,
+acquired_labels``) plus the run's family (its log is ``<family>_<seed>.py``), so
+that the study pages compare our curves with theirs using the same paired tables
+(:func:`skal_power.experiments.gain_table`).
 
 Nothing is downloaded: give a clone of the repository (a work tree or a bare git
 directory; the commit read is recorded in the CSV)::
