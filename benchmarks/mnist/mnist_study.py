@@ -228,7 +228,8 @@ def _authors_lines(done) -> list[str]:
             "Gain over top-10 BALD in their runs:", "", gain_table(authors, at, baseline="BALD"),
             "",
             "Gain over top-10 BALD in this study (K = 20, a pool of 10,000; BALD with "
-            f"batches of 1 is the `{SINGLE}` section below):", "", gain_table(ours, at, baseline="BALD"), "",
+            f"batches of 1 is the `{SINGLE}` section below):", "",
+            gain_table(ours, at, baseline="BALD"), "",
             _batch_cost_sentence(authors, ours), "",
             *_profile_lines(authors, done, last - int(done["n_labelled"].min()))]
 
