@@ -570,3 +570,24 @@ def test_query_round_gives_the_training_set_to_strategies_that_take_it(tmp_path)
     expected, _ = strategy(model, data.X_pool[unlabelled], n_instances=5, round=2,
                            X_training=data.X_pool[labelled], y_training=data.y_pool[labelled])
     assert picked.tolist() == unlabelled[expected].tolist()
+
+
+def test_held_out_class_ood_leaves_validation_and_classes_in_distribution():
+    # OOD classes are absent from the test distribution; the validation set stands
+    # for that distribution (early stopping, EPIG's "validation" targets), so it
+    # must lose them too, and no model output may be spent on a class the oracle
+    # never answers and the test never asks
+    config = check_config({**SMALL, "dataset": {
+        "name": "digits", "test_size": 300, "validation_size": 200,
+        "transforms": [{"name": "OutOfDistribution", "classes": [8, 9]}]}})
+    data = make_data(config, 0)
+    assert not np.isin(data.y_test, [8, 9]).any()
+    assert not np.isin(data.y_validation, [8, 9]).any() and len(data.y_validation) > 100
+    assert len(data.X_validation) == len(data.y_validation)
+    assert data.classes.tolist() == list(range(8))
+    assert not np.isin(data.y_pool, [8, 9]).any() and data.ood_mask.any()
+    # a fraction of noise images changes no class
+    noisy = check_config({**SMALL, "dataset": {
+        "name": "digits", "test_size": 300, "validation_size": 200,
+        "transforms": [{"name": "OutOfDistribution", "fraction": 0.3}]}})
+    assert make_data(noisy, 0).classes.tolist() == list(range(10))

@@ -58,7 +58,10 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
     a labelled validation set is drawn: from MNIST's own validation split, or
     for digits held out of the pool (see :func:`validation_source`). With
     ``dataset.normalize`` every split is standardised first, before the pool
-    transforms (so Repeated-MNIST noise is in normalised units).
+    transforms (so Repeated-MNIST noise is in normalised units). An
+    ``OutOfDistribution`` transform with held-out ``classes`` removes those
+    classes from the test split, from the validation set (which stands for the
+    test distribution: early stopping, EPIG's targets) and from ``classes``.
 
     Examples
     --------
@@ -119,8 +122,15 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
         if t["name"] == "OutOfDistribution":
             ood_mask = np.asarray(transform.ood_mask_, dtype=bool)
             if params.get("classes") is not None:
-                in_dist = ~np.isin(y_test, params["classes"])
+                # held-out classes leave the test distribution, and with it the
+                # validation set that stands for it and the label space
+                held_out = np.asarray(list(params["classes"]))
+                in_dist = ~np.isin(y_test, held_out)
                 X_test, y_test = X_test[in_dist], y_test[in_dist]
+                if X_val is not None:
+                    in_dist = ~np.isin(y_val, held_out)
+                    X_val, y_val = X_val[in_dist], y_val[in_dist]
+                classes = classes[~np.isin(classes, held_out)]
         elif len(y_pool) != n_before:
             ood_mask = None
     return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask)
