@@ -460,10 +460,11 @@ def test_flawed_pools_study_miniature(tmp_path):
     study = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(study)
     page = tmp_path / "flawed.md"
-    study.main(["--mini", "--flaws", "ood", "imbalance", "--output-dir", str(tmp_path),
-                "--page", str(page)])
+    study.main(["--mini", "--flaws", "ood", "ood-classes", "imbalance", "--output-dir",
+                str(tmp_path), "--page", str(page)])
     text = page.read_text()
-    assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 2
+    assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 3
+    assert text.count("Fraction of acquired points that were out of distribution") == 2
     assert "Fraction of acquired points that were out of distribution: BALD" in text
     frame = load_results(tmp_path / "flawed-ood-mini.csv")
     assert sorted(frame["strategy"].unique()) == sorted(
@@ -472,6 +473,10 @@ def test_flawed_pools_study_miniature(tmp_path):
     # the OOD mask of the pool: the rows the transform replaced by noise
     data = make_data(study.flaw_config("ood", mini=True), 0)
     assert data.ood_mask is not None and 0.2 < data.ood_mask.mean() < 0.4
+    # held-out digits: in the pool (labelled among 0-6), nowhere in test or validation
+    data = make_data(study.flaw_config("ood-classes", mini=True), 0)
+    assert 0.2 < data.ood_mask.mean() < 0.4 and data.classes.tolist() == list(range(7))
+    assert set(data.y_validation.tolist()) <= set(range(7))
     # --report-only on a fresh directory: nothing run yet, and the page says so
     study.main(["--mini", "--report-only", "--flaws", "noise", "--output-dir",
                 str(tmp_path / "none"), "--page", str(page)])

@@ -1,12 +1,17 @@
 """The seed's section 3 study: evaluation- and prediction-oriented acquisition on flawed pools.
 
-Four MNIST pools, each with one flaw of :mod:`skal_power.datasets`, under the
+Five MNIST pools, each with one flaw of :mod:`skal_power.datasets`, under the
 BatchBALD protocol of ``benchmarks/mnist/`` (MNISTConvNet, 2 labels per class,
 5,056 resampled points per epoch, early stopping on 1,024 validation images,
 normalised inputs, test predictions averaged over 5 samples):
 
 * ``imbalance``: classes 5–9 kept at 10% in the pool (the test set stays balanced);
 * ``ood``: 30% of the pool replaced by noise images, labelled at random by the oracle;
+* ``ood-classes``: the digits 7, 8 and 9 (about 30% of the pool) left out of the test
+  distribution (test and validation sets hold 0–6 only) but kept in the pool, where
+  the oracle labels them at random among 0–6: real digits the model cannot place,
+  the irrelevant inputs of the EPIG paper's argument, which the noise images of
+  ``ood`` turned out not to be (BALD never picked them);
 * ``noise``: Gaussian input noise of standard deviation 1 (normalised units) on
   classes 5–9;
 * ``repeated``: the pool repeated 3 times with noise σ = 0.1 (Repeated MNIST).
@@ -82,6 +87,7 @@ FLAWS = {
     "imbalance": {"transforms": [{"name": "ClassImbalance",
                                   "ratios": [1, 1, 1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.1]}]},
     "ood": {"transforms": [{"name": "OutOfDistribution", "fraction": 0.3}]},
+    "ood-classes": {"transforms": [{"name": "OutOfDistribution", "classes": [7, 8, 9]}]},
     "noise": {"transforms": [{"name": "HeteroscedasticNoise",
                               "scales": [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]}]},
     "repeated": {"pool_size": 1700,
