@@ -10,8 +10,8 @@ normalised inputs, test predictions averaged over 5 samples):
 * ``ood-classes``: the digits 7, 8 and 9 (about 30% of the pool) left out of the test
   distribution (test and validation sets hold 0–6 only) but kept in the pool, where
   the oracle labels them at random among 0–6: real digits the model cannot place,
-  the irrelevant inputs of the EPIG paper's argument, which the noise images of
-  ``ood`` turned out not to be (BALD never picked them);
+  closer to the irrelevant inputs of the EPIG paper's argument than the noise
+  images of ``ood``;
 * ``noise``: Gaussian input noise of standard deviation 1 (normalised units) on
   classes 5–9;
 * ``repeated``: the pool repeated 3 times with noise σ = 0.1 (Repeated MNIST).
