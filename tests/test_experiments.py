@@ -473,6 +473,20 @@ def test_flawed_pools_study_miniature(tmp_path):
     # the OOD mask of the pool: the rows the transform replaced by noise
     data = make_data(study.flaw_config("ood", mini=True), 0)
     assert data.ood_mask is not None and 0.2 < data.ood_mask.mean() < 0.4
+    # where the OOD rows sit in BALD's and EPIG's scores, rebuilt from BALD's trial
+    path = ROOT / "benchmarks" / "flawed_pools" / "ood_scores.py"
+    spec = importlib.util.spec_from_file_location("ood_scores", path)
+    scores = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scores)
+    output = scores.main(["--mini", "--output-dir", str(tmp_path), "--rounds", "0", "1"])
+    rows = pd.read_csv(output)
+    assert len(rows) == 2 * 2 * 2 * 2  # flaws x seeds x rounds x scores
+    assert rows["pool_ood_fraction"].between(0.2, 0.4).all()
+    assert rows[["top10_ood", "top100_ood", "power_ood"]].stack().between(0, 1).all()
+    assert len(pd.read_csv(scores.main(["--mini", "--output-dir", str(tmp_path)]))) == 16
+    study.main(["--mini", "--report-only", "--flaws", "ood", "--output-dir", str(tmp_path),
+                "--page", str(page)])
+    assert "| labels | score | seeds | OOD in pool |" in page.read_text()
     # held-out digits: in the pool (labelled among 0-6), nowhere in test or validation
     data = make_data(study.flaw_config("ood-classes", mini=True), 0)
     assert 0.2 < data.ood_mask.mean() < 0.4 and data.classes.tolist() == list(range(7))

@@ -59,6 +59,10 @@ from skal_power.experiments import (  # noqa: E402
 
 PAGE = ROOT / "benchmarks" / "results" / "flawed-pools.md"
 RESULTS = HERE / "results"
+#: Written by ``ood_scores.py`` beside the study's results: where OOD rows sit in the scores.
+OOD_SCORES = "ood-scores.csv"
+#: α of the study's PowerBALD, PowerEvaluationBALD and PowerEPIG (their default).
+POWER_ALPHA = 5.0
 
 BASE = {
     "dataset": {"name": "mnist", "pool_size": 5000, "test_size": 5000, "validation_size": 1024,
@@ -128,6 +132,34 @@ def ood_fractions(frame, config) -> dict[str, float]:
     return {strategy: float(np.mean(values)) for strategy, values in fractions.items()}
 
 
+def score_lines(folder: Path, flaw: str) -> list[str]:
+    """The page's table for one flaw (mean over seeds), if its rows exist."""
+    import pandas as pd
+
+    path = folder / OOD_SCORES
+    if not path.is_file():
+        return []
+    frame = pd.read_csv(path)
+    frame = frame[frame["flaw"] == flaw]
+    if frame.empty:
+        return []
+    lines = ["Where the OOD points sit in the scores (`python "
+             "benchmarks/flawed_pools/ood_scores.py`: BALD's state rebuilt at each seed and "
+             "round, its unlabelled pool scored; mean over seeds). *top-k*: OOD fraction "
+             "among the k highest scores, what top-k acquisition takes; "
+             f"*p ∝ score^{POWER_ALPHA:g}*: the OOD share of the power distribution, the "
+             "chance that a stochastic pick is OOD.", "",
+             "| labels | score | seeds | OOD in pool | mean score OOD / in | top-10 OOD | "
+             f"top-100 OOD | p ∝ score^{POWER_ALPHA:g} on OOD |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (n, score), group in frame.groupby(["n_labelled", "score"]):
+        lines.append(f"| {n} | {score} | {len(group)} | {group['pool_ood_fraction'].mean():.0%} "
+                     f"| {group['mean_ood'].mean():.3f} / {group['mean_in'].mean():.3f} | "
+                     f"{group['top10_ood'].mean():.0%} | {group['top100_ood'].mean():.0%} | "
+                     f"{group['power_ood'].mean():.0%} |")
+    return lines + [""]
+
+
 def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
     lines = ["# Evaluation- and prediction-oriented acquisition on flawed pools", "",
              f"Produced by `{command}`. Protocol: "
@@ -157,6 +189,7 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
         if fractions:
             lines += ["Fraction of acquired points that were out of distribution: "
                       + ", ".join(f"{k} {v:.0%}" for k, v in sorted(fractions.items())), ""]
+            lines += score_lines(path.parent, flaw)
         cost = cost_table(path)
         if cost:
             lines += ["Cost (seconds measured by the runner, each trial on one thread; fit: "
