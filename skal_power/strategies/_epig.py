@@ -145,8 +145,9 @@ class EPIG(TargetAcquisition):
 
     Prefers points whose labels would change the predictions at the targets,
     not those that are merely uncertain: on a pool with irrelevant inputs (out
-    of distribution, other domains) BALD chases them, EPIG does not. Needs no
-    second model (unlike :class:`EvaluationBALD`).
+    of distribution, other domains) that the model is unsure about, BALD can
+    chase them and EPIG is designed not to. Needs no second model (unlike
+    :class:`EvaluationBALD`).
 
     Parameters
     ----------
