@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The flawed-pool study (issue 14), detached: two trials at a time, each on one
 # BLAS/OpenMP/torch thread; the runner resumes, so running this again continues where a
-# stopped run left off (one flaw after the other: imbalance, ood, noise, repeated).
+# stopped run left off (one flaw after the other: imbalance, ood, ood-classes, noise,
+# repeated).
 #
 #   bash benchmarks/flawed_pools/run.sh          # start (or resume) in the background
 #   tail -f benchmarks/flawed_pools/results/flawed-pools.log
@@ -18,3 +19,4 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 setsid nice -n 5 "$PYTHON" benchmarks/flawed_pools/flawed_pools.py --n-jobs "${N_JOBS:-2}" \
     > benchmarks/flawed_pools/results/flawed-pools.log 2>&1 < /dev/null &
 echo "started: pid $! (log benchmarks/flawed_pools/results/flawed-pools.log)"
+echo "stop it with: kill -- -$!   (the whole process group: pkill -f on the script leaves its joblib workers running)"

@@ -19,3 +19,4 @@ setsid nice -n 5 "$PYTHON" -m skal_power.cli run --config benchmarks/mnist/mnist
     --output benchmarks/mnist/results/mnist-cnn.csv --n-jobs "${N_JOBS:-2}" --no-progress \
     > benchmarks/mnist/results/mnist-cnn.log 2>&1 < /dev/null &
 echo "started: pid $! (log benchmarks/mnist/results/mnist-cnn.log)"
+echo "stop it with: kill -- -$!   (the whole process group: pkill -f on the script leaves its joblib workers running)"
