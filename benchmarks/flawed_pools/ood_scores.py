@@ -42,6 +42,7 @@ from flawed_pools import OOD_SCORES, POWER_ALPHA, RESULTS, flaw_config  # noqa: 
 from skal_power.experiments import (  # noqa: E402
     derive_seed,
     initial_indices,
+    labelled_before,
     load_results,
     make_data,
     make_strategy,
@@ -68,14 +69,12 @@ def power_share(scores: np.ndarray, mask: np.ndarray, alpha: float = POWER_ALPHA
 def state_rows(flaw: str, config: dict, results, seed: int, round_index: int) -> list[list]:
     """Rows of COLUMNS for BALD's state at ``round_index`` of ``seed`` (or none)."""
     data = make_data(config, seed)
-    labelled = [int(i) for i in initial_indices(config, seed, data.y_pool)]
-    if round_index > 0:
-        trial = results[(results["strategy"] == "BALD") & (results["seed"] == seed)
-                        & (results["round"] < round_index)]
-        if len(trial) < round_index:
+    if round_index == 0:  # every strategy's state: no rows needed
+        labelled = [int(i) for i in initial_indices(config, seed, data.y_pool)]
+    else:
+        labelled = labelled_before(config, results, "BALD", seed, round_index, data.y_pool)
+        if labelled is None:
             return []
-        for cell in trial.sort_values("round")["acquired"]:
-            labelled.extend(int(i) for i in str(cell).split())
     model, _, _ = train_round(config, data, seed, round_index, labelled)
     unlabelled = np.setdiff1d(np.arange(len(data.y_pool)), labelled)
     mask = data.ood_mask[unlabelled]

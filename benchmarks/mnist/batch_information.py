@@ -34,7 +34,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skal_power.experiments import (  # noqa: E402
-    initial_indices,
+    labelled_before,
     load_config,
     load_results,
     make_data,
@@ -56,15 +56,6 @@ def _own_seed(seed: int, round_index: int, purpose: int) -> int:
     return int(np.random.SeedSequence([seed, round_index, 1000 + purpose]).generate_state(1)[0])
 
 
-def _labelled_before(results, config, seed: int, round_index: int, y_pool) -> list[int]:
-    """The reference trial's labelled set at the start of ``round_index``."""
-    labelled = [int(i) for i in initial_indices(config, seed, y_pool)]
-    trial = results[(results["strategy"] == REFERENCE) & (results["seed"] == seed)]
-    for _, row in trial[trial["round"] < round_index].sort_values("round").iterrows():
-        labelled.extend(int(i) for i in str(row["acquired"]).split())
-    return labelled
-
-
 def _recorded(results, strategy: str, seed: int, round_index: int):
     row = results[(results["strategy"] == strategy) & (results["seed"] == seed)
                   & (results["round"] == round_index)]
@@ -80,7 +71,9 @@ def state_rows(config: dict, results, seed: int, round_index: int, *, k_score: i
 
     data = make_data(config, seed)
     X_pool, y_pool = data.X_pool, data.y_pool
-    labelled = _labelled_before(results, config, seed, round_index, y_pool)
+    labelled = labelled_before(config, results, REFERENCE, seed, round_index, y_pool)
+    if labelled is None:  # the reference trial has not reached this round
+        return []
     # the runner's own round: the same model, and each strategy's batch from it
     model, accuracy, _ = train_round(config, data, seed, round_index, labelled)
     reference = _recorded(results, REFERENCE, seed, round_index)
@@ -168,6 +161,8 @@ def main(argv=None) -> Path:
                     continue
                 rows = state_rows(config, results, seed, round_index, k_score=args.k_score,
                                   n_configurations=args.configurations)
+                if not rows:
+                    continue
                 _append(output, rows)
                 print(f"seed {seed} round {round_index}: " + ", ".join(
                     f"{row[3]} {row[4]:.3f}" for row in rows), flush=True)

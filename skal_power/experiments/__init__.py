@@ -14,8 +14,8 @@ from ._gain import complete_seeds, gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
-from ._runner import (config_path, evaluate, initial_indices, make_model, make_strategy,
-                      query_round, run_experiment, train_round)
+from ._runner import (config_path, evaluate, initial_indices, labelled_before, make_model,
+                      make_strategy, query_round, run_experiment, train_round)
 from ._sessions import machine_record, sessions_path
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "gain_table",
     "histogram_table",
     "initial_indices",
+    "labelled_before",
     "load_config",
     "load_results",
     "machine_record",

@@ -234,6 +234,37 @@ def query_round(spec: dict[str, Any], data: TrialData, seed: int, round_index: i
     return unlabelled[np.asarray(picked)]
 
 
+def labelled_before(config: dict[str, Any], results: Any, label: str, seed: int,
+                    round_index: int, y_pool: np.ndarray) -> list[int] | None:
+    """The labelled pool rows of a recorded trial at the start of ``round_index``.
+
+    The trial's initial set (:func:`initial_indices`) and the batches its rows
+    record before ``round_index``: with :func:`train_round` and
+    :func:`query_round`, what a diagnostic needs to rebuild a recorded state.
+    ``None`` if the results hold fewer than ``round_index`` of those rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> config = load_config("digits-demo")
+    >>> y_pool = make_data(config, seed=0).y_pool
+    >>> rows = pd.DataFrame({"strategy": ["BALD"], "seed": [0], "round": [0],
+    ...                      "acquired": ["5 7"]})
+    >>> len(labelled_before(config, rows, "BALD", 0, 1, y_pool))  # 20 initial, 2 acquired
+    22
+    >>> labelled_before(config, rows, "BALD", 0, 2, y_pool) is None
+    True
+    """
+    labelled = [int(i) for i in initial_indices(config, seed, y_pool)]
+    trial = results[(results["strategy"] == label) & (results["seed"] == seed)
+                    & (results["round"] < round_index)]
+    if len(trial) < round_index:
+        return None
+    for cell in trial.sort_values("round")["acquired"]:
+        labelled.extend(int(i) for i in str(cell).split())
+    return labelled
+
+
 def initial_indices(config: dict[str, Any], seed: int, y_pool: np.ndarray) -> np.ndarray:
     """The initial labelled set of a trial, seeded by the trial seed.
 
