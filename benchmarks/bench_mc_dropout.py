@@ -11,7 +11,11 @@ predict K posterior samples for every row of a pool:
   kept on, the batch replicated K times in memory), batches of
   ``sample_batch_size / K`` rows so each forward pass has as many rows as ours;
 * **batchbald_redux** ``BayesianModule`` with ``ConsistentMCDropout(2d)`` (the
-  input expanded K times before the first layer), same batches.
+  input expanded K times before the first layer), same batches;
+* **skal_power, torch's max_pool2d**: skal_power with its two ``MaxPool2x2`` layers
+  swapped back to ``nn.MaxPool2d(2)``, what the sampling cost before
+  :class:`~skal_power.models.MaxPool2x2`; its samples must equal skal_power's bit
+  for bit.
 
 All three run in this process, one after the other, on one torch thread, on the
 same pool; the table gives rows × samples per second and the ratio to baal.
@@ -49,14 +53,27 @@ def reference_module(seed: int = 0) -> torch.nn.Module:
     return MNISTConvNet(n_classes=10).eval()
 
 
-def ours(module, X, n_samples):
+def ours(module, X, n_samples, *, torch_pool=False):
     net = MCDropoutClassifier(copy.deepcopy(module), max_epochs=0, classes=list(range(10)),
                               sample_batch_size=SAMPLE_ROWS, random_state=0)
     net.fit(X[:10], np.arange(10))  # zero epochs: initialise and encode the labels
     net.module_.load_state_dict(module.state_dict())
+    if torch_pool:
+        for index, layer in enumerate(net.module_.features):
+            if isinstance(layer, torch.nn.MaxPool2d):
+                net.module_.features[index] = torch.nn.MaxPool2d(2)
     start = time.perf_counter()
     probs = net.predict_proba_samples(X, n_samples=n_samples, random_state=0)
-    return time.perf_counter() - start, probs.shape
+    seconds = time.perf_counter() - start
+    _LAST_SAMPLES[torch_pool] = probs
+    return seconds, probs.shape
+
+
+_LAST_SAMPLES: dict = {}
+
+
+def ours_torch_pool(module, X, n_samples):
+    return ours(module, X, n_samples, torch_pool=True)
 
 
 def baal(module, X, n_samples):
@@ -132,7 +149,9 @@ def main(argv=None) -> str:
              "| K | method | seconds | rows × samples / s | ÷ baal |", "|---:|---|---:|---:|---:|"]
     for n_samples in args.samples:
         timings = {}
-        for name, run in (("baal", baal), ("batchbald_redux", redux), ("skal_power", ours)):
+        for name, run in (("baal", baal), ("batchbald_redux", redux),
+                          ("skal_power, torch's max_pool2d", ours_torch_pool),
+                          ("skal_power", ours)):
             try:
                 seconds, shape = run(module, X, n_samples)
             except ImportError as error:
@@ -140,6 +159,7 @@ def main(argv=None) -> str:
                 continue
             assert tuple(shape) == (args.pool, n_samples, 10), (name, shape)
             timings[name] = seconds
+        assert np.array_equal(_LAST_SAMPLES[True], _LAST_SAMPLES[False]), "pooling changed samples"
         for name, seconds in timings.items():
             ratio = (f"{timings['baal'] / seconds:.2f}×" if "baal" in timings else "–")
             lines.append(f"| {n_samples} | {name} | {seconds:.2f} | "

@@ -13,6 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
@@ -27,6 +29,7 @@ from skal_power.models import (  # noqa: E402
     MCDropoutClassifier,
     MissingClassesWarning,
     MNISTConvNet,
+    MaxPool2x2,
     ResampledLoader,
     ValidationSet,
     dropout_layers,
@@ -229,6 +232,44 @@ def test_cnn_and_user_module_with_dropout():
     probs = user.predict_proba_samples(X, 4, random_state=0)
     np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
     assert not np.allclose(probs[:, 0], probs[:, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 3), channels=st.integers(1, 4), rows=st.integers(2, 9),
+       cols=st.integers(2, 9), ties=st.booleans(), seed=st.integers(0, 2**16))
+def test_max_pool_2x2_equals_torch_max_pool(batch, channels, rows, cols, ties, seed):
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randn(batch, channels, rows, cols, generator=generator)
+    if ties:  # blank image regions: every window of a constant patch is a tie
+        X = X.round()
+    with torch.no_grad():
+        assert torch.equal(MaxPool2x2()(X), torch.nn.MaxPool2d(2)(X))
+
+
+class _TorchPoolConvNet(MNISTConvNet):
+    def __init__(self, n_classes=None):
+        super().__init__(n_classes)
+        for index, layer in enumerate(self.features):
+            if isinstance(layer, MaxPool2x2):
+                self.features[index] = torch.nn.MaxPool2d(2)
+
+
+def test_cnn_fit_and_samples_are_those_of_torch_max_pool():
+    # MaxPool2x2 only replaces torch's kernel where no gradient flows: the same seed
+    # gives the same weights, and the samples are the same to the last bit.
+    rng = np.random.default_rng(0)
+    X = np.where(rng.random((48, 784)) < 0.7, 0.0, rng.random((48, 784)))  # blank, like MNIST
+    y = rng.integers(0, 3, size=48)
+    nets = [MCDropoutClassifier(module, max_epochs=2, classes=[0, 1, 2], random_state=0,
+                                train_split=ValidationSet(X[:16], y[:16])).fit(X, y)
+            for module in (MNISTConvNet, _TorchPoolConvNet)]
+    fast, torch_pool = nets
+    assert not any(isinstance(layer, MaxPool2x2) for layer in torch_pool.module_.features)
+    for (name, a), (_, b) in zip(fast.module_.state_dict().items(),
+                                 torch_pool.module_.state_dict().items()):
+        assert torch.equal(a, b), name
+    np.testing.assert_array_equal(fast.predict_log_proba_samples(X, 5, random_state=1),
+                                  torch_pool.predict_log_proba_samples(X, 5, random_state=1))
 
 
 def test_modules_need_their_sizes():

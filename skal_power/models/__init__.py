@@ -13,7 +13,7 @@ from ._losses import SoftTargetKLLoss, SoftTargetNLLKLLoss
 from ._masks import ConsistentDropout, dropout_layers
 from ._mc_dropout import MCDropoutClassifier
 from ._training import MissingClassesWarning
-from ._modules import MLP, MNISTConvNet
+from ._modules import MLP, MaxPool2x2, MNISTConvNet
 from ._training import ResampledLoader, ValidationSet
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "MCDropoutClassifier",
     "MLP",
     "MNISTConvNet",
+    "MaxPool2x2",
     "MissingClassesWarning",
     "ResampledLoader",
     "SoftTargetKLLoss",
