@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -523,6 +524,32 @@ def test_each_run_with_work_records_its_machine(tmp_path):
     for record in records:
         assert record["versions"]["numpy"] == np.__version__
         assert record["cpu"] and record["machine"] and record["python"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_sessions_name_the_commit_of_the_source(tmp_path):
+    from skal_power.experiments import machine_record, source_revision
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t",
+                               "-c", "user.email=t@t", *args],
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    assert source_revision(tmp_path) is None  # not a checkout
+    code, results = tmp_path / "code", tmp_path / "results"
+    code.mkdir(), results.mkdir()
+    (code / "module.py").write_text("x = 1\n")
+    (results / "study.csv").write_text("row\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    head = git("rev-parse", "--short=12", "HEAD")
+    assert source_revision(code) == head
+    (results / "study.csv").write_text("row\nrow\n")  # a running study's rows grow
+    assert source_revision(code) == head
+    (code / "module.py").write_text("x = 2\n")  # the code itself changed
+    assert source_revision(code) == head + "-dirty"
+    assert machine_record()["source"] == source_revision()
 
 
 def test_files_hashed_with_their_seeds_are_adopted(tmp_path):

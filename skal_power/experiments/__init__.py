@@ -16,7 +16,7 @@ from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
 from ._runner import (config_path, evaluate, initial_indices, labelled_before, make_model,
                       make_strategy, query_round, run_experiment, train_round)
-from ._sessions import machine_record, sessions_path
+from ._sessions import machine_record, sessions_path, source_revision
 
 __all__ = [
     "COLUMNS",
@@ -53,6 +53,7 @@ __all__ = [
     "report_table",
     "run_experiment",
     "sessions_path",
+    "source_revision",
     "summarize",
     "timings_path",
     "train_round",
