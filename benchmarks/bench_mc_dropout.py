@@ -12,10 +12,12 @@ predict K posterior samples for every row of a pool:
   ``sample_batch_size / K`` rows so each forward pass has as many rows as ours;
 * **batchbald_redux** ``BayesianModule`` with ``ConsistentMCDropout(2d)`` (the
   input expanded K times before the first layer), same batches;
-* **skal_power, torch's max_pool2d**: skal_power with its two ``MaxPool2x2`` layers
-  swapped back to ``nn.MaxPool2d(2)``, what the sampling cost before
-  :class:`~skal_power.models.MaxPool2x2`; its samples must equal skal_power's bit
-  for bit.
+* **skal_power, stacked**: skal_power with the rows stacked K times through the
+  whole network (``forward_samples`` switched off), and **skal_power, stacked,
+  torch's max_pool2d**: the same with ``nn.MaxPool2d(2)`` instead of
+  :class:`~skal_power.models.MaxPool2x2` (how the library sampled before both);
+  their samples must equal skal_power's to 1e-5 (bit for bit between the two
+  stacked variants).
 
 All three run in this process, one after the other, on one torch thread, on the
 same pool; the table gives rows × samples per second and the ratio to baal.
@@ -53,11 +55,13 @@ def reference_module(seed: int = 0) -> torch.nn.Module:
     return MNISTConvNet(n_classes=10).eval()
 
 
-def ours(module, X, n_samples, *, torch_pool=False):
+def ours(module, X, n_samples, *, stacked=False, torch_pool=False):
     net = MCDropoutClassifier(copy.deepcopy(module), max_epochs=0, classes=list(range(10)),
                               sample_batch_size=SAMPLE_ROWS, random_state=0)
     net.fit(X[:10], np.arange(10))  # zero epochs: initialise and encode the labels
     net.module_.load_state_dict(module.state_dict())
+    if stacked:
+        net.module_.forward_samples = None
     if torch_pool:
         for index, layer in enumerate(net.module_.features):
             if isinstance(layer, torch.nn.MaxPool2d):
@@ -65,15 +69,19 @@ def ours(module, X, n_samples, *, torch_pool=False):
     start = time.perf_counter()
     probs = net.predict_proba_samples(X, n_samples=n_samples, random_state=0)
     seconds = time.perf_counter() - start
-    _LAST_SAMPLES[torch_pool] = probs
+    _LAST_SAMPLES[stacked, torch_pool] = probs
     return seconds, probs.shape
 
 
 _LAST_SAMPLES: dict = {}
 
 
-def ours_torch_pool(module, X, n_samples):
-    return ours(module, X, n_samples, torch_pool=True)
+def ours_stacked(module, X, n_samples):
+    return ours(module, X, n_samples, stacked=True)
+
+
+def ours_stacked_torch_pool(module, X, n_samples):
+    return ours(module, X, n_samples, stacked=True, torch_pool=True)
 
 
 def baal(module, X, n_samples):
@@ -146,24 +154,29 @@ def main(argv=None) -> str:
              "pass, one run each, in this order in one process.", "",
              "Command: `python benchmarks/bench_mc_dropout.py "
              + " ".join(argv if argv is not None else sys.argv[1:]) + "`", "",
-             "| K | method | seconds | rows × samples / s | ÷ baal |", "|---:|---|---:|---:|---:|"]
+             "| K | method | seconds | rows × samples / s | ÷ baal | ÷ stacked, torch pool |",
+             "|---:|---|---:|---:|---:|---:|"]
     for n_samples in args.samples:
         timings = {}
         for name, run in (("baal", baal), ("batchbald_redux", redux),
-                          ("skal_power, torch's max_pool2d", ours_torch_pool),
-                          ("skal_power", ours)):
+                          ("skal_power, stacked, torch's max_pool2d",
+                           ours_stacked_torch_pool),
+                          ("skal_power, stacked", ours_stacked), ("skal_power", ours)):
             try:
                 seconds, shape = run(module, X, n_samples)
             except ImportError as error:
-                lines.append(f"| {n_samples} | {name} | – | – | not installed ({error.name}) |")
+                lines.append(f"| {n_samples} | {name} | – | – | not installed ({error.name}) | – |")
                 continue
             assert tuple(shape) == (args.pool, n_samples, 10), (name, shape)
             timings[name] = seconds
-        assert np.array_equal(_LAST_SAMPLES[True], _LAST_SAMPLES[False]), "pooling changed samples"
+        assert np.array_equal(_LAST_SAMPLES[True, True], _LAST_SAMPLES[True, False])
+        np.testing.assert_allclose(_LAST_SAMPLES[False, False], _LAST_SAMPLES[True, False],
+                                   atol=1e-5)
         for name, seconds in timings.items():
             ratio = (f"{timings['baal'] / seconds:.2f}×" if "baal" in timings else "–")
+            before = timings["skal_power, stacked, torch's max_pool2d"] / seconds
             lines.append(f"| {n_samples} | {name} | {seconds:.2f} | "
-                         f"{args.pool * n_samples / seconds:,.0f} | {ratio} |")
+                         f"{args.pool * n_samples / seconds:,.0f} | {ratio} | {before:.2f}× |")
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

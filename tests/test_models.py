@@ -272,6 +272,49 @@ def test_cnn_fit_and_samples_are_those_of_torch_max_pool():
                                   torch_pool.predict_log_proba_samples(X, 5, random_state=1))
 
 
+@pytest.fixture(scope="module")
+def cnn():
+    rng = np.random.default_rng(1)
+    X = np.where(rng.random((60, 784)) < 0.6, 0.0, rng.random((60, 784)))
+    y = rng.integers(0, 4, size=60)
+    return MCDropoutClassifier(MNISTConvNet, max_epochs=2, classes=[0, 1, 2, 3],
+                               random_state=0).fit(X, y), X
+
+
+def _stacked(net):
+    net = copy.deepcopy(net)
+    net.module_.forward_samples = None  # the hooks on the stacked rows instead
+    return net
+
+
+@pytest.mark.parametrize("n_samples", [8, 13])
+def test_cnn_samples_per_channel_equal_the_stacked_forward_pass(cnn, n_samples):
+    original, X = cnn
+    assert n_samples >= original.module_.forward_samples_from
+    net = copy.deepcopy(original)
+    calls = []
+    per_channel = net.module_.forward_samples
+    net.module_.forward_samples = lambda *args: calls.append(1) or per_channel(*args)
+    fast = net.predict_log_proba_samples(X, n_samples, random_state=4)
+    assert calls  # the per-channel path ran
+    np.testing.assert_allclose(fast, _stacked(original).predict_log_proba_samples(
+        X, n_samples, random_state=4), atol=2e-5)
+    assert not np.allclose(fast[:, 0], fast[:, 1])  # the masks still differ
+
+
+@pytest.mark.parametrize("sample_batch_size, table_floats", [(1, 1 << 24), (50, 1 << 24),
+                                                             (4096, 5 * 1024)])
+def test_cnn_samples_per_channel_do_not_depend_on_chunks(cnn, sample_batch_size, table_floats):
+    net, X = cnn
+    reference = net.predict_log_proba_samples(X, 9, random_state=2)
+    other = copy.deepcopy(net).set_params(sample_batch_size=sample_batch_size)
+    other.module_.sample_table_floats = table_floats  # rows of the per-channel table
+    np.testing.assert_allclose(other.predict_log_proba_samples(X, 9, random_state=2),
+                               reference, atol=2e-5)
+    few = net.predict_log_proba_samples(X[:7], 12, random_state=2)
+    np.testing.assert_allclose(few[:, :9], reference[:7], atol=2e-5)  # sample k whatever K
+
+
 def test_modules_need_their_sizes():
     with pytest.raises(ValueError, match="n_features"):
         MLP(n_classes=2)

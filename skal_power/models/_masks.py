@@ -106,6 +106,27 @@ class ConsistentDropout:
         self._start, self._stop = int(start), int(stop)
         self._expanded = False
 
+    def selected(self, layer: torch.nn.Module, like: torch.Tensor) -> torch.Tensor:
+        """The selected masks of one dropout layer, shape ``(S, *mask_shape)``.
+
+        ``like`` is the layer's output for a batch of rows (only its shape past
+        the first axis, dtype and device are used); the masks are those the
+        layer's hook would apply in the next forward pass, for a module that
+        applies them itself (see ``forward_samples`` of
+        :class:`~skal_power.models.MNISTConvNet`).
+
+        Examples
+        --------
+        >>> import torch
+        >>> drop = torch.nn.Dropout2d(0.5)
+        >>> masks = ConsistentDropout([drop], seed=0, n_samples=4)
+        >>> masks.select(1, 3)
+        >>> masks.selected(drop, torch.zeros(5, 8, 3, 3)).shape
+        torch.Size([2, 8, 1, 1])
+        """
+        index = next(i for i, known in enumerate(self.layers) if known is layer)
+        return self._masks(index, layer, tuple(like.shape[1:]), like)[self._start:self._stop]
+
     def __enter__(self) -> "ConsistentDropout":
         for index, layer in enumerate(self.layers):
             self._handles.append(layer.register_forward_hook(self._hook(index)))

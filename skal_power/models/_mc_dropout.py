@@ -13,6 +13,7 @@ import torch
 from scipy.sparse import issparse
 from skorch import NeuralNetClassifier
 from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array
@@ -54,6 +55,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
     samples run in one stacked forward pass; a module with the class attribute
     ``mc_dropout_expand_first = True`` (the shipped :class:`MLP` and
     :class:`MNISTConvNet`) runs its layers before the first dropout once per row.
+    A module may also compute all S samples of a batch itself with a method
+    ``forward_samples(X, masks)`` returning ``(S, B, C)`` outputs, where
+    ``masks(layer, output)`` gives a dropout layer's selected masks
+    (:meth:`ConsistentDropout.selected`); it is used from the module's
+    ``forward_samples_from`` samples on (:class:`MNISTConvNet` runs its second
+    convolution once per row this way).
 
     Parameters
     ----------
@@ -369,12 +376,21 @@ class MCDropoutClassifier(NeuralNetClassifier):
     def _sample_batch(self, Xi: Any, masks: ConsistentDropout, n_samples: int) -> np.ndarray:
         n_rows = _n_rows(Xi)
         per_pass = max(1, min(n_samples, -(-self.sample_batch_size // max(n_rows, 1))))
+        forward_samples = getattr(self.module_, "forward_samples", None)
+        if forward_samples is not None and masks.expand_first and not isinstance(Xi, dict) \
+                and n_samples >= getattr(self.module_, "forward_samples_from", 2):
+            per_pass, Xi = n_samples, to_tensor(Xi, device=self.device)  # one pass per row
+        else:
+            forward_samples = None
         out = None
         for start in range(0, n_samples, per_pass):
             stop = min(n_samples, start + per_pass)
             masks.select(start, stop)
-            stacked = Xi if masks.expand_first else _repeat_rows(Xi, stop - start)
-            log_probs = self._to_log_proba(self.infer(stacked))
+            if forward_samples is not None:
+                log_probs = self._to_log_proba(forward_samples(Xi, masks.selected))
+            else:
+                stacked = Xi if masks.expand_first else _repeat_rows(Xi, stop - start)
+                log_probs = self._to_log_proba(self.infer(stacked))
             log_probs = log_probs.reshape(stop - start, n_rows, -1).transpose(0, 1)
             if out is None:
                 out = np.empty((n_rows, n_samples, log_probs.shape[-1]), dtype=np.float32)
