@@ -142,22 +142,14 @@ def run_skactiveml(log_probs, batch_size, num_samples=100_000):
 def batch_information(log_probs, indices, n_configurations=2**20, seed=12345):
     """``I[y_batch; ω]`` of a fixed batch by skal_power's sampled estimator, with its SE.
 
-    The estimator is unbiased for the joint entropy (see skal_power.batch._joint); it is
-    one independent draw of ``n_configurations`` configurations, whoever picked the batch.
+    :func:`skal_power.batch.batch_information`, sampled from the second point on
+    (``max_exact_size=1``): one independent draw of ``n_configurations``
+    configurations, whoever picked the batch, so every method's batch is scored alike.
     """
-    import torch
+    from skal_power.batch import batch_information as information
 
-    from skal_power.batch._joint import JointEntropyTracker
-
-    probs = torch.from_numpy(np.ascontiguousarray(np.moveaxis(log_probs, 1, 0))).exp()
-    tracker = JointEntropyTracker(torch, probs, None, max_exact_size=0,
-                                  n_configurations=n_configurations, max_memory=2**28,
-                                  rng=np.random.default_rng(seed))
-    for index in indices:
-        tracker.add(int(index))  # sampled from the first point on: max_exact_size = 0
-    entropy, standard_error = tracker.batch_entropy()
-    conditional = float(tracker.expected_entropy[list(indices)].sum())
-    return entropy - conditional, standard_error
+    return information(log_probs, indices, max_exact_size=1, n_configurations=n_configurations,
+                       max_memory=2**28, random_state=seed, return_std=True)
 
 
 def child(args) -> None:
