@@ -467,6 +467,11 @@ def test_flawed_pools_study_miniature(tmp_path):
     assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 3
     assert text.count("Fraction of acquired points that were out of distribution") == 2
     assert "Fraction of acquired points that were out of distribution: BALD" in text
+    summary = text[text.index("## Summary"):text.index("## ood:")]
+    assert "| strategy | ood (n=2) | ood-classes (n=2) | imbalance (n=2) |" in summary
+    over_random, over_bald = summary.split("Gain over BALD:")
+    assert "| BALD |" in over_random and "| BALD |" not in over_bald
+    assert over_bald.count("| EPIG |") == 1 and "RandomSampling |" not in summary
     frame = load_results(tmp_path / "flawed-ood-mini.csv")
     assert sorted(frame["strategy"].unique()) == sorted(
         ["RandomSampling", "BALD", "PowerBALD", "EvaluationBALD", "PowerEvaluationBALD",

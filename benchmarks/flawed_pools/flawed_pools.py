@@ -54,6 +54,7 @@ from skal_power.experiments import (  # noqa: E402
     load_results,
     make_data,
     n_rounds,
+    paired_gains,
     run_experiment,
 )
 
@@ -160,10 +161,51 @@ def score_lines(folder: Path, flaw: str) -> list[str]:
     return lines + [""]
 
 
+def _gain_cell(row) -> str:
+    mean, ci, n = float(row["mean"]), float(row["ci95"]), int(row["n_seeds"])
+    mark = " *" if np.isfinite(ci) and abs(mean) > ci else ""
+    return f"{mean:+.3f} ± {ci:.3f}{mark}" if np.isfinite(ci) else f"{mean:+.3f} (n={n})"
+
+
+def summary_lines(configs: dict, paths: dict) -> list[str]:
+    """One table for every flaw run so far: whole-curve gains over Random and over BALD."""
+    columns, gains = [], {}
+    for flaw, config in configs.items():
+        frame = load_results(paths[flaw]) if paths[flaw].is_file() else None
+        seeds = [] if frame is None else complete_seeds(frame, config)
+        if len(seeds) < 2:
+            continue
+        complete = frame[frame["seed"].isin(seeds)]
+        columns.append(f"{flaw} (n={len(seeds)})")
+        for baseline in ("RandomSampling", "BALD"):
+            table = paired_gains(complete, baseline=baseline)
+            for _, row in table[table["n_labelled"] == "area"].iterrows():
+                gains.setdefault(baseline, {}).setdefault(row["strategy"], {})[
+                    columns[-1]] = _gain_cell(row)
+    if not columns:
+        return []
+    lines = ["## Summary", "",
+             "Whole-curve accuracy gain (mean over label counts of the per-seed difference, "
+             "95% Student-t CI, `*`: excludes 0) of each strategy, for every flaw with at "
+             "least two seeds complete for every strategy (n: those seeds). The sections "
+             "below give the gains at the budget, the acquired classes and the cost.", ""]
+    for baseline, title in (("RandomSampling", "over RandomSampling"), ("BALD", "over BALD")):
+        lines += [f"Gain {title}:", "", "| strategy | " + " | ".join(columns) + " |",
+                  "|---" * (len(columns) + 1) + "|"]
+        for strategy, cells in sorted(gains.get(baseline, {}).items()):
+            if strategy == "RandomSampling":
+                continue  # the baseline of both tables
+            lines.append(f"| {strategy} | "
+                         + " | ".join(cells.get(c, "–") for c in columns) + " |")
+        lines.append("")
+    return lines
+
+
 def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
     lines = ["# Evaluation- and prediction-oriented acquisition on flawed pools", "",
              f"Produced by `{command}`. Protocol: "
              "`benchmarks/flawed_pools/flawed_pools.py` (docstring).", ""]
+    lines += summary_lines(configs, paths)
     for flaw, config in configs.items():
         path = paths[flaw]
         frame = load_results(path) if path.is_file() else None
