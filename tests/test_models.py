@@ -302,6 +302,32 @@ def test_cnn_samples_per_channel_equal_the_stacked_forward_pass(cnn, n_samples):
     assert not np.allclose(fast[:, 0], fast[:, 1])  # the masks still differ
 
 
+class _DoubledLogits(MNISTConvNet):
+    def forward(self, X):
+        return 2.0 * super().forward(X)
+
+
+def test_cnn_changed_by_the_user_samples_through_its_own_forward(cnn):
+    # forward_samples computes MNISTConvNet's own network: a subclass with another
+    # forward, or a changed layer, must not get it silently.
+    _, X = cnn
+    y = np.arange(len(X)) % 4
+    doubled = MCDropoutClassifier(_DoubledLogits, max_epochs=1, random_state=0).fit(X, y)
+    assert doubled.module_.forward_samples_from is None
+    np.testing.assert_array_equal(doubled.predict_log_proba_samples(X, 9, random_state=1),
+                                  _stacked(doubled).predict_log_proba_samples(X, 9, random_state=1))
+    plain = MCDropoutClassifier(MNISTConvNet, max_epochs=1, random_state=0).fit(X, y)
+    assert plain.module_.forward_samples_from == 8
+    for change in (lambda m: setattr(m.head[2], "p", 0.0),
+                   lambda m: m.features.__setitem__(2, torch.nn.Tanh())):
+        changed = copy.deepcopy(plain)
+        change(changed.module_)
+        assert changed.module_.forward_samples_from is None
+        np.testing.assert_array_equal(
+            changed.predict_log_proba_samples(X, 9, random_state=1),
+            _stacked(changed).predict_log_proba_samples(X, 9, random_state=1))
+
+
 @pytest.mark.parametrize("sample_batch_size, table_floats", [(1, 1 << 24), (50, 1 << 24),
                                                              (4096, 5 * 1024)])
 def test_cnn_samples_per_channel_do_not_depend_on_chunks(cnn, sample_batch_size, table_floats):

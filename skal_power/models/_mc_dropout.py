@@ -59,8 +59,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
     ``forward_samples(X, masks)`` returning ``(S, B, C)`` outputs, where
     ``masks(layer, output)`` gives a dropout layer's selected masks
     (:meth:`ConsistentDropout.selected`); it is used from the module's
-    ``forward_samples_from`` samples on (:class:`MNISTConvNet` runs its second
-    convolution once per row this way).
+    ``forward_samples_from`` samples on (never if that is None;
+    :class:`MNISTConvNet` runs its second convolution once per row this way).
 
     Parameters
     ----------
@@ -377,8 +377,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
         n_rows = _n_rows(Xi)
         per_pass = max(1, min(n_samples, -(-self.sample_batch_size // max(n_rows, 1))))
         forward_samples = getattr(self.module_, "forward_samples", None)
-        if forward_samples is not None and masks.expand_first and not isinstance(Xi, dict) \
-                and n_samples >= getattr(self.module_, "forward_samples_from", 2):
+        threshold = getattr(self.module_, "forward_samples_from", 2)
+        if forward_samples is not None and threshold is not None and masks.expand_first \
+                and not isinstance(Xi, dict) and n_samples >= threshold:
             per_pass, Xi = n_samples, to_tensor(Xi, device=self.device)  # one pass per row
         else:
             forward_samples = None
