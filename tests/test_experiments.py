@@ -184,6 +184,8 @@ def test_claims_benchmark_miniature(tmp_path):
         assert frame["strategy"].nunique() >= 7
         assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
     assert "not finished" not in text
+    cost = text[text.index("## Cost"):]
+    assert "Batch 10:" in cost and cost.count("| rounds left | left (min, est.) |") == 2
     # --report-only on a half-run study: only complete seeds count, the page says how far
     partial = tmp_path / "claims-small-batch.csv"
     lines = partial.read_text().splitlines()
@@ -194,6 +196,11 @@ def test_claims_benchmark_miniature(tmp_path):
     text = page.read_text()
     assert "The run is not finished" in text
     assert "seeds complete for every strategy: [0] of [0, 1]" in text
+    small = text[text.index("## Cost"):].split("\n\nBatch ")[1]  # the batch-10 table
+    removed = sum(line.split(",")[1] == "1" for line in lines[2:]) // 9  # per strategy
+    rows = [line.split("|") for line in small.splitlines() if line.startswith("| ")][1:-1]
+    assert len(rows) == 9 and {row[6].strip() for row in rows} == {str(removed)}
+    assert "unmeasured" not in small
     assert all(v in {"inconclusive", "not run", "held", "not held"} for v in again)
 
 

@@ -45,6 +45,7 @@ import skal_power  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
     complete_seeds,
     cost_summary,
+    cost_table,
     gain_table,
     load_config,
     load_results,
@@ -201,6 +202,23 @@ def authors_lines(last: int) -> list[str]:
             "BatchBALD to beat it.", "", gain_table(runs, at), ""]
 
 
+def cost_lines(paths, configs) -> list[str]:
+    """What the rounds run so far cost, and what the rounds left would, per setting."""
+    lines = []
+    for setting in ("small", "large"):
+        table = cost_table(paths[setting], configs[setting])
+        if table:
+            lines += [f"Batch {configs[setting]['batch_size']}:", "", table, ""]
+    if not lines:
+        return []
+    return ["## Cost", "",
+            "Seconds measured by the runner, each trial on one thread (fit: training and test "
+            "evaluation; query: the strategy, with the distilled second model for the "
+            "evaluation forms), over every round run so far; the last two columns are the "
+            "rounds left and their minutes at each strategy's cost per round so far (`–`: "
+            "no round measured yet).", "", *lines]
+
+
 def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
     """Write the verdict page; returns the five claim verdicts."""
     lines = ["# The seed's claims on Repeated MNIST", ""]
@@ -261,6 +279,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                   report_table(frame, at), "",
                   f"![learning curves, batch {configs[setting]['batch_size']}]"
                   f"({paths[setting].stem}.png)", ""]
+    lines += cost_lines(paths, configs)
     if not args.mini:
         lines += authors_lines(int(configs["small"]["budget"]) + 20)
     page.parent.mkdir(parents=True, exist_ok=True)

@@ -201,6 +201,17 @@ def summary_lines(configs: dict, paths: dict) -> list[str]:
     return lines
 
 
+def cost_lines(path: Path, config: dict) -> list[str]:
+    """The cost table of one flaw, with the rounds left and their estimated minutes."""
+    cost = cost_table(path, config)
+    if not cost:
+        return []
+    return ["Cost (seconds measured by the runner, each trial on one thread; fit: training "
+            "and test evaluation, query: the strategy, with the distilled second model for "
+            "the evaluation forms; every round run so far; the last two columns: the rounds "
+            "left and their minutes at the cost per round so far):", "", cost, ""]
+
+
 def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
     lines = ["# Evaluation- and prediction-oriented acquisition on flawed pools", "",
              f"Produced by `{command}`. Protocol: "
@@ -217,6 +228,7 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
                   f"{seeds or 'none yet'} of {config['seeds']}. Only complete seeds enter "
                   "the tables.", ""]
         if not seeds:
+            lines += cost_lines(path, config)
             continue
         complete = frame[frame["seed"].isin(seeds)]
         lines += ["Gain over RandomSampling (accuracy; mean ± 95% CI of the per-seed "
@@ -232,12 +244,7 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
             lines += ["Fraction of acquired points that were out of distribution: "
                       + ", ".join(f"{k} {v:.0%}" for k, v in sorted(fractions.items())), ""]
             lines += score_lines(path.parent, flaw)
-        cost = cost_table(path)
-        if cost:
-            lines += ["Cost (seconds measured by the runner, each trial on one thread; fit: "
-                      "training and test evaluation, query: the strategy, with the distilled "
-                      "second model for the evaluation forms; every round run so far):", "",
-                      cost, ""]
+        lines += cost_lines(path, config)
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(lines) + "\n")
 

@@ -8,7 +8,7 @@ results into learning curves (mean and Student-t 95% CI over seeds).
 """
 
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
-from ._costs import cost_summary, cost_table, timings_path
+from ._costs import cost_summary, cost_table, remaining_cost, timings_path
 from ._curves import experiment_title, plot_curves, report_table, summarize
 from ._gain import complete_seeds, gain_summary, gain_table, paired_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
@@ -47,6 +47,7 @@ __all__ = [
     "make_strategy",
     "n_rounds",
     "paired_gains",
+    "remaining_cost",
     "plot_class_histogram",
     "plot_curves",
     "query_round",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cost_summary", "cost_table", "timings_path"]
+__all__ = ["cost_summary", "cost_table", "remaining_cost", "timings_path"]
 
 
 def timings_path(output: Any) -> Path:
@@ -69,8 +69,64 @@ def cost_summary(output: Any):
     return summary[columns]
 
 
-def cost_table(output: Any) -> str:
+def remaining_cost(output: Any, config: dict):
+    """Rounds each strategy has left, and the minutes they take at the measured cost.
+
+    The estimate multiplies the rounds left (every seed of ``config``, less the
+    rows already in ``output``) by the strategy's mean seconds per round so far
+    (:func:`cost_summary`); it is NaN for a strategy with no timing yet. Rounds
+    measured under other load or another library version enter the mean as
+    they are, so the estimate is only as good as those rounds are typical.
+
+    Parameters
+    ----------
+    output : path
+        The results CSV (absent: nothing has run).
+    config : dict
+        The checked config the results belong to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by strategy label, in config order: ``rounds_left`` and
+        ``minutes_left``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skal_power.experiments import check_config, run_experiment
+    >>> cfg = check_config({"strategies": ["RandomSampling", "BALD"], "budget": 10,
+    ...                     "seeds": [0], "model": {"name": "extra_trees",
+    ...                                             "params": {"n_estimators": 5}}})
+    >>> out = run_experiment(cfg, pathlib.Path(tempfile.mkdtemp()) / "r.csv")
+    >>> remaining_cost(out, {**cfg, "seeds": [0, 1]})["rounds_left"].to_dict()
+    {'RandomSampling': 2, 'BALD': 2}
+    """
+    import pandas as pd
+
+    from ._config import n_rounds
+    from ._results import load_results
+
+    output = Path(output)
+    done = (load_results(output)["strategy"].value_counts() if output.is_file()
+            else pd.Series(dtype=int))
+    summary = cost_summary(output)
+    per_round = (summary["fit_per_round"] + summary["query_per_round"]).to_dict()
+    total = n_rounds(config) * len(config["seeds"])
+    rows = {}
+    for spec in config["strategies"]:
+        label = spec["label"]
+        left = max(0, total - int(done.get(label, 0)))
+        rows[label] = {"rounds_left": left,
+                       "minutes_left": left * per_round.get(label, float("nan")) / 60}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["rounds_left", "minutes_left"])
+
+
+def cost_table(output: Any, config: dict | None = None) -> str:
     """A markdown table of :func:`cost_summary`, with a row for all strategies ("" if none).
+
+    With ``config``, two more columns give the rounds left and the minutes they
+    would take at the measured cost per round (:func:`remaining_cost`).
 
     Examples
     --------
@@ -80,11 +136,32 @@ def cost_table(output: Any) -> str:
     summary = cost_summary(output)
     if summary.empty:
         return ""
-    lines = ["| strategy | rounds | fit (s per round) | query (s per round) | total (min) |",
-             "|---|---|---|---|---|"]
+    left = None if config is None else remaining_cost(output, config)
+    extra = "" if left is None else " rounds left | left (min, est.) |"
+    lines = ["| strategy | rounds | fit (s per round) | query (s per round) | total (min) |"
+             + extra, "|---|---|---|---|---|" + ("---|---|" if extra else "")]
+
+    def left_cells(label) -> str:
+        if left is None:
+            return ""
+        if label not in left.index:
+            return " 0 | 0.0 |"
+        rounds, minutes = left.loc[label]
+        return f" {int(rounds)} | {'–' if minutes != minutes else f'{minutes:.1f}'} |"
+
     for strategy, row in summary.iterrows():
         lines.append(f"| {strategy} | {int(row['rounds'])} | {row['fit_per_round']:.1f} | "
-                     f"{row['query_per_round']:.2f} | {row['total_minutes']:.1f} |")
+                     f"{row['query_per_round']:.2f} | {row['total_minutes']:.1f} |"
+                     + left_cells(strategy))
+    if left is not None:
+        for label in left.index.difference(summary.index, sort=False):
+            lines.append(f"| {label} | 0 | – | – | 0.0 |" + left_cells(label))
+    all_left = ""
+    if left is not None:
+        unmeasured = int(left.loc[left["minutes_left"].isna(), "rounds_left"].sum())
+        all_left = (f" {int(left['rounds_left'].sum())} | "
+                    f"{left['minutes_left'].sum():.1f}"
+                    + (f" + {unmeasured} unmeasured rounds |" if unmeasured else " |"))
     lines.append(f"| all | {int(summary['rounds'].sum())} | | | "
-                 f"{summary['total_minutes'].sum():.1f} |")
+                 f"{summary['total_minutes'].sum():.1f} |" + all_left)
     return "\n".join(lines)
