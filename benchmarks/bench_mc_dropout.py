@@ -28,6 +28,12 @@ torchmetrics lightning-utilities``)::
 
     PYTHONPATH=.:/tmp/baselines python benchmarks/bench_mc_dropout.py --pool 20000 --samples 20 100
     PYTHONPATH=.:/tmp/baselines python benchmarks/bench_mc_dropout.py --quick
+
+``--crossover`` instead times skal_power's two paths alone, the stacked pass and
+``forward_samples`` forced on, for small K: where the second overtakes the first
+is the ``MNISTConvNet.samples_per_channel_from`` the library uses::
+
+    python benchmarks/bench_mc_dropout.py --crossover --pool 2000
 """
 
 from __future__ import annotations
@@ -55,13 +61,15 @@ def reference_module(seed: int = 0) -> torch.nn.Module:
     return MNISTConvNet(n_classes=10).eval()
 
 
-def ours(module, X, n_samples, *, stacked=False, torch_pool=False):
+def ours(module, X, n_samples, *, stacked=False, torch_pool=False, per_channel_from=None):
     net = MCDropoutClassifier(copy.deepcopy(module), max_epochs=0, classes=list(range(10)),
                               sample_batch_size=SAMPLE_ROWS, random_state=0)
     net.fit(X[:10], np.arange(10))  # zero epochs: initialise and encode the labels
     net.module_.load_state_dict(module.state_dict())
     if stacked:
         net.module_.forward_samples = None
+    if per_channel_from is not None:
+        net.module_.samples_per_channel_from = per_channel_from
     if torch_pool:
         for index, layer in enumerate(net.module_.features):
             if isinstance(layer, torch.nn.MaxPool2d):
@@ -135,11 +143,29 @@ def redux(module, X, n_samples):
     return time.perf_counter() - start, (len(X), shape[1], shape[2])
 
 
+def crossover(module, X, samples=(2, 4, 6, 8, 12, 16)) -> list[str]:
+    """Stacked pass against ``forward_samples`` at small K (the library's threshold)."""
+    lines = ["| K | stacked (s) | per channel (s) | stacked ÷ per channel | library uses |",
+             "|---:|---:|---:|---:|---|"]
+    threshold = MNISTConvNet.samples_per_channel_from
+    for n_samples in samples:
+        stacked, _ = ours(module, X, n_samples, stacked=True)
+        per_channel, _ = ours(module, X, n_samples, per_channel_from=1)
+        np.testing.assert_allclose(_LAST_SAMPLES[False, False], _LAST_SAMPLES[True, False],
+                                   atol=1e-5)
+        used = "per channel" if n_samples >= threshold else "stacked"
+        lines.append(f"| {n_samples} | {stacked:.2f} | {per_channel:.2f} | "
+                     f"{stacked / per_channel:.2f}× | {used} |")
+    return lines
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pool", type=int, default=20_000)
     parser.add_argument("--samples", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--quick", action="store_true", help="pool 1,000, K = 20")
+    parser.add_argument("--crossover", action="store_true",
+                        help="skal_power's stacked pass against forward_samples, small K")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mc-dropout.md")
     args = parser.parse_args(argv)
     if args.quick:
@@ -148,6 +174,16 @@ def main(argv=None) -> str:
     X = np.random.default_rng(0).normal(size=(args.pool, 784)).astype(np.float32)
     module = reference_module()
     ours(module, X[:50], 2)  # warm up torch's kernels once
+    if args.crossover:
+        lines = ["# MC-dropout sampling: where forward_samples overtakes the stacked pass", "",
+                 f"MNISTConvNet, pool of {args.pool:,} rows, torch {torch.__version__}, 1 "
+                 f"thread, {platform.machine()}; skal_power only, {SAMPLE_ROWS} rows × samples "
+                 "per forward pass.", "", "Command: `python benchmarks/bench_mc_dropout.py "
+                 + " ".join(argv if argv is not None else sys.argv[1:]) + "`", "",
+                 *crossover(module, X)]
+        text = "\n".join(lines) + "\n"
+        print(text)
+        return text
     lines = ["# MC-dropout sampling: skal_power against baal and batchbald_redux", "",
              f"MNISTConvNet, pool of {args.pool:,} rows, torch {torch.__version__}, 1 thread, "
              f"{platform.machine()}; every method {SAMPLE_ROWS} rows × samples per forward "
