@@ -473,7 +473,10 @@ def test_flawed_pools_study_miniature(tmp_path):
     text = page.read_text()
     assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 3
     assert text.count("Fraction of acquired points that were out of distribution") == 2
-    assert "Fraction of acquired points that were out of distribution: BALD" in text
+    table = text[text.index("Fraction of acquired points"):].split("\n\n")[1].splitlines()
+    assert table[0] == "| strategy | OOD fraction | minus BALD's |" and len(table) == 9
+    assert table[2].startswith("| BALD | ") and table[2].endswith(" | – |")
+    assert all(row.endswith(" pp |") or row.endswith(" pp * |") for row in table[3:])
     summary = text[text.index("## Summary"):text.index("## ood:")]
     assert "| strategy | ood (n=2) | ood-classes (n=2) | imbalance (n=2) |" in summary
     over_random, over_bald = summary.split("Gain over BALD:")

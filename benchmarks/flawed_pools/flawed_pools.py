@@ -40,6 +40,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -119,18 +120,51 @@ def flaw_config(flaw: str, *, mini: bool = False) -> dict:
     return load_config(config)
 
 
-def ood_fractions(frame, config) -> dict[str, float]:
-    """Mean fraction of acquired points that were out of distribution, by strategy."""
-    fractions: dict[str, list[float]] = {}
+def ood_fractions(frame, config):
+    """Per seed and strategy, the fraction of acquired points that were out of distribution.
+
+    Returns a frame indexed by seed with a column per strategy (None when the
+    flaw has no OOD rows).
+    """
+    import pandas as pd
+
+    fractions = {}
     for seed, trials in frame.groupby("seed"):
         mask = make_data(config, int(seed)).ood_mask
         if mask is None:
-            return {}
+            return None
         for strategy, trial in trials.groupby("strategy"):
             picked = [int(i) for cell in trial["acquired"] if isinstance(cell, str)
                       for i in cell.split()]
-            fractions.setdefault(strategy, []).append(float(mask[picked].mean()))
-    return {strategy: float(np.mean(values)) for strategy, values in fractions.items()}
+            fractions.setdefault(strategy, {})[int(seed)] = float(mask[picked].mean())
+    return pd.DataFrame(fractions).sort_index(axis=1)
+
+
+def _mean_ci(values) -> tuple[float, float]:
+    """Mean and half-width of the 95% Student-t interval (NaN with one value)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), float("nan")
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(half)
+
+
+def ood_fraction_lines(fractions) -> list[str]:
+    """The OOD share of each strategy's picks, and its difference from BALD's, paired by seed."""
+    lines = ["Fraction of acquired points that were out of distribution (mean ± 95% CI over "
+             f"seeds, n={len(fractions)}; the difference from BALD's is paired by seed, in "
+             "percentage points, `*`: its CI excludes 0):", "",
+             "| strategy | OOD fraction | minus BALD's |", "|---|---|---|"]
+    for strategy in fractions.columns:
+        mean, half = _mean_ci(fractions[strategy])
+        share = f"{mean:.0%}" + ("" if half != half else f" ± {half:.0%}")
+        difference = "–"
+        if strategy != "BALD" and "BALD" in fractions:
+            mean, half = _mean_ci(fractions[strategy] - fractions["BALD"])
+            difference = f"{round(100 * mean):+d}" + (" pp" if half != half else (
+                f" ± {100 * half:.0f} pp" + (" *" if abs(mean) > half else "")))
+        lines.append(f"| {strategy} | {share} | {difference} |")
+    return lines + [""]
 
 
 def score_lines(folder: Path, flaw: str) -> list[str]:
@@ -240,9 +274,8 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
                   "Acquired labels by class (mean per trial):",
                   "", histogram_table(complete), ""]
         fractions = ood_fractions(complete, config)
-        if fractions:
-            lines += ["Fraction of acquired points that were out of distribution: "
-                      + ", ".join(f"{k} {v:.0%}" for k, v in sorted(fractions.items())), ""]
+        if fractions is not None:
+            lines += ood_fraction_lines(fractions)
             lines += score_lines(path.parent, flaw)
         lines += cost_lines(path, config)
     page.parent.mkdir(parents=True, exist_ok=True)
