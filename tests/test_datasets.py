@@ -99,6 +99,23 @@ def test_ood_held_out_classes(digits):
     np.testing.assert_array_equal(yo[~ood.ood_mask_], y[~ood.ood_mask_])
 
 
+def test_ood_points_with_one_label_of_their_own(digits):
+    # the EPIG paper's Redundant MNIST: irrelevant inputs share a consistent
+    # "neither" label instead of a random known one
+    X, y = digits
+    ood = ds.OutOfDistribution(classes=[0, 2, 3, 4, 5, 6, 8, 9], label=10, random_state=0)
+    Xo, yo = ood(X, y)
+    np.testing.assert_array_equal(ood.ood_mask_, ~np.isin(y, [1, 7]))
+    np.testing.assert_array_equal(Xo, X)
+    assert set(yo[ood.ood_mask_].tolist()) == {10}
+    np.testing.assert_array_equal(yo[~ood.ood_mask_], y[~ood.ood_mask_])
+    noisy = ds.OutOfDistribution(fraction=0.2, label=-1, random_state=0)
+    _, yn = noisy(X, y)
+    assert set(yn[noisy.ood_mask_].tolist()) == {-1}
+    with pytest.raises(ValueError, match="in-distribution class"):
+        ds.OutOfDistribution(classes=[8, 9], label=3)(X, y)
+
+
 def test_ood_corrupted_images(digits):
     X, y = digits
     ood = ds.OutOfDistribution(fraction=0.25, random_state=0)

@@ -468,17 +468,20 @@ def test_flawed_pools_study_miniature(tmp_path):
     study = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(study)
     page = tmp_path / "flawed.md"
-    study.main(["--mini", "--flaws", "ood", "ood-classes", "imbalance", "--output-dir",
-                str(tmp_path), "--page", str(page)])
+    study.main(["--mini", "--flaws", "ood", "ood-classes", "imbalance", "irrelevant",
+                "--output-dir", str(tmp_path), "--page", str(page)])
     text = page.read_text()
-    assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 3
-    assert text.count("Fraction of acquired points that were out of distribution") == 2
+    assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 4
+    assert text.count("Fraction of acquired points that were out of distribution") == 3
+    irrelevant = text[text.index("## irrelevant"):]
+    assert "| strategy | 1 | 7 | 10 | rarest |" in irrelevant  # the "neither" class has a column
     table = text[text.index("Fraction of acquired points"):].split("\n\n")[1].splitlines()
     assert table[0] == "| strategy | OOD fraction | minus BALD's |" and len(table) == 9
     assert table[2].startswith("| BALD | ") and table[2].endswith(" | – |")
     assert all(row.endswith(" pp |") or row.endswith(" pp * |") for row in table[3:])
     summary = text[text.index("## Summary"):text.index("## ood:")]
-    assert "| strategy | ood (n=2) | ood-classes (n=2) | imbalance (n=2) |" in summary
+    assert ("| strategy | ood (n=2) | ood-classes (n=2) | imbalance (n=2) | irrelevant (n=2) |"
+            in summary)
     over_random, over_bald = summary.split("Gain over BALD:")
     assert "| BALD |" in over_random and "| BALD |" not in over_bald
     assert over_bald.count("| EPIG |") == 1 and "RandomSampling |" not in summary
@@ -496,10 +499,13 @@ def test_flawed_pools_study_miniature(tmp_path):
     spec.loader.exec_module(scores)
     output = scores.main(["--mini", "--output-dir", str(tmp_path), "--rounds", "0", "1"])
     rows = pd.read_csv(output)
-    assert len(rows) == 2 * 2 * 2 * 2  # flaws x seeds x rounds x scores
-    assert rows["pool_ood_fraction"].between(0.2, 0.4).all()
+    assert len(rows) == 3 * 2 * 2 * 2  # flaws x seeds x rounds x scores
+    share = rows.groupby("flaw")["pool_ood_fraction"]
+    assert share.min()[["ood", "ood-classes"]].ge(0.2).all()
+    assert share.max()[["ood", "ood-classes"]].le(0.4).all()
+    assert share.min()["irrelevant"] > 0.7  # all digits but 1 and 7
     assert rows[["top10_ood", "top100_ood", "power_ood"]].stack().between(0, 1).all()
-    assert len(pd.read_csv(scores.main(["--mini", "--output-dir", str(tmp_path)]))) == 16
+    assert len(pd.read_csv(scores.main(["--mini", "--output-dir", str(tmp_path)]))) == 24
     study.main(["--mini", "--report-only", "--flaws", "ood", "--output-dir", str(tmp_path),
                 "--page", str(page)])
     assert "| labels | score | seeds | OOD in pool |" in page.read_text()
@@ -652,3 +658,12 @@ def test_held_out_class_ood_leaves_validation_and_classes_in_distribution():
         "name": "digits", "test_size": 300, "validation_size": 200,
         "transforms": [{"name": "OutOfDistribution", "fraction": 0.3}]}})
     assert make_data(noisy, 0).classes.tolist() == list(range(10))
+    # one label of their own: the model gets an output for it, the test never asks it
+    neither = check_config({**SMALL, "dataset": {
+        "name": "digits", "test_size": 300, "validation_size": 200,
+        "transforms": [{"name": "OutOfDistribution", "classes": [0, 2, 3, 4, 5, 6, 8, 9],
+                        "label": 10}]}})
+    data = make_data(neither, 0)
+    assert data.classes.tolist() == [1, 7, 10]
+    assert set(data.y_test.tolist()) == {1, 7} and set(data.y_validation.tolist()) == {1, 7}
+    assert set(data.y_pool[data.ood_mask].tolist()) == {10}

@@ -1,6 +1,6 @@
 """The seed's section 3 study: evaluation- and prediction-oriented acquisition on flawed pools.
 
-Five MNIST pools, each with one flaw of :mod:`skal_power.datasets`, under the
+Six MNIST pools, each with one flaw of :mod:`skal_power.datasets`, under the
 BatchBALD protocol of ``benchmarks/mnist/`` (MNISTConvNet, 2 labels per class,
 5,056 resampled points per epoch, early stopping on 1,024 validation images,
 normalised inputs, test predictions averaged over 5 samples):
@@ -14,12 +14,21 @@ normalised inputs, test predictions averaged over 5 samples):
   images of ``ood``;
 * ``noise``: Gaussian input noise of standard deviation 1 (normalised units) on
   classes 5–9;
+* ``irrelevant``: the EPIG paper's Redundant MNIST (``config/data/mnist/
+  redundant_pool.yaml`` of fbickfordsmith/epig): only 1s and 7s are in the test
+  distribution (test, validation and so EPIG's targets), and every other digit,
+  about 80% of the pool, carries one consistent label, a "neither" class (10)
+  the model has an output for; 5,000 validation images leave about 1,000 ones
+  and sevens for early stopping and as EPIG's targets (the paper's 1,000); the
+  paper's runs go to 300 labels over 20 seeds, these to 100 labels over 5 like
+  the other flaws;
 * ``repeated``: the pool repeated 3 times with noise σ = 0.1 (Repeated MNIST).
 
 Strategies: RandomSampling, BALD, PowerBALD, EvaluationBALD, PowerEvaluationBALD,
 EPIG and PowerEPIG (targets: the validation images' inputs, unlabelled use).
 
-Run (days of core time on 2 cores; detached and resumable, one flaw after the other)::
+Run (days of core time on 2 cores; detached and resumable, one flaw after the other,
+in the order below)::
 
     python benchmarks/flawed_pools/flawed_pools.py --n-jobs 2
 
@@ -96,6 +105,9 @@ FLAWS = {
     "ood-classes": {"transforms": [{"name": "OutOfDistribution", "classes": [7, 8, 9]}]},
     "noise": {"transforms": [{"name": "HeteroscedasticNoise",
                               "scales": [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]}]},
+    "irrelevant": {"validation_size": 5000,  # about 1,000 ones and sevens, as the paper's targets
+                   "transforms": [{"name": "OutOfDistribution",
+                                   "classes": [0, 2, 3, 4, 5, 6, 8, 9], "label": 10}]},
     "repeated": {"pool_size": 1700,
                  "transforms": [{"name": "RepeatWithNoise", "k": 3, "noise_std": 0.1}]},
 }

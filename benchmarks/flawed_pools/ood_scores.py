@@ -101,7 +101,7 @@ def _done(path: Path) -> set[tuple]:
 
 def main(argv=None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--flaws", nargs="+", default=["ood", "ood-classes"])
+    parser.add_argument("--flaws", nargs="+", default=["ood", "ood-classes", "irrelevant"])
     parser.add_argument("--rounds", nargs="+", type=int, default=[0, 5])
     parser.add_argument("--mini", action="store_true", help="digits miniature (tests)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS)

@@ -2,7 +2,7 @@
 # The flawed-pool study (issue 14), detached: two trials at a time, each on one
 # BLAS/OpenMP/torch thread; the runner resumes, so running this again continues where a
 # stopped run left off (one flaw after the other: imbalance, ood, ood-classes, noise,
-# repeated).
+# irrelevant, repeated).
 #
 #   bash benchmarks/flawed_pools/run.sh          # start (or resume) in the background
 #   tail -f benchmarks/flawed_pools/results/flawed-pools.log

@@ -216,11 +216,24 @@ class OutOfDistribution:
     - ``fraction=f`` (with ``classes=None``): a fraction ``f`` of the points are
       replaced by corrupted images (uniform noise in ``[X.min(), X.max()]``).
 
-    **The oracle's answer for an OOD point** is a label drawn uniformly from the
-    in-distribution classes (seeded): an annotator forced to pick a known class
-    for an image that has none. Labelling OOD points thus only adds noise.
-    Evaluate on in-distribution test data. The mask of OOD rows is stored in
-    ``ood_mask_`` after each call.
+    **The oracle's answer for an OOD point** is, by default, a label drawn
+    uniformly from the in-distribution classes (seeded): an annotator forced to
+    pick a known class for an image that has none. Labelling OOD points thus
+    only adds noise. With ``label=v`` every OOD point gets the one label ``v``
+    instead, a consistent "none of these" class the model can learn (the
+    irrelevant digits of the EPIG paper's Redundant MNIST); ``v`` must not be
+    an in-distribution class. Evaluate on in-distribution test data. The mask
+    of OOD rows is stored in ``ood_mask_`` after each call.
+
+    Parameters
+    ----------
+    classes : sequence, optional
+        Held-out classes whose points become the OOD points.
+    fraction : float, default=0.1
+        With ``classes=None``: the share of points replaced by noise images.
+    label : optional
+        The one label of every OOD point; None draws a known class for each.
+    random_state : None, int or Generator
 
     Examples
     --------
@@ -229,12 +242,16 @@ class OutOfDistribution:
     >>> _, yo = ood(np.zeros((30, 2)), y)
     >>> int(ood.ood_mask_.sum()), set(yo.tolist()) <= {0, 1}
     (10, True)
+    >>> _, yn = OutOfDistribution(classes=[0, 2], label=9)(np.zeros((30, 2)), y)
+    >>> sorted(set(yn.tolist()))
+    [1, 9]
     """
 
     def __init__(self, classes: Sequence[Any] | None = None, fraction: float = 0.1,
-                 random_state: Any = None) -> None:
+                 label: Any = None, random_state: Any = None) -> None:
         self.classes = classes
         self.fraction = fraction
+        self.label = label
         self.random_state = random_state
 
     def __call__(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -255,7 +272,14 @@ class OutOfDistribution:
             known = np.unique(y)
             X[mask] = rng.uniform(X.min(), X.max(), size=(int(mask.sum()), X.shape[1]))
         y = y.copy()
-        y[mask] = rng.choice(known, size=int(mask.sum()))
+        if self.label is None:
+            y[mask] = rng.choice(known, size=int(mask.sum()))
+        else:
+            if np.isin(np.asarray([self.label], dtype=y.dtype), known)[0]:
+                raise ValueError(f"label={self.label!r} is an in-distribution class; the OOD "
+                                 "points need a label of their own (e.g. a new class index).")
+            y = y.astype(np.result_type(y.dtype, np.asarray([self.label]).dtype))
+            y[mask] = self.label
         self.ood_mask_ = mask
         return X, y
 

@@ -61,7 +61,9 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
     transforms (so Repeated-MNIST noise is in normalised units). An
     ``OutOfDistribution`` transform with held-out ``classes`` removes those
     classes from the test split, from the validation set (which stands for the
-    test distribution: early stopping, EPIG's targets) and from ``classes``.
+    test distribution: early stopping, EPIG's targets) and from ``classes``;
+    with its ``label`` (one label for every OOD point) that label joins
+    ``classes``, so the model has an output for it, but never the test split.
 
     Examples
     --------
@@ -131,6 +133,10 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
                     in_dist = ~np.isin(y_val, held_out)
                     X_val, y_val = X_val[in_dist], y_val[in_dist]
                 classes = classes[~np.isin(classes, held_out)]
+            if params.get("label") is not None:
+                # one consistent label for every OOD point: a class the model learns
+                classes = np.union1d(classes, np.asarray([params["label"]],
+                                                         dtype=classes.dtype))
         elif len(y_pool) != n_before:
             ood_mask = None
     return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask)
