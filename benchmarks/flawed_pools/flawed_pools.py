@@ -49,7 +49,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -152,27 +151,20 @@ def ood_fractions(frame, config):
     return pd.DataFrame(fractions).sort_index(axis=1)
 
 
-def _mean_ci(values) -> tuple[float, float]:
-    """Mean and half-width of the 95% Student-t interval (NaN with one value)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float(values.mean()), float("nan")
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean()), float(half)
-
-
 def ood_fraction_lines(fractions) -> list[str]:
     """The OOD share of each strategy's picks, and its difference from BALD's, paired by seed."""
+    from skal_power.experiments._gain import _t_interval
+
     lines = ["Fraction of acquired points that were out of distribution (mean ± 95% CI over "
              f"seeds, n={len(fractions)}; the difference from BALD's is paired by seed, in "
              "percentage points, `*`: its CI excludes 0):", "",
              "| strategy | OOD fraction | minus BALD's |", "|---|---|---|"]
     for strategy in fractions.columns:
-        mean, half = _mean_ci(fractions[strategy])
+        mean, half = _t_interval(fractions[strategy])
         share = f"{mean:.0%}" + ("" if half != half else f" ± {half:.0%}")
         difference = "–"
         if strategy != "BALD" and "BALD" in fractions:
-            mean, half = _mean_ci(fractions[strategy] - fractions["BALD"])
+            mean, half = _t_interval(fractions[strategy] - fractions["BALD"])
             difference = f"{round(100 * mean):+d}" + (" pp" if half != half else (
                 f" ± {100 * half:.0f} pp" + (" *" if abs(mean) > half else "")))
         lines.append(f"| {strategy} | {share} | {difference} |")
