@@ -102,6 +102,11 @@ def remaining_cost(output: Any, config: dict):
     >>> remaining_cost(out, {**cfg, "seeds": [0, 1]})["rounds_left"].to_dict()
     {'RandomSampling': 2, 'BALD': 2}
     """
+    return _remaining(output, config, cost_summary(output))
+
+
+def _remaining(output: Any, config: dict, summary):
+    """:func:`remaining_cost` from an already read :func:`cost_summary`."""
     import pandas as pd
 
     from ._config import n_rounds
@@ -110,7 +115,6 @@ def remaining_cost(output: Any, config: dict):
     output = Path(output)
     done = (load_results(output)["strategy"].value_counts() if output.is_file()
             else pd.Series(dtype=int))
-    summary = cost_summary(output)
     per_round = (summary["fit_per_round"] + summary["query_per_round"]).to_dict()
     total = n_rounds(config) * len(config["seeds"])
     rows = {}
@@ -136,7 +140,7 @@ def cost_table(output: Any, config: dict | None = None) -> str:
     summary = cost_summary(output)
     if summary.empty:
         return ""
-    left = None if config is None else remaining_cost(output, config)
+    left = None if config is None else _remaining(output, config, summary)
     extra = "" if left is None else " rounds left | left (min, est.) |"
     lines = ["| strategy | rounds | fit (s per round) | query (s per round) | total (min) |"
              + extra, "|---|---|---|---|---|" + ("---|---|" if extra else "")]
