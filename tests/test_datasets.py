@@ -114,6 +114,12 @@ def test_ood_points_with_one_label_of_their_own(digits):
     assert set(yn[noisy.ood_mask_].tolist()) == {-1}
     with pytest.raises(ValueError, match="in-distribution class"):
         ds.OutOfDistribution(classes=[8, 9], label=3)(X, y)
+    # the label is compared as given, not cast to the labels' dtype first
+    small = y.astype(np.uint8)
+    _, yu = ds.OutOfDistribution(classes=[8, 9], label=-1)(X, small)
+    assert set(yu[np.isin(small, [8, 9])].tolist()) == {-1}
+    _, yf = ds.OutOfDistribution(classes=[8, 9], label=2.5)(X, y)  # not truncated to 2
+    assert set(yf[np.isin(y, [8, 9])].tolist()) == {2.5}
 
 
 def test_ood_corrupted_images(digits):

@@ -275,7 +275,7 @@ class OutOfDistribution:
         if self.label is None:
             y[mask] = rng.choice(known, size=int(mask.sum()))
         else:
-            if np.isin(np.asarray([self.label], dtype=y.dtype), known)[0]:
+            if np.isin(np.asarray([self.label]), known)[0]:  # compared uncast
                 raise ValueError(f"label={self.label!r} is an in-distribution class; the OOD "
                                  "points need a label of their own (e.g. a new class index).")
             y = y.astype(np.result_type(y.dtype, np.asarray([self.label]).dtype))

@@ -135,8 +135,7 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
                 classes = classes[~np.isin(classes, held_out)]
             if params.get("label") is not None:
                 # one consistent label for every OOD point: a class the model learns
-                classes = np.union1d(classes, np.asarray([params["label"]],
-                                                         dtype=classes.dtype))
+                classes = np.union1d(classes, [params["label"]])
         elif len(y_pool) != n_before:
             ood_mask = None
     return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask)
