@@ -28,8 +28,10 @@ from .experiments import (
     histogram_table,
     load_config,
     load_results,
+    paired_gains,
     plot_class_histogram,
     plot_curves,
+    plot_gains,
     report_table,
     run_experiment,
 )
@@ -92,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="figure path, .png or .svg (default: the CSV's path with .png)")
     plot.add_argument("--metric", choices=("accuracy", "nll"), default="accuracy")
     plot.add_argument("--title")
+    plot.add_argument("--baseline", default=DEFAULT_BASELINE,
+                      help="strategy label the gains figure (<name>.gains.png) compares "
+                      "against, when it is in the file (default: %(default)s)")
 
     report = commands.add_parser(
         "report", help="markdown tables: mean ± 95%% CI per strategy, and the gain over random",
@@ -195,6 +200,9 @@ def _plot(args: argparse.Namespace) -> None:
     if not class_histogram(results).empty:
         classes = output.with_name(output.stem + ".classes" + output.suffix)
         print(f"figure: {plot_class_histogram(results, classes)}")
+    if len(paired_gains(results, baseline=args.baseline, metric=args.metric)):
+        gains = output.with_name(output.stem + ".gains" + output.suffix)
+        print(f"figure: {plot_gains(results, gains, baseline=args.baseline, metric=args.metric)}")
 
 
 def _run(args: argparse.Namespace) -> None:

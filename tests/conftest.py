@@ -143,3 +143,20 @@ def query_kwargs_for(digits_split):
         return {}
 
     return kwargs
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The axes of every figure made through ``plt.subplots`` during the test."""
+    import matplotlib.pyplot as plt
+
+    made = []
+    original = plt.subplots
+
+    def spy(*args, **kwargs):
+        figure, axes = original(*args, **kwargs)
+        made.append(axes)
+        return figure, axes
+
+    monkeypatch.setattr(plt, "subplots", spy)
+    return made

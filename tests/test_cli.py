@@ -31,6 +31,12 @@ def test_run_plot_report_end_to_end(tmp_path, capsys):
     assert f"results: {results} (18 rows: 3 strategies × 2 seeds)" in out
     assert main(["plot", str(results), "-o", str(tmp_path / "c.png")]) == 0
     assert (tmp_path / "c.png").stat().st_size > 1000
+    # beside the curves: the acquired classes and the gains over RandomSampling
+    assert (tmp_path / "c.classes.png").stat().st_size > 1000
+    assert (tmp_path / "c.gains.png").stat().st_size > 1000
+    assert f"figure: {tmp_path / 'c.gains.png'}" in capsys.readouterr().out
+    assert main(["plot", str(results), "-o", str(tmp_path / "b.svg"), "--baseline", "BALD"]) == 0
+    assert (tmp_path / "b.gains.svg").stat().st_size > 1000
     capsys.readouterr()
     assert main(["report", str(results), "--at", "10", "30", "--metric", "nll"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -78,6 +84,7 @@ def test_plot_defaults_next_to_the_csv_and_titles_the_experiment(tmp_path, capsy
                         lambda *a, **k: titles.append(k["title"]) or original(*a, **k))
     assert main(["plot", str(results)]) == 0
     assert (tmp_path / "small.png").stat().st_size > 1000
+    assert not (tmp_path / "small.gains.png").exists()  # no other strategy to compare
     assert titles == ["digits · extra_trees · 1 seed\ntest accuracy: mean and 95% CI"]
 
 

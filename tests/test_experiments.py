@@ -166,6 +166,15 @@ def test_plot_png_and_svg(tmp_path):
         plot_curves(frame, tmp_path / "c.pdf")
 
 
+def test_accuracy_band_stays_within_0_and_1(tmp_path, figures):
+    # two seeds far apart: the t-interval (12.7 standard errors) spans far past 0 and 1
+    frame = pd.DataFrame({"strategy": "A", "n_labelled": [10, 10, 20, 20],
+                          "accuracy": [0.99, 0.6, 0.98, 0.7]})
+    plot_curves(frame, tmp_path / "c.png")
+    band = figures[0].collections[0].get_paths()[0].vertices[:, 1]
+    assert band.max() == 1.0 and band.min() == 0.0
+
+
 def test_claims_benchmark_miniature(tmp_path):
     import importlib.util
 
@@ -485,6 +494,12 @@ def test_flawed_pools_study_miniature(tmp_path):
     over_random, over_bald = summary.split("Gain over BALD:")
     assert "| BALD |" in over_random and "| BALD |" not in over_bald
     assert over_bald.count("| EPIG |") == 1 and "RandomSampling |" not in summary
+    # the summary figure and, per flaw, its curves and class histogram, each on the page
+    figures = ["flawed.gains.png"] + [f"flawed.{flaw}{kind}.png" for flaw in
+                                      ("ood", "ood-classes", "imbalance", "irrelevant")
+                                      for kind in ("", ".classes")]
+    for name in figures:
+        assert (tmp_path / name).stat().st_size > 1000 and f"]({name})" in text
     frame = load_results(tmp_path / "flawed-ood-mini.csv")
     assert sorted(frame["strategy"].unique()) == sorted(
         ["RandomSampling", "BALD", "PowerBALD", "EvaluationBALD", "PowerEvaluationBALD",

@@ -10,7 +10,7 @@ results into learning curves (mean and Student-t 95% CI over seeds).
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
 from ._costs import cost_summary, cost_table, remaining_cost, timings_path
 from ._curves import experiment_title, plot_curves, report_table, summarize
-from ._gain import complete_seeds, gain_summary, gain_table, paired_gains
+from ._gain import complete_seeds, gain_summary, gain_table, paired_gains, plot_gains
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
@@ -50,6 +50,7 @@ __all__ = [
     "remaining_cost",
     "plot_class_histogram",
     "plot_curves",
+    "plot_gains",
     "query_round",
     "report_table",
     "run_experiment",

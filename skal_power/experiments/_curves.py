@@ -62,6 +62,9 @@ def plot_curves(results: Any, path: Any, *, metric: str = "accuracy",
                 title: str | None = None) -> Path:
     """Plot mean ± 95% CI learning curves per strategy to a PNG or SVG file.
 
+    For accuracy the band is clipped to [0, 1]: with few seeds a Student-t
+    interval can reach past the possible values.
+
     Examples
     --------
     >>> import pandas as pd, tempfile, pathlib
@@ -79,7 +82,10 @@ def plot_curves(results: Any, path: Any, *, metric: str = "accuracy",
         mean = group["mean"].to_numpy()
         ci = np.nan_to_num(group["ci95"].to_numpy())
         axes.plot(x, mean, label=strategy)
-        axes.fill_between(x, mean - ci, mean + ci, alpha=0.2)
+        low, high = mean - ci, mean + ci
+        if metric == "accuracy":  # a wide t-interval must not draw accuracies above 1
+            low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+        axes.fill_between(x, low, high, alpha=0.2)
     axes.set_xlabel("labelled points")
     axes.set_ylabel(f"test {metric}")
     axes.set_title(title or f"{metric}: mean and 95% CI over seeds", fontsize=10)

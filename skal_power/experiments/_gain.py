@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -162,6 +164,82 @@ def gain_summary(results: Any, *, baseline: str = DEFAULT_BASELINE,
     seeds = int(area["n_seeds"].max())
     return (f"Whole-curve {metric} gain over {baseline} (paired 95% CI, {seeds} seeds): "
             + "; ".join(parts) + ".")
+
+
+def plot_gains(results: Any, path: Any, *, baseline: str = DEFAULT_BASELINE,
+               metric: str = "accuracy", title: str | None = None) -> Path:
+    """Plot each strategy's whole-curve gain over ``baseline`` with its paired 95% CI.
+
+    One panel per experiment: pass a results frame, or a mapping from a name
+    (the panel's title) to a frame, e.g. one pool per panel. Each strategy is a
+    point at its mean per-seed gain (the ``area`` row of :func:`paired_gains`)
+    with a bar for the Student-t 95% CI; a filled point marks a CI that
+    excludes 0. Strategies keep one row across panels, so a method can be
+    followed from one pool to the next. Panels without the baseline are skipped.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame or mapping of str to pandas.DataFrame
+    path : str or Path
+        A ``.png`` or ``.svg`` file.
+    baseline, metric
+        As in :func:`paired_gains`.
+    title : str, optional
+        Title of the whole figure.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> frame = pd.DataFrame({
+    ...     "strategy": ["RandomSampling"] * 4 + ["BALD"] * 4,
+    ...     "seed": [0, 0, 1, 1] * 2, "n_labelled": [10, 20] * 4,
+    ...     "accuracy": [0.5, 0.6, 0.4, 0.7, 0.5, 0.7, 0.4, 0.9]})
+    >>> out = plot_gains({"pool A": frame, "pool B": frame},
+    ...                  pathlib.Path(tempfile.mkdtemp()) / "gains.svg")
+    >>> out.stat().st_size > 0
+    True
+    """
+    from ._curves import figure_target
+
+    plt, path = figure_target(path)
+    panels = results if isinstance(results, Mapping) else {"": results}
+    areas = {}
+    for name, frame in panels.items():
+        gains = paired_gains(frame, baseline=baseline, metric=metric)
+        if not gains.empty:
+            areas[name] = gains[gains["n_labelled"] == "area"].set_index("strategy")
+    if not areas:
+        raise ValueError(f"no panel holds the baseline {baseline!r} and another strategy.")
+    strategies = sorted(set().union(*(frame.index for frame in areas.values())))
+    figure, axes = plt.subplots(1, len(areas), sharey=True, squeeze=False,
+                                figsize=(2.2 + 2.4 * len(areas), 1.8 + 0.35 * len(strategies)))
+    rows = np.arange(len(strategies))
+    for axis, (name, area) in zip(axes[0], areas.items()):
+        area = area.reindex(strategies)
+        mean = area["mean"].to_numpy(dtype=float)
+        ci = area["ci95"].to_numpy(dtype=float)
+        excludes = np.abs(mean) > ci  # False where one seed leaves no CI (NaN)
+        ci = np.nan_to_num(ci)
+        axis.axvline(0.0, color="0.5", linewidth=0.8)
+        axis.errorbar(mean, rows, xerr=ci, fmt="none", ecolor="C0", capsize=2)
+        axis.plot(mean[excludes], rows[excludes], "o", color="C0")
+        axis.plot(mean[~excludes], rows[~excludes], "o", markerfacecolor="white", color="C0")
+        axis.set_title(str(name), fontsize=9)
+        axis.grid(alpha=0.3, axis="x")
+    axes[0][0].set_yticks(rows, strategies)
+    axes[0][0].invert_yaxis()
+    figure.supxlabel(f"{metric} gain over {baseline} (mean over label counts of the per-seed "
+                     "difference)", fontsize=8)
+    figure.suptitle(title or f"Whole-curve {metric} gain over {baseline}: mean and paired "
+                    "95% CI (filled: excludes 0)", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
 
 
 def complete_seeds(results: Any, config: dict) -> list[int]:
