@@ -36,9 +36,11 @@ in the order below)::
 so far (only seeds complete for every strategy count); ``--flaws ood`` runs one
 flaw; ``--mini`` is the seconds-long miniature the tests run (digits, extra trees).
 
-The page gives, per flaw, the whole-curve gain over RandomSampling (paired by
-seed, 95% Student-t CI), the acquired labels by class and, for the OOD pool, the
-fraction of acquired points that were noise images.
+The page opens with a figure and table of every flaw's whole-curve gains over
+RandomSampling and BALD (paired by seed, 95% Student-t CI), then gives per flaw
+its learning curves, the gains at the budget, the acquired labels by class (a
+figure and a table), for the OOD pools the fraction of acquired points that were
+out of distribution, and the cost. The figures are PNGs beside the page.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ from skal_power.experiments import (  # noqa: E402
     make_data,
     n_rounds,
     paired_gains,
+    plot_class_histogram,
+    plot_curves,
+    plot_gains,
     run_experiment,
 )
 
@@ -205,9 +210,12 @@ def _gain_cell(row) -> str:
     return f"{mean:+.3f} ± {ci:.3f}{mark}" if np.isfinite(ci) else f"{mean:+.3f} (n={n})"
 
 
-def summary_lines(configs: dict, paths: dict) -> list[str]:
-    """One table for every flaw run so far: whole-curve gains over Random and over BALD."""
-    columns, gains = [], {}
+def summary_lines(configs: dict, paths: dict, page: Path) -> list[str]:
+    """One figure and table for every flaw run so far: whole-curve gains over Random and BALD.
+
+    The figure is written beside ``page`` as ``<page stem>.gains.png``.
+    """
+    columns, gains, panels = [], {}, {}
     for flaw, config in configs.items():
         frame = load_results(paths[flaw]) if paths[flaw].is_file() else None
         seeds = [] if frame is None else complete_seeds(frame, config)
@@ -215,6 +223,7 @@ def summary_lines(configs: dict, paths: dict) -> list[str]:
             continue
         complete = frame[frame["seed"].isin(seeds)]
         columns.append(f"{flaw} (n={len(seeds)})")
+        panels[columns[-1]] = complete
         for baseline in ("RandomSampling", "BALD"):
             table = paired_gains(complete, baseline=baseline)
             for _, row in table[table["n_labelled"] == "area"].iterrows():
@@ -227,6 +236,8 @@ def summary_lines(configs: dict, paths: dict) -> list[str]:
              "95% Student-t CI, `*`: excludes 0) of each strategy, for every flaw with at "
              "least two seeds complete for every strategy (n: those seeds). The sections "
              "below give the gains at the budget, the acquired classes and the cost.", ""]
+    figure = plot_gains(panels, page.with_name(page.stem + ".gains.png"))
+    lines += [f"![whole-curve gains over RandomSampling]({figure.name})", ""]
     for baseline, title in (("RandomSampling", "over RandomSampling"), ("BALD", "over BALD")):
         lines += [f"Gain {title}:", "", "| strategy | " + " | ".join(columns) + " |",
                   "|---" * (len(columns) + 1) + "|"]
@@ -254,7 +265,7 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
     lines = ["# Evaluation- and prediction-oriented acquisition on flawed pools", "",
              f"Produced by `{command}`. Protocol: "
              "`benchmarks/flawed_pools/flawed_pools.py` (docstring).", ""]
-    lines += summary_lines(configs, paths)
+    lines += summary_lines(configs, paths, page)
     for flaw, config in configs.items():
         path = paths[flaw]
         frame = load_results(path) if path.is_file() else None
@@ -269,14 +280,21 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
             lines += cost_lines(path, config)
             continue
         complete = frame[frame["seed"].isin(seeds)]
-        lines += ["Gain over RandomSampling (accuracy; mean ± 95% CI of the per-seed "
+        curves = plot_curves(complete, page.with_name(f"{page.stem}.{flaw}.png"),
+                             title=f"{flaw}: test accuracy, mean and 95% CI "
+                             f"({len(seeds)} seeds)")
+        classes = plot_class_histogram(complete, page.with_name(f"{page.stem}.{flaw}.classes.png"),
+                                       title=f"{flaw}: acquired labels by class (mean per trial)")
+        lines += [f"![{flaw}: learning curves]({curves.name})", "",
+                  "Gain over RandomSampling (accuracy; mean ± 95% CI of the per-seed "
                   "difference; whole curve = mean over label counts; `*`: CI excludes 0):",
                   "", gain_table(complete), "",
                   "Gain over BALD (the same, paired against BALD: where the evaluation- and "
                   "prediction-oriented scores and the stochastic rule help over BALD, and by "
                   "how much):", "", gain_table(complete, baseline="BALD"), "",
-                  "Acquired labels by class (mean per trial):",
-                  "", histogram_table(complete), ""]
+                  "Acquired labels by class (mean per trial):", "",
+                  f"![{flaw}: acquired labels by class]({classes.name})", "",
+                  histogram_table(complete), ""]
         fractions = ood_fractions(complete, config)
         if fractions is not None:
             lines += ood_fraction_lines(fractions)
