@@ -488,9 +488,11 @@ def test_flawed_pools_study_miniature(tmp_path):
     assert table[0] == "| strategy | OOD fraction | minus BALD's |" and len(table) == 9
     assert table[2].startswith("| BALD | ") and table[2].endswith(" | – |")
     assert all(row.endswith(" pp |") or row.endswith(" pp * |") for row in table[3:])
-    summary = text[text.index("## Summary"):text.index("## ood:")]
-    assert ("| strategy | ood (n=2) | ood-classes (n=2) | imbalance (n=2) | irrelevant (n=2) |"
+    summary = text[text.index("## Summary"):text.index("## imbalance:")]
+    # every flaw in the study's order; only those run so far have a column
+    assert ("| strategy | imbalance (n=2) | ood (n=2) | ood-classes (n=2) | irrelevant (n=2) |"
             in summary)
+    assert "0 of 42 rounds run" in text[text.index("## noise"):]
     over_random, over_bald = summary.split("Gain over BALD:")
     assert "| BALD |" in over_random and "| BALD |" not in over_bald
     assert over_bald.count("| EPIG |") == 1 and "RandomSampling |" not in summary
@@ -500,6 +502,25 @@ def test_flawed_pools_study_miniature(tmp_path):
                                       for kind in ("", ".classes")]
     for name in figures:
         assert (tmp_path / name).stat().st_size > 1000 and f"]({name})" in text
+    # one label per round on the irrelevant pool, against its batches of 10, paired by seed
+    assert "### One label per round" not in text
+    study.main(["--mini", "--flaws", "irrelevant", "--single", "--output-dir", str(tmp_path),
+                "--page", str(page)])
+    single = load_results(tmp_path / "flawed-irrelevant-b1-mini.csv")
+    assert sorted(single["strategy"].unique()) == ["BALD", "EPIG"]
+    assert single.groupby(["strategy", "seed"]).size().tolist() == [21] * 4  # 20 labels
+    assert all(len(cell.split()) == 1 for cell in single["acquired"].dropna() if cell)
+    text = page.read_text()
+    section = text[text.index("### One label per round: `flawed-irrelevant-b1-mini`"):]
+    assert "Complete seeds: [0, 1] of [0, 1]." in section
+    table = section[section.index("| difference |"):].split("\n\n")[0].splitlines()
+    assert table[0] == "| difference | 13 labels | 23 labels | whole curve |"
+    assert [row.split(" | ")[0] for row in table[2:]] == [
+        "| BALD (b1) − RandomSampling", "| EPIG (b1) − RandomSampling",
+        "| EPIG (b1) − BALD (b1)", "| BALD (b1) − BALD", "| EPIG (b1) − EPIG",
+        "| BALD − RandomSampling", "| EPIG − RandomSampling"]
+    assert all(row.count("(n=2)") == 3 for row in table[2:])
+    assert (tmp_path / "flawed.flawed-irrelevant-b1-mini.png").stat().st_size > 1000
     frame = load_results(tmp_path / "flawed-ood-mini.csv")
     assert sorted(frame["strategy"].unique()) == sorted(
         ["RandomSampling", "BALD", "PowerBALD", "EvaluationBALD", "PowerEvaluationBALD",

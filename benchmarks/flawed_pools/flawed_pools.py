@@ -35,6 +35,9 @@ in the order below)::
 ``--report-only`` writes ``benchmarks/results/flawed-pools.md`` from the rows run
 so far (only seeds complete for every strategy count); ``--flaws ood`` runs one
 flaw; ``--mini`` is the seconds-long miniature the tests run (digits, extra trees).
+``--flaws irrelevant --single`` runs the flaw's one-label-per-round diagnostic
+(BALD and EPIG with batches of 1 up to 50 labels, as the EPIG paper acquires;
+:data:`SINGLE`), which the page compares with the batches of 10.
 
 The page opens with a figure and table of every flaw's whole-curve gains over
 RandomSampling and BALD (paired by seed, 95% Student-t CI), then gives per flaw
@@ -117,8 +120,32 @@ FLAWS = {
 }
 
 
+#: Diagnostics acquiring one label per round, as the EPIG paper does: the flaw's
+#: protocol with batches of 1 up to ``budget`` acquired labels, for the strategies named
+#: (``--single`` runs them; the page compares them with the flaw's batches of 10).
+SINGLE = {"irrelevant": {"budget": 50, "strategies": ["BALD", "EPIG"]}}
+#: The suffix of a diagnostic's name and of its strategies' labels on the page.
+SINGLE_SUFFIX = "b1"
+
+
 def flaw_config(flaw: str, *, mini: bool = False) -> dict:
     """The config of one flawed pool (the miniature: digits, extra trees, 2 seeds)."""
+    return load_config(_flaw_dict(flaw, mini=mini))
+
+
+def single_config(flaw: str, *, mini: bool = False) -> dict:
+    """The one-label-per-round diagnostic of ``flaw`` (see :data:`SINGLE`)."""
+    config = _flaw_dict(flaw, mini=mini)
+    change = SINGLE[flaw]
+    config["name"] = config["name"].replace(f"flawed-{flaw}", f"flawed-{flaw}-{SINGLE_SUFFIX}")
+    config["batch_size"] = 1
+    config["budget"] = min(change["budget"], config["budget"]) if mini else change["budget"]
+    config["strategies"] = [spec for spec in config["strategies"]
+                            if spec["name"] in change["strategies"]]
+    return load_config(config)
+
+
+def _flaw_dict(flaw: str, *, mini: bool) -> dict:
     config = copy.deepcopy(BASE)
     config["name"] = f"flawed-{flaw}" + ("-mini" if mini else "")
     change = copy.deepcopy(FLAWS[flaw])
@@ -133,7 +160,7 @@ def flaw_config(flaw: str, *, mini: bool = False) -> dict:
         for spec in config["strategies"]:
             if "eval_size" in spec.get("params", {}):
                 spec["params"]["eval_size"] = 100
-    return load_config(config)
+    return config
 
 
 def ood_fractions(frame, config):
@@ -261,6 +288,69 @@ def cost_lines(path: Path, config: dict) -> list[str]:
             "left and their minutes at the cost per round so far):", "", cost, ""]
 
 
+def single_lines(flaw: str, frame, config: dict, folder: Path, page: Path) -> list[str]:
+    """The one-label-per-round diagnostic of ``flaw`` against the flaw's batches of 10.
+
+    Both start from the same data and initial labels for a seed, so the
+    comparison is paired by seed, at the label counts both have (the
+    diagnostic's budget bounds the batch-10 curves too).
+    """
+    import pandas as pd
+
+    single = single_config(flaw, mini="mini" in config["name"])
+    path = folder / f"{single['name']}.csv"
+    if not path.is_file():
+        return []
+    rows = load_results(path)
+    seeds = sorted(set(complete_seeds(rows, single)) & set(complete_seeds(frame, config)))
+    names = ", ".join(spec["label"] for spec in single["strategies"])
+    lines = [f"### One label per round: `{single['name']}`", "",
+             f"The EPIG paper acquires one label at a time. `{single['name']}` runs "
+             f"{names} with batches of 1 up to {single['budget']} acquired labels on this "
+             "pool (`--single`); labelled `(b1)` below, compared with the batches of 10 "
+             "above at the label counts both have, paired by seed (a seed fixes the data "
+             "and the initial labels). Top-k acquisition scores every point once per batch; "
+             "one label per round rescores after each label, so the difference is what the "
+             "batch costs each score. RandomSampling's batches of 10 are the baseline: a "
+             f"uniform draw does not depend on the batch size. Complete seeds: {seeds or 'none yet'} of "
+             f"{single['seeds']}.", ""]
+    if not seeds:
+        return lines + cost_lines(path, single)
+    from skal_power.experiments._gain import _cell
+
+    top = int(rows["n_labelled"].max())
+    labels = [spec["label"] for spec in single["strategies"]]
+    tens = frame[frame["seed"].isin(seeds) & (frame["n_labelled"] <= top)
+                 & frame["strategy"].isin(["RandomSampling", *labels])]
+    ones = rows[rows["seed"].isin(seeds)]
+    ones = ones[ones["n_labelled"].isin(set(tens["n_labelled"]))].assign(
+        strategy=lambda f: f["strategy"] + f" ({SINGLE_SUFFIX})")
+    combined = pd.concat([tens, ones], ignore_index=True)
+    counts = sorted(int(n) for n in combined["n_labelled"].unique())
+    at = sorted({counts[1], counts[len(counts) // 2], counts[-1]})
+    curves = plot_curves(combined, page.with_name(f"{page.stem}.{single['name']}.png"),
+                         title=f"{flaw}: batches of 1 (b1) and of 10, mean and 95% CI "
+                         f"({len(seeds)} seeds)")
+    b1 = [f"{label} ({SINGLE_SUFFIX})" for label in labels]
+    pairs = [(one, "RandomSampling") for one in b1] + [(b1[1], b1[0])] * (len(b1) > 1) + [
+        (one, label) for one, label in zip(b1, labels)] + [(label, "RandomSampling")
+                                                            for label in labels]
+    lines += [f"![{flaw}: one label per round]({curves.name})", "",
+              "Paired differences (accuracy; mean ± 95% CI over seeds, `*`: excludes 0; "
+              f"whole curve: the mean over the label counts up to {top} that both have):", "",
+              "| difference | " + " | ".join(f"{n} labels" for n in at) + " | whole curve |",
+              "|---" * (len(at) + 2) + "|"]
+    for strategy, baseline in pairs:
+        gains = paired_gains(combined, baseline=baseline)
+        gains = gains[gains["strategy"] == strategy].set_index("n_labelled")
+        cells = [_cell(gains.loc[n]) if n in gains.index else "–" for n in [*at, "area"]]
+        lines.append(f"| {strategy} − {baseline} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += ["Acquired labels by class with batches of 1 (mean per trial):", "",
+              histogram_table(rows[rows["seed"].isin(seeds)]), ""]
+    return lines + cost_lines(path, single)
+
+
 def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
     lines = ["# Evaluation- and prediction-oriented acquisition on flawed pools", "",
              f"Produced by `{command}`. Protocol: "
@@ -300,6 +390,8 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
             lines += ood_fraction_lines(fractions)
             lines += score_lines(path.parent, flaw)
         lines += cost_lines(path, config)
+        if flaw in SINGLE:
+            lines += single_lines(flaw, frame, config, path.parent, page)
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(lines) + "\n")
 
@@ -307,17 +399,27 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--flaws", nargs="+", choices=sorted(FLAWS), default=list(FLAWS))
+    parser.add_argument("--flaws", nargs="+", choices=sorted(FLAWS), default=list(FLAWS),
+                        help="the flaws to run (the page always shows every flaw run so far)")
+    parser.add_argument("--single", action="store_true",
+                        help="run the one-label-per-round diagnostics of the chosen flaws "
+                        f"that have one ({', '.join(SINGLE)}) instead of the flaws themselves")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--mini", action="store_true")
     parser.add_argument("--output-dir", type=Path, default=RESULTS)
     parser.add_argument("--page", type=Path, default=PAGE)
     args = parser.parse_args(argv)
-    configs = {flaw: flaw_config(flaw, mini=args.mini) for flaw in args.flaws}
+    configs = {flaw: flaw_config(flaw, mini=args.mini) for flaw in FLAWS}
     paths = {flaw: args.output_dir / f"{config['name']}.csv" for flaw, config in configs.items()}
     if not args.report_only:
-        for flaw, config in configs.items():
-            run_experiment(config, paths[flaw], n_jobs=args.n_jobs)
+        for flaw in args.flaws:
+            if args.single:
+                if flaw in SINGLE:
+                    config = single_config(flaw, mini=args.mini)
+                    run_experiment(config, args.output_dir / f"{config['name']}.csv",
+                                   n_jobs=args.n_jobs)
+            else:
+                run_experiment(configs[flaw], paths[flaw], n_jobs=args.n_jobs)
     command = "python benchmarks/flawed_pools/flawed_pools.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
     write_page(configs, paths, args.page, command.strip())
