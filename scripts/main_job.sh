@@ -18,5 +18,5 @@ fi
 
 OUT=${OUT:-results}
 .venv/bin/skal-power run --preset digits-demo --output "$OUT/digits-demo.csv" --n-jobs 2
-.venv/bin/skal-power plot "$OUT/digits-demo.csv"      # -> $OUT/digits-demo.png
+.venv/bin/skal-power plot "$OUT/digits-demo.csv"      # -> $OUT/digits-demo{,.classes,.gains}.png
 .venv/bin/skal-power report "$OUT/digits-demo.csv" --at 20 50 80 120
