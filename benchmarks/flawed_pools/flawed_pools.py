@@ -53,8 +53,6 @@ import copy
 import sys
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
@@ -74,6 +72,7 @@ from skal_power.experiments import (  # noqa: E402
     plot_gains,
     run_experiment,
 )
+from skal_power.experiments._gain import _cell  # noqa: E402  (the cells of gain_table)
 
 PAGE = ROOT / "benchmarks" / "results" / "flawed-pools.md"
 RESULTS = HERE / "results"
@@ -231,12 +230,6 @@ def score_lines(folder: Path, flaw: str) -> list[str]:
     return lines + [""]
 
 
-def _gain_cell(row) -> str:
-    mean, ci, n = float(row["mean"]), float(row["ci95"]), int(row["n_seeds"])
-    mark = " *" if np.isfinite(ci) and abs(mean) > ci else ""
-    return f"{mean:+.3f} ± {ci:.3f}{mark}" if np.isfinite(ci) else f"{mean:+.3f} (n={n})"
-
-
 def summary_lines(configs: dict, paths: dict, page: Path) -> list[str]:
     """One figure and table for every flaw run so far: whole-curve gains over Random and BALD.
 
@@ -255,7 +248,7 @@ def summary_lines(configs: dict, paths: dict, page: Path) -> list[str]:
             table = paired_gains(complete, baseline=baseline)
             for _, row in table[table["n_labelled"] == "area"].iterrows():
                 gains.setdefault(baseline, {}).setdefault(row["strategy"], {})[
-                    columns[-1]] = _gain_cell(row)
+                    columns[-1]] = _cell(row, count=False)  # the column names n
     if not columns:
         return []
     lines = ["## Summary", "",
@@ -316,8 +309,6 @@ def single_lines(flaw: str, frame, config: dict, folder: Path, page: Path) -> li
              f"{single['seeds']}.", ""]
     if not seeds:
         return lines + cost_lines(path, single)
-    from skal_power.experiments._gain import _cell
-
     top = int(rows["n_labelled"].max())
     labels = [spec["label"] for spec in single["strategies"]]
     tens = frame[frame["seed"].isin(seeds) & (frame["n_labelled"] <= top)

@@ -119,12 +119,13 @@ def gain_table(results: Any, at: Sequence[int] | None = None, *,
     return "\n".join(lines)
 
 
-def _cell(row) -> str:
+def _cell(row, *, count: bool = True) -> str:
+    """``mean ± ci``, ``*`` when the CI excludes 0, and ``(n=seeds)`` (always without a CI)."""
     mean, ci, n = float(row["mean"]), float(row["ci95"]), int(row["n_seeds"])
     if np.isnan(ci):
         return f"{mean:+.3f} (n={n})"
     significant = " *" if abs(mean) > ci else ""
-    return f"{mean:+.3f} ± {ci:.3f}{significant} (n={n})"
+    return f"{mean:+.3f} ± {ci:.3f}{significant}" + (f" (n={n})" if count else "")
 
 
 def gain_summary(results: Any, *, baseline: str = DEFAULT_BASELINE,
