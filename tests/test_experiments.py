@@ -427,6 +427,8 @@ def test_mnist_study_miniature(tmp_path):
     assert "nan" not in text
     assert (tmp_path / "mnist.png").stat().st_size > 1000
     assert (tmp_path / "mnist.classes.png").stat().st_size > 1000
+    assert (tmp_path / "mnist.gains.png").stat().st_size > 1000
+    assert "![whole-curve gains](mnist.gains.png)" in text
     frame = load_results(tmp_path / "r.csv")
     assert frame.groupby("seed")["n_labelled"].min().tolist() == [10, 10]
     # the batch-information diagnostic rebuilds the runner's states exactly

@@ -51,6 +51,7 @@ from skal_power.experiments import (  # noqa: E402
     load_results,
     plot_class_histogram,
     plot_curves,
+    plot_gains,
     report_table,
     run_experiment,
 )
@@ -468,6 +469,19 @@ def _single_point_lines(folder: Path, results, study_config: dict) -> list[str]:
     return lines + [""]
 
 
+def _plot_gain_panels(done, page: Path, folder: Path) -> Path:
+    """The whole-curve gains of this study and of each diagnostic run, a panel each."""
+    panels = {f"{page.stem} ({done['seed'].nunique()} seeds)": done}
+    for name, _ in DIAGNOSTICS:
+        if (folder / f"{name}.csv").is_file():
+            config = load_config(json.loads((HERE / f"{name}.json").read_text()))
+            results = load_results(folder / f"{name}.csv")
+            seeds = complete_seeds(results, config)
+            if seeds:
+                panels[f"{name} ({len(seeds)} seeds)"] = results[results["seed"].isin(seeds)]
+    return plot_gains(panels, page.with_name(page.stem + ".gains.png"))
+
+
 def _diagnostic_lines(folder: Path) -> list[str]:
     """Gain tables of the diagnostic runs whose results are in ``folder``."""
     found = [(name, what) for name, what in DIAGNOSTICS
@@ -527,6 +541,7 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
                     f"({len(seeds)} seeds)")
         classes = page.with_name(page.stem + ".classes.png")
         plot_class_histogram(done, classes)
+        gain_figure = _plot_gain_panels(done, page, results_path.parent)
         at = sorted({int(n) for n in done["n_labelled"].unique()})
         at = [n for n in at if n in (at[0], 50, 100, at[-1])]
         lines += ["## Learning curves", "", f"![learning curves]({curves.name})", "",
@@ -534,8 +549,10 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
                   "## Gain over RandomSampling (paired by seed)", "",
                   "Mean ± 95% CI (Student t) of the per-seed accuracy difference; the last "
                   "column is the whole curve (the difference averaged over every label count, "
-                  "i.e. the normalised area between the curves). `*`: the CI excludes 0.", "",
-                  gain_table(done, at), "",
+                  "i.e. the normalised area between the curves). `*`: the CI excludes 0. "
+                  "The figure sets the whole-curve gains beside those of the diagnostic runs "
+                  "below (each against its own Random).", "",
+                  f"![whole-curve gains]({gain_figure.name})", "", gain_table(done, at), "",
                   "## Labels needed to reach 90% and 95% accuracy", "",
                   *_reach_lines(done, authors), "",
                   "## Acquired labels by class", "",
