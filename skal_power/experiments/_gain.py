@@ -217,7 +217,8 @@ def plot_gains(results: Any, path: Any, *, baseline: str = DEFAULT_BASELINE,
         raise ValueError(f"no panel holds the baseline {baseline!r} and another strategy.")
     strategies = sorted(set().union(*(frame.index for frame in areas.values())))
     figure, axes = plt.subplots(1, len(areas), sharey=True, squeeze=False,
-                                figsize=(2.2 + 2.4 * len(areas), 1.8 + 0.35 * len(strategies)))
+                                figsize=(max(6.0, 2.2 + 2.4 * len(areas)),
+                                         1.8 + 0.35 * len(strategies)))
     rows = np.arange(len(strategies))
     for axis, (name, area) in zip(axes[0], areas.items()):
         area = area.reindex(strategies)
@@ -233,10 +234,10 @@ def plot_gains(results: Any, path: Any, *, baseline: str = DEFAULT_BASELINE,
         axis.grid(alpha=0.3, axis="x")
     axes[0][0].set_yticks(rows, strategies)
     axes[0][0].invert_yaxis()
-    figure.supxlabel(f"{metric} gain over {baseline} (mean over label counts of the per-seed "
-                     "difference)", fontsize=8)
-    figure.suptitle(title or f"Whole-curve {metric} gain over {baseline}: mean and paired "
-                    "95% CI (filled: excludes 0)", fontsize=10)
+    figure.supxlabel(f"{metric} gain over {baseline}: the per-seed difference, mean over "
+                     "label counts", fontsize=8)
+    figure.suptitle(title or f"Whole-curve {metric} gain over {baseline}\nmean and paired "
+                    "95% CI over seeds (filled: the CI excludes 0)", fontsize=10)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
