@@ -136,7 +136,7 @@ def single_config(flaw: str, *, mini: bool = False) -> dict:
     """The one-label-per-round diagnostic of ``flaw`` (see :data:`SINGLE`)."""
     config = _flaw_dict(flaw, mini=mini)
     change = SINGLE[flaw]
-    config["name"] = config["name"].replace(f"flawed-{flaw}", f"flawed-{flaw}-{SINGLE_SUFFIX}")
+    config["name"] = f"flawed-{flaw}-{SINGLE_SUFFIX}" + ("-mini" if mini else "")
     config["batch_size"] = 1
     config["budget"] = min(change["budget"], config["budget"]) if mini else change["budget"]
     config["strategies"] = [spec for spec in config["strategies"]
@@ -230,14 +230,15 @@ def score_lines(folder: Path, flaw: str) -> list[str]:
     return lines + [""]
 
 
-def summary_lines(configs: dict, paths: dict, page: Path) -> list[str]:
+def summary_lines(configs: dict, frames: dict, page: Path) -> list[str]:
     """One figure and table for every flaw run so far: whole-curve gains over Random and BALD.
 
-    The figure is written beside ``page`` as ``<page stem>.gains.png``.
+    ``frames`` maps each flaw to its results (None: not run). The figure is
+    written beside ``page`` as ``<page stem>.gains.png``.
     """
     columns, gains, panels = [], {}, {}
     for flaw, config in configs.items():
-        frame = load_results(paths[flaw]) if paths[flaw].is_file() else None
+        frame = frames[flaw]
         seeds = [] if frame is None else complete_seeds(frame, config)
         if len(seeds) < 2:
             continue
@@ -305,16 +306,16 @@ def single_lines(flaw: str, frame, config: dict, folder: Path, page: Path) -> li
              "and the initial labels). Top-k acquisition scores every point once per batch; "
              "one label per round rescores after each label, so the difference is what the "
              "batch costs each score. RandomSampling's batches of 10 are the baseline: a "
-             f"uniform draw does not depend on the batch size. Complete seeds: {seeds or 'none yet'} of "
-             f"{single['seeds']}.", ""]
+             "uniform draw does not depend on the batch size. Complete seeds: "
+             f"{seeds or 'none yet'} of {single['seeds']}.", ""]
     if not seeds:
         return lines + cost_lines(path, single)
     top = int(rows["n_labelled"].max())
     labels = [spec["label"] for spec in single["strategies"]]
     tens = frame[frame["seed"].isin(seeds) & (frame["n_labelled"] <= top)
                  & frame["strategy"].isin(["RandomSampling", *labels])]
-    ones = rows[rows["seed"].isin(seeds)]
-    ones = ones[ones["n_labelled"].isin(set(tens["n_labelled"]))].assign(
+    complete = rows[rows["seed"].isin(seeds)]
+    ones = complete[complete["n_labelled"].isin(set(tens["n_labelled"]))].assign(
         strategy=lambda f: f["strategy"] + f" ({SINGLE_SUFFIX})")
     combined = pd.concat([tens, ones], ignore_index=True)
     counts = sorted(int(n) for n in combined["n_labelled"].unique())
@@ -323,22 +324,26 @@ def single_lines(flaw: str, frame, config: dict, folder: Path, page: Path) -> li
                          title=f"{flaw}: batches of 1 (b1) and of 10, mean and 95% CI "
                          f"({len(seeds)} seeds)")
     b1 = [f"{label} ({SINGLE_SUFFIX})" for label in labels]
-    pairs = [(one, "RandomSampling") for one in b1] + [(b1[1], b1[0])] * (len(b1) > 1) + [
-        (one, label) for one, label in zip(b1, labels)] + [(label, "RandomSampling")
-                                                            for label in labels]
+    # each b1 strategy against Random, the b1 strategies against the first (BALD), each
+    # against its own batches of 10, and the batches of 10 against Random
+    pairs = [(one, "RandomSampling") for one in b1]
+    pairs += [(one, b1[0]) for one in b1[1:]]
+    pairs += list(zip(b1, labels))
+    pairs += [(label, "RandomSampling") for label in labels]
+    by_baseline = {baseline: paired_gains(combined, baseline=baseline).set_index("strategy")
+                   for baseline in {baseline for _, baseline in pairs}}
     lines += [f"![{flaw}: one label per round]({curves.name})", "",
               "Paired differences (accuracy; mean ± 95% CI over seeds, `*`: excludes 0; "
               f"whole curve: the mean over the label counts up to {top} that both have):", "",
               "| difference | " + " | ".join(f"{n} labels" for n in at) + " | whole curve |",
               "|---" * (len(at) + 2) + "|"]
     for strategy, baseline in pairs:
-        gains = paired_gains(combined, baseline=baseline)
-        gains = gains[gains["strategy"] == strategy].set_index("n_labelled")
+        gains = by_baseline[baseline].loc[[strategy]].set_index("n_labelled")
         cells = [_cell(gains.loc[n]) if n in gains.index else "–" for n in [*at, "area"]]
         lines.append(f"| {strategy} − {baseline} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += ["Acquired labels by class with batches of 1 (mean per trial):", "",
-              histogram_table(rows[rows["seed"].isin(seeds)]), ""]
+              histogram_table(complete), ""]
     return lines + cost_lines(path, single)
 
 
@@ -346,10 +351,11 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
     lines = ["# Evaluation- and prediction-oriented acquisition on flawed pools", "",
              f"Produced by `{command}`. Protocol: "
              "`benchmarks/flawed_pools/flawed_pools.py` (docstring).", ""]
-    lines += summary_lines(configs, paths, page)
+    frames = {flaw: load_results(path) if path.is_file() else None
+              for flaw, path in paths.items()}  # read once, for the summary and the sections
+    lines += summary_lines(configs, frames, page)
     for flaw, config in configs.items():
-        path = paths[flaw]
-        frame = load_results(path) if path.is_file() else None
+        path, frame = paths[flaw], frames[flaw]
         total = n_rounds(config) * len(config["strategies"]) * len(config["seeds"])
         done = 0 if frame is None else len(frame)
         seeds = [] if frame is None else complete_seeds(frame, config)
