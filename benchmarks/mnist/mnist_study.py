@@ -469,24 +469,30 @@ def _single_point_lines(folder: Path, results, study_config: dict) -> list[str]:
     return lines + [""]
 
 
-def _plot_gain_panels(done, page: Path, folder: Path) -> Path:
-    """The whole-curve gains of this study and of each diagnostic run, a panel each."""
-    panels = {f"{page.stem} ({done['seed'].nunique()} seeds)": done}
-    for name, _ in DIAGNOSTICS:
+def _diagnostic_runs(folder: Path) -> list[tuple[str, str, list[int], object]]:
+    """``(name, what, complete seeds, their rows)`` of each diagnostic run in ``folder``."""
+    runs = []
+    for name, what in DIAGNOSTICS:
         if (folder / f"{name}.csv").is_file():
             config = load_config(json.loads((HERE / f"{name}.json").read_text()))
             results = load_results(folder / f"{name}.csv")
             seeds = complete_seeds(results, config)
-            if seeds:
-                panels[f"{name} ({len(seeds)} seeds)"] = results[results["seed"].isin(seeds)]
+            runs.append((name, what, seeds, results[results["seed"].isin(seeds)]))
+    return runs
+
+
+def _plot_gain_panels(done, page: Path, runs) -> Path:
+    """The whole-curve gains of this study and of each diagnostic run, a panel each."""
+    panels = {f"{page.stem} ({done['seed'].nunique()} seeds)": done}
+    for name, _, seeds, rows in runs:
+        if seeds:
+            panels[f"{name} ({len(seeds)} seeds)"] = rows
     return plot_gains(panels, page.with_name(page.stem + ".gains.png"))
 
 
-def _diagnostic_lines(folder: Path) -> list[str]:
-    """Gain tables of the diagnostic runs whose results are in ``folder``."""
-    found = [(name, what) for name, what in DIAGNOSTICS
-             if (folder / f"{name}.csv").is_file()]
-    if not found:
+def _diagnostic_lines(runs) -> list[str]:
+    """Gain tables of the diagnostic runs (:func:`_diagnostic_runs`)."""
+    if not runs:
         return []
     lines = ["## Diagnostics: where BALD gains and where it loses", "",
              "Each run below changes one thing in the protocol above and compares BALD with "
@@ -495,11 +501,7 @@ def _diagnostic_lines(folder: Path) -> list[str]:
              "their configs in `benchmarks/mnist/` and results in "
              "`benchmarks/mnist/results/`. Read the columns left to right: the gain at few "
              "labels against the gain at many.", ""]
-    for name, what in found:
-        config = load_config(json.loads((HERE / f"{name}.json").read_text()))
-        results = load_results(folder / f"{name}.csv")
-        seeds = complete_seeds(results, config)
-        done = results[results["seed"].isin(seeds)]
+    for name, what, seeds, done in runs:
         counts = sorted({int(n) for n in done["n_labelled"].unique()})
         at = [n for n in counts if n in (30, 50, 80, 100, 170, 250)]
         lines += [f"### `{name}`: {what}", "", f"{len(seeds)} complete seeds.", "",
@@ -532,6 +534,7 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
               f"every strategy: {seeds or 'none yet'} of {config['seeds']}. Only complete "
               "seeds enter the tables below (paired by seed).", ""]
     gains = {}
+    runs = _diagnostic_runs(results_path.parent)  # read once: the gains figure and tables
     if seeds:
         done = results[results["seed"].isin(seeds)]
         authors = load_runs("mnist")  # the BatchBALD authors' runs
@@ -541,7 +544,7 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
                     f"({len(seeds)} seeds)")
         classes = page.with_name(page.stem + ".classes.png")
         plot_class_histogram(done, classes)
-        gain_figure = _plot_gain_panels(done, page, results_path.parent)
+        gain_figure = _plot_gain_panels(done, page, runs)
         at = sorted({int(n) for n in done["n_labelled"].unique()})
         at = [n for n in at if n in (at[0], 50, 100, at[-1])]
         lines += ["## Learning curves", "", f"![learning curves]({curves.name})", "",
@@ -568,7 +571,7 @@ def write_page(results_path: Path, config: dict, page: Path, *, command: str) ->
         lines += _authors_lines(done, authors)
         lines += _diversity_lines(results, config, seeds)
     lines += _information_lines(results_path.parent, results)
-    lines += _diagnostic_lines(results_path.parent)
+    lines += _diagnostic_lines(runs)
     if seeds:
         lines += _single_point_lines(results_path.parent, results, config)
     cost = cost_table(results_path)
