@@ -183,6 +183,12 @@ def test_claims_benchmark_miniature(tmp_path):
     claims = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(claims)
     page = tmp_path / "claims.md"
+    # --settings runs only the settings named; the page still reports both
+    claims.main(["--mini", "--settings", "small", "--output-dir", str(tmp_path),
+                 "--page", str(page)])
+    assert (tmp_path / "claims-small-batch.csv").is_file()
+    assert not (tmp_path / "claims-large-batch.csv").exists()
+    assert "* batch 20: 0 of " in page.read_text()
     verdicts = claims.main(["--mini", "--output-dir", str(tmp_path), "--page", str(page)])
     assert len(verdicts) == 5
     assert set(verdicts) <= {"held", "not held", "inconclusive", "not run"}
