@@ -255,12 +255,18 @@ def labelled_before(config: dict[str, Any], results: Any, label: str, seed: int,
     >>> labelled_before(config, rows, "BALD", 0, 2, y_pool) is None
     True
     """
-    labelled = [int(i) for i in initial_indices(config, seed, y_pool)]
     trial = results[(results["strategy"] == label) & (results["seed"] == seed)
                     & (results["round"] < round_index)]
     if len(trial) < round_index:
         return None
-    for cell in trial.sort_values("round")["acquired"]:
+    return _labelled_after(initial_indices(config, seed, y_pool),
+                           trial.sort_values("round")["acquired"])
+
+
+def _labelled_after(initial: np.ndarray, acquired_cells: Any) -> list[int]:
+    """The initial rows followed by those of each recorded batch (space-separated cells)."""
+    labelled = [int(i) for i in initial]
+    for cell in acquired_cells:
         labelled.extend(int(i) for i in str(cell).split())
     return labelled
 
@@ -317,10 +323,9 @@ def _run_trial(config, label, seed, output, *, progress, position):
                   key=lambda r: int(r[2]))
     data = make_data(config, seed)
     y_pool = data.y_pool
-    labelled = list(initial_indices(config, seed, y_pool))
-    n_initial = len(labelled)
-    for row in done:
-        labelled.extend(int(i) for i in row[6].split())
+    initial = initial_indices(config, seed, y_pool)
+    n_initial = len(initial)
+    labelled = _labelled_after(initial, (row[6] for row in done))
     total = n_rounds(config)
     bar = None
     if progress:
