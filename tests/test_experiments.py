@@ -199,6 +199,8 @@ def test_claims_benchmark_miniature(tmp_path):
         assert frame["strategy"].nunique() >= 7
         assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
     assert "not finished" not in text
+    assert "![claim parts](claims.parts.png)" in text
+    assert (tmp_path / "claims.parts.png").stat().st_size > 1000
     cost = text[text.index("## Cost"):]
     assert "Batch 10:" in cost and cost.count("| rounds left | left (min, est.) |") == 2
     # --report-only on a half-run study: only complete seeds count, the page says how far

@@ -222,6 +222,47 @@ def cost_lines(paths, configs) -> list[str]:
             "no round measured yet).", "", *lines]
 
 
+VERDICT_COLOURS = {"held": "tab:green", "not held": "tab:red", "inconclusive": "0.45"}
+
+
+def plot_parts(parts: list[tuple[str, str, tuple | None, str]], path: Path) -> Path | None:
+    """One row per claim part that has a number: its AUC difference and 95% CI.
+
+    ``parts`` holds ``(row label, relation, stats, verdict)`` with ``stats`` as
+    returned by :func:`paired`; the colour is the verdict, and the ±``MARGIN``
+    band that decides an ``≈`` part is shaded. ``None`` (and no file) when no
+    part has been run.
+    """
+    from skal_power.experiments._curves import figure_target
+
+    drawn = [(label, relation, s, v) for label, relation, s, v in parts if s is not None]
+    if not drawn:
+        return None
+    plt, path = figure_target(path)
+    figure, axis = plt.subplots(figsize=(9.0, 1.6 + 0.3 * len(drawn)))
+    axis.axvspan(-MARGIN, MARGIN, color="0.9", label=f"≈ band (±{MARGIN})")
+    axis.axvline(0.0, color="0.5", linewidth=0.8)
+    for row, (label, relation, (mean, low, high, n), v) in enumerate(drawn):
+        colour = VERDICT_COLOURS[v]
+        if not np.isnan(low):
+            axis.plot([low, high], [row, row], color=colour, linewidth=1.5)
+        axis.plot([mean], [row], "D" if relation == "≈" else "o", color=colour)
+    axis.set_yticks(range(len(drawn)), [label for label, *_ in drawn], fontsize=8)
+    axis.invert_yaxis()
+    for v, colour in VERDICT_COLOURS.items():
+        axis.plot([], [], "o", color=colour, label=v)
+    axis.legend(fontsize=7, loc="lower right", framealpha=0.9)
+    axis.grid(alpha=0.3, axis="x")
+    axis.set_xlabel("AUC difference A − B: mean accuracy over the acquisition rounds,\n"
+                    "paired by seed", fontsize=8)
+    axis.set_title("The claims' parts: mean and 95% CI over seeds\n"
+                   "(colour: the part's verdict; diamond: an ≈ part)", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
 def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
     """Write the verdict page; returns the five claim verdicts."""
     lines = ["# The seed's claims on Repeated MNIST", ""]
@@ -247,7 +288,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
               + "`", "", "Verdict rule: see the docstring of `benchmarks/claims/claims.py` "
               "(paired-by-seed difference of mean accuracy over the acquisition rounds, "
               f"Student-t 95% CI; ≈ means within ±{MARGIN}).", ""]
-    verdicts = []
+    verdicts, figure_rows, claims = [], [], []
     for number, (text, parts) in enumerate(CLAIMS, start=1):
         rows = []
         part_verdicts = []
@@ -255,23 +296,30 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
             s = paired(frames[setting], a, b)
             v = verdict(relation, s)
             part_verdicts.append(v)
+            figure_rows.append((f"{number}. batch {configs[setting]['batch_size']}: "
+                                f"{a} {relation} {b}", relation, s, v))
             numbers = ("–" if s is None else
                        f"{s[0]:+.4f} [{s[1]:+.4f}, {s[2]:+.4f}] (n={s[3]})")
             rows.append(f"| batch {configs[setting]['batch_size']} | {a} {relation} {b} | "
                         f"{numbers} | {v} |")
         overall = combine(part_verdicts)
         verdicts.append(overall)
-        lines += [f"## Claim {number}: {text} — **{overall}**", "",
-                  "| setting | part | AUC difference, 95% CI | verdict |", "|---|---|---|---|",
-                  *rows, ""]
+        claims += [f"## Claim {number}: {text} — **{overall}**", "",
+                   "| setting | part | AUC difference, 95% CI | verdict |", "|---|---|---|---|",
+                   *rows, ""]
         if number == 2:
             for setting in ("small", "large"):
                 if not len(frames[setting]):
                     continue
                 cost = query_cost(paths[setting])
                 parts_cost = [f"{k}: {cost[k]:.3f} s" for k in sorted(cost)]
-                lines += [f"Mean query time per round, batch {configs[setting]['batch_size']}: "
-                          + ", ".join(parts_cost), ""]
+                claims += [f"Mean query time per round, batch {configs[setting]['batch_size']}: "
+                           + ", ".join(parts_cost), ""]
+    figure = plot_parts(figure_rows, page.parent / f"{page.stem}.parts.png")
+    if figure is not None:
+        lines += ["Every part that has been run, as a figure (the tables below give the "
+                  "numbers):", "", f"![claim parts]({figure.name})", ""]
+    lines += claims
     for setting in ("small", "large"):
         frame = frames[setting]
         if not len(frame):
