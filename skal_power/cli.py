@@ -19,10 +19,12 @@ from .experiments import (
     PRESETS,
     ConfigError,
     ResultsFileError,
+    acquired_fractions,
     config_path,
+    class_histogram,
     cost_table,
     experiment_title,
-    class_histogram,
+    fraction_table,
     gain_summary,
     gain_table,
     histogram_table,
@@ -113,8 +115,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def report_text(results, at=None, *, metric: str = "accuracy",
-                baseline: str = DEFAULT_BASELINE) -> str:
+                baseline: str = DEFAULT_BASELINE, config: dict | None = None) -> str:
     """The ``report`` command's output: both tables, each with what its numbers mean.
+
+    With the run's ``config``, and a pool with out-of-distribution points or
+    repeated images, two more tables give the share of each strategy's labels
+    spent on them (:func:`~skal_power.experiments.acquired_fractions`).
 
     Examples
     --------
@@ -143,7 +149,29 @@ def report_text(results, at=None, *, metric: str = "accuracy",
     if histogram:
         parts += ["", "Acquired labels by class: mean count per trial (initial labels not "
                   "included); 'rarest' is the least-asked class.", "", histogram]
+    if config is not None:
+        parts += _waste_parts(results, config, baseline)
     return "\n".join(parts)
+
+
+_WASTE = {"ood": ("out of distribution", "the points the pool's OutOfDistribution transform "
+                  "made"),
+          "copies": ("copies", "points whose image (a RepeatWithNoise copy) was already "
+                     "labelled, in the initial set, an earlier round or earlier in the batch")}
+
+
+def _waste_parts(results, config: dict, baseline: str) -> list[str]:
+    """The report's tables of labels spent on OOD points and on copies (none if neither)."""
+    parts = []
+    for kind, (column, meaning) in _WASTE.items():
+        fractions = acquired_fractions(results, config, kind=kind)
+        if fractions is None:
+            continue
+        parts += ["", f"Share of acquired labels that were {column}: {meaning}. Mean ± 95% CI "
+                  f"over seeds, and the difference from {baseline}'s paired by seed, in "
+                  "percentage points (* marks a CI that excludes 0).", "",
+                  fraction_table(fractions, column=column, reference=baseline)]
+    return parts
 
 
 def protocol_text(config: dict) -> str:
@@ -234,9 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             results_path = _check_results_file(args.results)
             results = load_results(results_path)
             saved = config_path(results_path)
-            if saved.is_file():
-                print(protocol_text(json.loads(saved.read_text())) + "\n")
-            print(report_text(results, args.at, metric=args.metric, baseline=args.baseline))
+            config = json.loads(saved.read_text()) if saved.is_file() else None
+            if config is not None:
+                print(protocol_text(config) + "\n")
+            print(report_text(results, args.at, metric=args.metric, baseline=args.baseline,
+                              config=config))
             costs = cost_table(results_path)
             if costs:
                 print("\nCost per strategy: wall-clock seconds measured by the runner, each "

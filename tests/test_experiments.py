@@ -200,6 +200,8 @@ def test_claims_benchmark_miniature(tmp_path):
         assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
     assert "not finished" not in text
     assert "![claim parts](claims.parts.png)" in text
+    # the pool holds each image twice: each setting says how many picks were copies
+    assert text.count("| strategy | copies | minus BALD's |") == 2
     assert (tmp_path / "claims.parts.png").stat().st_size > 1000
     cost = text[text.index("## Cost"):]
     assert "Batch 10:" in cost and cost.count("| rounds left | left (min, est.) |") == 2
@@ -488,10 +490,15 @@ def test_flawed_pools_study_miniature(tmp_path):
     spec.loader.exec_module(study)
     page = tmp_path / "flawed.md"
     study.main(["--mini", "--flaws", "ood", "ood-classes", "imbalance", "irrelevant",
-                "--output-dir", str(tmp_path), "--page", str(page)])
+                "repeated", "--output-dir", str(tmp_path), "--page", str(page)])
     text = page.read_text()
-    assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 4
+    assert text.count("seeds complete for every strategy: [0, 1] of [0, 1]") == 5
     assert text.count("Fraction of acquired points that were out of distribution") == 3
+    # the repeated pool, and only it, says how many picks copied an image already labelled
+    assert text.count("Fraction of acquired points that were copies") == 1
+    copies = text[text.index("## repeated"):]
+    copies = copies[copies.index("| strategy | copies | minus BALD's |"):].split("\n\n")[0]
+    assert len(copies.splitlines()) == 9
     irrelevant = text[text.index("## irrelevant"):]
     assert "| strategy | 1 | 7 | 10 | rarest |" in irrelevant  # the "neither" class has a column
     table = text[text.index("Fraction of acquired points"):].split("\n\n")[1].splitlines()
@@ -500,15 +507,16 @@ def test_flawed_pools_study_miniature(tmp_path):
     assert all(row.endswith(" pp |") or row.endswith(" pp * |") for row in table[3:])
     summary = text[text.index("## Summary"):text.index("## imbalance:")]
     # every flaw in the study's order; only those run so far have a column
-    assert ("| strategy | imbalance (n=2) | ood (n=2) | ood-classes (n=2) | irrelevant (n=2) |"
-            in summary)
+    assert ("| strategy | imbalance (n=2) | ood (n=2) | ood-classes (n=2) | irrelevant (n=2) "
+            "| repeated (n=2) |" in summary)
     assert "0 of 42 rounds run" in text[text.index("## noise"):]
     over_random, over_bald = summary.split("Gain over BALD:")
     assert "| BALD |" in over_random and "| BALD |" not in over_bald
     assert over_bald.count("| EPIG |") == 1 and "RandomSampling |" not in summary
     # the summary figure and, per flaw, its curves and class histogram, each on the page
     figures = ["flawed.gains.png"] + [f"flawed.{flaw}{kind}.png" for flaw in
-                                      ("ood", "ood-classes", "imbalance", "irrelevant")
+                                      ("ood", "ood-classes", "imbalance", "irrelevant",
+                                       "repeated")
                                       for kind in ("", ".classes")]
     for name in figures:
         assert (tmp_path / name).stat().st_size > 1000 and f"]({name})" in text

@@ -46,9 +46,11 @@ sys.path.insert(0, str(ROOT))
 
 import skal_power  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
+    acquired_fractions,
     complete_seeds,
     cost_summary,
     cost_table,
+    fraction_table,
     gain_table,
     load_config,
     load_results,
@@ -330,6 +332,15 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                   report_table(frame, at), "",
                   f"![learning curves, batch {configs[setting]['batch_size']}]"
                   f"({paths[setting].stem}.png)", ""]
+        copies = acquired_fractions(frame, configs[setting], kind="copies")
+        if copies is not None:
+            lines += ["Share of the acquired labels that were copies: picks whose image (the "
+                      "pool holds each image twice, each copy with its own noise) was already "
+                      "labelled, in the initial set, an earlier round or earlier in the same "
+                      f"batch (mean ± 95% CI over {len(copies)} seeds; the difference from "
+                      "BALD's is paired by seed, in percentage points, `*`: its CI excludes 0). "
+                      "This is the waste a redundant pool invites and batch-aware acquisition "
+                      "should avoid.", "", fraction_table(copies, column="copies"), ""]
     lines += cost_lines(paths, configs)
     if not args.mini:
         lines += authors_lines(int(configs["small"]["budget"]) + 20)

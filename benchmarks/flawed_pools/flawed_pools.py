@@ -58,13 +58,14 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skal_power.experiments import (  # noqa: E402
+    acquired_fractions,
     complete_seeds,
     cost_table,
+    fraction_table,
     gain_table,
     histogram_table,
     load_config,
     load_results,
-    make_data,
     n_rounds,
     paired_gains,
     plot_class_histogram,
@@ -162,44 +163,12 @@ def _flaw_dict(flaw: str, *, mini: bool) -> dict:
     return config
 
 
-def ood_fractions(frame, config):
-    """Per seed and strategy, the fraction of acquired points that were out of distribution.
-
-    Returns a frame indexed by seed with a column per strategy (None when the
-    flaw has no OOD rows).
-    """
-    import pandas as pd
-
-    fractions = {}
-    for seed, trials in frame.groupby("seed"):
-        mask = make_data(config, int(seed)).ood_mask
-        if mask is None:
-            return None
-        for strategy, trial in trials.groupby("strategy"):
-            picked = [int(i) for cell in trial["acquired"] if isinstance(cell, str)
-                      for i in cell.split()]
-            fractions.setdefault(strategy, {})[int(seed)] = float(mask[picked].mean())
-    return pd.DataFrame(fractions).sort_index(axis=1)
-
-
-def ood_fraction_lines(fractions) -> list[str]:
-    """The OOD share of each strategy's picks, and its difference from BALD's, paired by seed."""
-    from skal_power.experiments._gain import _t_interval
-
-    lines = ["Fraction of acquired points that were out of distribution (mean ± 95% CI over "
-             f"seeds, n={len(fractions)}; the difference from BALD's is paired by seed, in "
-             "percentage points, `*`: its CI excludes 0):", "",
-             "| strategy | OOD fraction | minus BALD's |", "|---|---|---|"]
-    for strategy in fractions.columns:
-        mean, half = _t_interval(fractions[strategy])
-        share = f"{mean:.0%}" + ("" if half != half else f" ± {half:.0%}")
-        difference = "–"
-        if strategy != "BALD" and "BALD" in fractions:
-            mean, half = _t_interval(fractions[strategy] - fractions["BALD"])
-            difference = f"{round(100 * mean):+d}" + (" pp" if half != half else (
-                f" ± {100 * half:.0f} pp" + (" *" if abs(mean) > half else "")))
-        lines.append(f"| {strategy} | {share} | {difference} |")
-    return lines + [""]
+def fraction_lines(fractions, what: str, column: str, note: str = "") -> list[str]:
+    """The share of each strategy's picks that were ``what``, and its difference from BALD's."""
+    return ([note, ""] if note else []) + [f"Fraction of acquired points that were {what} (mean ± 95% CI over seeds, "
+            f"n={len(fractions)}; the difference from BALD's is paired by seed, in percentage "
+            "points, `*`: its CI excludes 0):", "",
+            fraction_table(fractions, column=column), ""]
 
 
 def score_lines(folder: Path, flaw: str) -> list[str]:
@@ -382,10 +351,18 @@ def write_page(configs: dict, paths: dict, page: Path, command: str) -> None:
                   "Acquired labels by class (mean per trial):", "",
                   f"![{flaw}: acquired labels by class]({classes.name})", "",
                   histogram_table(complete), ""]
-        fractions = ood_fractions(complete, config)
+        fractions = acquired_fractions(complete, config, kind="ood")
         if fractions is not None:
-            lines += ood_fraction_lines(fractions)
+            lines += fraction_lines(fractions, "out of distribution", "OOD fraction")
             lines += score_lines(path.parent, flaw)
+        copies = acquired_fractions(complete, config, kind="copies")
+        if copies is not None:
+            lines += fraction_lines(
+                copies, "copies of an image already labelled", "copies",
+                note="Every image is in the pool several times, each copy with its own noise. "
+                "A pick is a copy when another copy of its image was labelled before it: in "
+                "the initial set, in an earlier round, or earlier in the same batch. Its label "
+                "teaches the model almost nothing new.")
         lines += cost_lines(path, config)
         if flaw in SINGLE:
             lines += single_lines(flaw, frame, config, path.parent, page)

@@ -7,6 +7,7 @@ so that a killed run resumes and gives the same numbers;
 results into learning curves (mean and Student-t 95% CI over seeds).
 """
 
+from ._acquired import acquired_fractions, fraction_table
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
 from ._costs import cost_summary, cost_table, remaining_cost, timings_path
 from ._curves import experiment_title, plot_curves, report_table, summarize
@@ -24,6 +25,7 @@ __all__ = [
     "ConfigError",
     "ResultsFileError",
     "TrialData",
+    "acquired_fractions",
     "check_config",
     "class_histogram",
     "complete_seeds",
@@ -33,6 +35,7 @@ __all__ = [
     "cost_table",
     "derive_seed",
     "evaluate",
+    "fraction_table",
     "experiment_title",
     "gain_summary",
     "gain_table",

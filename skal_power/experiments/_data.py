@@ -48,6 +48,9 @@ class TrialData(NamedTuple):
     #: Pool rows made out-of-distribution by an ``OutOfDistribution`` transform (None: none,
     #: or a later transform changed the rows).
     ood_mask: np.ndarray | None = None
+    #: For each pool row, the pool row it was copied from by ``RepeatWithNoise`` (copies of
+    #: one image share it; None: no repeat, or another transform changed the rows).
+    source: np.ndarray | None = None
 
 
 def make_data(config: dict[str, Any], seed: int) -> TrialData:
@@ -114,7 +117,7 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
         X_test, y_test = normalize(X_test, y_test)
         if X_val is not None:
             X_val, y_val = normalize(X_val, y_val)
-    ood_mask = None
+    ood_mask = source = None
     for number, t in enumerate(spec.get("transforms", [])):
         params = {k: v for k, v in t.items() if k != "name"}
         params.setdefault("random_state", derive_seed(seed, 1 + number, "data"))
@@ -123,7 +126,9 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
         X_pool, y_pool = transform(X_pool, y_pool)
         if t["name"] == "OutOfDistribution":
             ood_mask = np.asarray(transform.ood_mask_, dtype=bool)
-            if params.get("classes") is not None:
+            if params.get("classes") is None:
+                source = None  # noise images replaced some rows: not copies any more
+            else:
                 # held-out classes leave the test distribution, and with it the
                 # validation set that stands for it and the label space
                 held_out = np.asarray(list(params["classes"]))
@@ -136,9 +141,14 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
             if params.get("label") is not None:
                 # one consistent label for every OOD point: a class the model learns
                 classes = np.union1d(classes, [params["label"]])
+        elif t["name"] == "RepeatWithNoise":
+            # copies are stacked copy by copy: row r copies row r mod n_before
+            copies = len(y_pool) // n_before
+            source = np.tile(np.arange(n_before) if source is None else source, copies)
+            ood_mask = None if ood_mask is None else np.tile(ood_mask, copies)
         elif len(y_pool) != n_before:
-            ood_mask = None
-    return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask)
+            ood_mask = source = None
+    return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask, source)
 
 
 def validation_source(config: dict[str, Any]) -> str | None:
