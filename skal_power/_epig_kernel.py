@@ -45,8 +45,8 @@ import math
 
 import numpy as np
 
-from ._kernels import (_ROW_SUM_HIGH, _ROW_SUM_LOW, _map_in_threads, joint_plogp_kernel,
-                       pad_configurations)
+from ._kernels import (_ROW_SUM_HIGH, _ROW_SUM_LOW, JOINT_WIDTH_MULTIPLE, _map_in_threads,
+                       joint_plogp_kernel)
 from ._validation import raise_for_bad_values
 from .threads import kernel_threads
 
@@ -61,6 +61,7 @@ DEFAULT_MAX_MEMORY = 2**23
 MAX_TARGET_ROWS = 256
 
 _ITEMSIZE = 8  # float64
+_ALIGN = 16  # elements: 64 bytes of float32 (128 of float64)
 _TINY = np.finfo(np.float64).tiny
 
 
@@ -167,6 +168,25 @@ def _row_sums(joint: np.ndarray, logs: np.ndarray, rows: int) -> np.ndarray:
     return logs.reshape(rows, -1).sum(axis=1, dtype=np.float64)
 
 
+def _exp_and_columns(log_probs: np.ndarray, buffer: np.ndarray, dtype, *, scale: float = 1.0,
+                     transpose: tuple[int, int, int] = (1, 0, 2)):
+    """A C-contiguous copy of ``scale · exp(log_probs)`` with axes ``transpose``d.
+
+    Both the probabilities and the copy are written into the front of
+    ``buffer`` (twice ``log_probs.size`` elements): nothing is allocated.
+    """
+    size = log_probs.size
+    probs = buffer[:size].reshape(log_probs.shape)
+    np.exp(log_probs, out=probs, dtype=dtype)
+    if scale != 1.0:
+        probs *= dtype(scale)
+    layout = probs.transpose(transpose)
+    offset = -(-size // _ALIGN) * _ALIGN  # the copy starts on a 64-byte boundary, as a fresh
+    columns = buffer[offset:offset + size].reshape(layout.shape)  # array would for BLAS
+    np.copyto(columns, layout)
+    return columns
+
+
 def _joint_entropy_sums(pool: np.ndarray, target: np.ndarray, start: int, stop: int,
                         n_rows: int, m_rows: int, dtype=np.float64) -> np.ndarray:
     """``Σ_{m,c,d} J log J`` for pool points ``start:stop`` (inputs already checked).
@@ -179,18 +199,23 @@ def _joint_entropy_sums(pool: np.ndarray, target: np.ndarray, start: int, stop: 
     out = np.zeros(stop - start, dtype=np.float64)
     joint_buffer = np.empty(n_rows * n_classes * m_rows * n_classes, dtype=dtype)
     log_buffer = np.empty_like(joint_buffer)
+    # the chunks' probabilities and their GEMM layouts live in buffers too: a fresh array
+    # per chunk would coexist with the previous chunk's until rebound, past max_memory
+    target_buffer = np.empty(2 * m_rows * n_samples * n_classes + _ALIGN, dtype=dtype)
+    pool_buffer = np.empty(2 * n_rows * n_samples * n_classes + _ALIGN, dtype=dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for t_low in range(0, n_target, m_rows):
             t_high = min(t_low + m_rows, n_target)
-            targets = np.exp(target[t_low:t_high], dtype=dtype)  # (m, K, C)
             # (K, m·C): column (m, d) holds T[m, :, d]
-            right = targets.transpose(1, 0, 2).reshape(n_samples, -1)
+            right = _exp_and_columns(target[t_low:t_high], target_buffer, dtype).reshape(
+                n_samples, -1)
             for low in range(start, stop, n_rows):
                 high = min(low + n_rows, stop)
                 rows = high - low
-                probs = np.exp(pool[low:high], dtype=dtype)
-                probs *= dtype(1.0 / n_samples)
-                left = probs.transpose(0, 2, 1).reshape(rows * n_classes, n_samples)
+                # (n·C, K): row (n, c) holds P[n, :, c] / K
+                left = _exp_and_columns(pool[low:high], pool_buffer, dtype,
+                                        scale=1.0 / n_samples, transpose=(0, 2, 1)).reshape(
+                    rows * n_classes, n_samples)
                 size = rows * n_classes * right.shape[1]
                 joint = joint_buffer[:size].reshape(rows * n_classes, right.shape[1])
                 logs = log_buffer[:size].reshape(joint.shape)
@@ -211,12 +236,13 @@ def _native_block_rows(n_pool: int, m_rows: int, n_samples: int, n_classes: int,
                        max_memory: int) -> int:
     """Pool points per call of the fused kernel within ``max_memory`` (one worker).
 
-    The fused kernel stores no joint: a block holds the padded target table
-    and, per pool point, its float32 probabilities twice (as read and as
-    (K, n·C) columns).
+    The fused kernel stores no joint: a block holds the target chunk's float32
+    probabilities twice (as read and as the (K, m·C) layout), the padded
+    table made from them and, per pool point, its float32 probabilities twice
+    (as read and as (K, n·C) columns) and its C float64 sums.
     """
-    table = 4 * n_samples * (m_rows * n_classes + 32)
-    per_row = 2 * 4 * n_samples * n_classes
+    table = 4 * n_samples * (3 * m_rows * n_classes + JOINT_WIDTH_MULTIPLE)
+    per_row = 2 * 4 * n_samples * n_classes + 8 * n_classes
     return int(min(max(n_pool, 1), max(1, (max_memory - table) // per_row)))
 
 
@@ -230,17 +256,31 @@ def _native_joint_entropy_sums(kernel, pool: np.ndarray, target: np.ndarray, sta
     """
     n_target, n_samples, n_classes = target.shape
     out = np.zeros(stop - start, dtype=np.float64)
+    # every per-chunk array lives in a buffer: fresh ones would coexist with the previous
+    # chunk's until rebound, past max_memory
+    width = min(m_rows, n_target) * n_classes
+    padded = -(-width // JOINT_WIDTH_MULTIPLE) * JOINT_WIDTH_MULTIPLE
+    table_buffer = np.empty(n_samples * padded, dtype=np.float32)
+    target_buffer = np.empty(2 * width * n_samples + _ALIGN, dtype=np.float32)
+    pool_buffer = np.empty(2 * n_rows * n_samples * n_classes + _ALIGN, dtype=np.float32)
+    sums_buffer = np.empty(n_rows * n_classes, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         for t_low in range(0, n_target, m_rows):
-            targets = np.exp(target[t_low:t_low + m_rows], dtype=np.float32)  # (m, K, C)
-            table = pad_configurations(targets.transpose(1, 0, 2).reshape(n_samples, -1))
+            chunk = target[t_low:t_low + m_rows]
+            # (K, m·C): column (m, d) holds T[m, :, d], zero-padded to the kernel's width
+            right = _exp_and_columns(chunk, target_buffer, np.float32).reshape(n_samples, -1)
+            width = right.shape[1]
+            padded = -(-width // JOINT_WIDTH_MULTIPLE) * JOINT_WIDTH_MULTIPLE
+            table = table_buffer[:n_samples * padded].reshape(n_samples, padded)
+            table[:, :width] = right
+            table[:, width:] = 0.0
             for low in range(start, stop, n_rows):
                 high = min(low + n_rows, stop)
                 rows = high - low
-                probs = np.exp(pool[low:high], dtype=np.float32)  # (n, K, C)
-                columns = np.ascontiguousarray(  # (K, n·C): column (n, c) holds P[n, :, c]
-                    probs.transpose(1, 0, 2).reshape(n_samples, rows * n_classes))
-                sums = np.empty(rows * n_classes, dtype=np.float64)
+                # (K, n·C): column (n, c) holds P[n, :, c]
+                columns = _exp_and_columns(pool[low:high], pool_buffer, np.float32).reshape(
+                    n_samples, rows * n_classes)
+                sums = sums_buffer[:rows * n_classes]
                 kernel(table, columns, sums, 1.0 / n_samples)
                 out[low - start:high - start] += sums.reshape(rows, n_classes).sum(axis=1)
     return out

@@ -203,6 +203,27 @@ def test_peak_memory_is_bounded_by_max_memory():
     assert peak < 8 * 600 * 100 * len(pool) / 100
 
 
+@pytest.mark.parametrize("precision", ["double", "single"])
+@pytest.mark.parametrize("max_memory", [2**18, 2**20, 2**22])
+def test_one_worker_stays_within_max_memory_in_both_precisions(precision, max_memory):
+    # One kernel thread makes the peak deterministic. Before the chunks' arrays were
+    # buffers, a chunk's fresh arrays coexisted with the previous chunk's, and the fused
+    # float32 path did not count its target chunk: 1.8 MB at max_memory = 1 MiB.
+    rng = np.random.default_rng(15)
+    pool = random_log_probs(rng, (3000, 8, 10))
+    target = random_log_probs(rng, (600, 8, 10))
+    scores.epig(pool[:10], target[:10], precision=precision)  # first-call allocations
+    with limit_threads(1):
+        tracemalloc.start()
+        try:
+            scores.epig(pool, target, max_memory=max_memory, precision=precision)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    # the block's buffers, then a few (N,) float64 vectors: the output and its terms
+    assert peak <= max_memory + 8 * 8 * len(pool) + 2**13, peak
+
+
 @pytest.mark.parametrize("n_pool, n_target, k, c", [(10**5, 1000, 20, 10), (7, 3, 2, 100),
                                                     (1, 1, 50, 1000), (5000, 1, 1, 2)])
 @pytest.mark.parametrize("max_memory", [1, 2**12, 2**20, 2**23])
