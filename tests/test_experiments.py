@@ -214,6 +214,11 @@ def test_claims_benchmark_miniature(tmp_path):
                          "--page", str(page)])
     text = page.read_text()
     assert "The run is not finished" in text
+    # a claim with parts in both settings also gives its verdict within each
+    heading = next(line for line in text.splitlines() if line.startswith("## Claim 1:"))
+    assert heading.endswith(")") and "(batch 10: " in heading and "; batch 20: " in heading
+    assert next(line for line in text.splitlines()
+                if line.startswith("## Claim 3:")).endswith("**")  # batch 20 only
     assert "seeds complete for every strategy: [0] of [0, 1]" in text
     small = text[text.index("## Cost"):].split("\n\nBatch ")[1]  # the batch-10 table
     removed = sum(line.split(",")[1] == "1" for line in lines[2:]) // 9  # per strategy

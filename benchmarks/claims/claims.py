@@ -27,7 +27,9 @@ all acquisition rounds) per seed, paired by seed: ``A > B`` is *held* when the
 95% Student-t CI of the mean difference is above 0, *not held* when below 0,
 else *inconclusive*; ``A ≈ B`` is *held* when that CI lies within ±1 accuracy
 point, *not held* when it lies entirely outside, else *inconclusive*. A claim
-is held when every part is held and not held when any part is not held.
+is held when every part is held and not held when any part is not held; the
+page also gives, by the same rule, each claim's verdict within each batch
+setting, so that a finished setting can be read while the other runs.
 """
 
 from __future__ import annotations
@@ -306,7 +308,13 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                         f"{numbers} | {v} |")
         overall = combine(part_verdicts)
         verdicts.append(overall)
-        claims += [f"## Claim {number}: {text} — **{overall}**", "",
+        by_setting = {}  # the claim's verdict within each batch setting, in the parts' order
+        for (setting, *_), v in zip(parts, part_verdicts):
+            by_setting.setdefault(setting, []).append(v)
+        per_setting = ("" if len(by_setting) < 2 else " (" + "; ".join(
+            f"batch {configs[setting]['batch_size']}: {combine(vs)}"
+            for setting, vs in by_setting.items()) + ")")
+        claims += [f"## Claim {number}: {text} — **{overall}**{per_setting}", "",
                    "| setting | part | AUC difference, 95% CI | verdict |", "|---|---|---|---|",
                    *rows, ""]
         if number == 2:
