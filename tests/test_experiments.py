@@ -228,6 +228,22 @@ def test_claims_benchmark_miniature(tmp_path):
     assert all(v in {"inconclusive", "not run", "held", "not held"} for v in again)
 
 
+def test_claims_counts_the_authors_copies_per_seed():
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "claims" / "claims.py"
+    spec = importlib.util.spec_from_file_location("claims_benchmark", path)
+    claims = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(claims)
+    runs = pd.DataFrame({"strategy": ["BALD"] * 3 + ["BatchBALD"] * 2,
+                         "seed": [7, 7, 8, 7, 7], "round": [1, 0, 0, 0, 1],
+                         "acquired": ["5 9", "5 6", "4 4", "1 2", "3 4"]})
+    fractions = claims.authors_copies(runs)
+    # seed 7's BALD picks, in round order: 5 6 | 5 9 -> one copy in four
+    assert fractions.loc[7, "BALD"] == 0.25 and fractions.loc[8, "BALD"] == 0.5
+    assert fractions.loc[7, "BatchBALD"] == 0.0 and np.isnan(fractions.loc[8, "BatchBALD"])
+
+
 # --------------------------------------------------------------------- the training protocol
 from skal_power.experiments import (  # noqa: E402
     class_histogram,
