@@ -228,6 +228,30 @@ def test_claims_benchmark_miniature(tmp_path):
     assert all(v in {"inconclusive", "not run", "held", "not held"} for v in again)
 
 
+def test_saturation_diagnostic_rebuilds_a_recorded_batch(tmp_path):
+    import importlib.util
+
+    def load(name):
+        path = ROOT / "benchmarks" / "claims" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"{name}_benchmark", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    load("claims").main(["--mini", "--output-dir", str(tmp_path),
+                         "--page", str(tmp_path / "claims.md")])
+    page = load("saturation").main(["--round", "0", "--results-dir", str(tmp_path),
+                                    "--page", str(tmp_path / "saturation.md")])
+    text = page.read_text()
+    assert "the rebuilt query gives the recorded picks: True" in text
+    table = text[text.index("| b | I_M |"):].split("\n\n")[0].splitlines()[2:]
+    assert [row.split(" | ")[0] for row in table] == ["| 1", "| 2", "| 5", "| 10", "| 20"]
+    # the joint information of a growing batch never falls, up to the sampling error
+    informations = [float(row.split(" | ")[1]) for row in table]
+    assert all(b >= a - 0.05 for a, b in zip(informations, informations[1:]))
+    assert "| BatchEvaluationBALD | 0 |" in text  # the batch-10 contrast table
+
+
 def test_claims_counts_the_authors_copies_per_seed():
     import importlib.util
 

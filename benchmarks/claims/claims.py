@@ -352,6 +352,10 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
         lines += ["Every part that has been run, as a figure (the tables below give the "
                   "numbers):", "", f"![claim parts]({figure.name})", ""]
     lines += claims
+    if (page.parent / "claims-saturation.md").is_file():
+        lines += ["Why BatchEvaluationBALD collapses with batches of 50 (one recorded round "
+                  "rebuilt, the joint information of its picks under both models): "
+                  "`claims-saturation.md`, written by `benchmarks/claims/saturation.py`.", ""]
     for setting in ("small", "large"):
         frame = frames[setting]
         if not len(frame):
