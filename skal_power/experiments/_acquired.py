@@ -84,24 +84,21 @@ def acquired_fractions(results: Any, config: dict[str, Any], *, kind: str = "ood
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
+    needed = "OutOfDistribution" if kind == "ood" else "RepeatWithNoise"
+    if not any(t.get("name") == needed for t in config["dataset"].get("transforms", [])):
+        return None  # no such points: no need to rebuild any seed's data
     fractions: dict[str, dict[int, float]] = {}
     for seed, trials in results.groupby("seed"):
         data = make_data(config, int(seed))
-        if kind == "ood":
-            if data.ood_mask is None:
-                return None
-        elif data.source is None:
-            return None
-        else:
-            initial = initial_indices(config, int(seed), data.y_pool)
+        if (data.ood_mask if kind == "ood" else data.source) is None:
+            return None  # a later transform changed the rows
+        initial = initial_indices(config, int(seed), data.y_pool) if kind == "copies" else None
         for strategy, trial in trials.groupby("strategy"):
             picked = _picked(trial)
-            if kind == "ood":
-                flags = data.ood_mask[picked]
-            else:
-                flags = _copy_flags(data.source, initial, picked)
+            flags = (data.ood_mask[picked] if kind == "ood"
+                     else _copy_flags(data.source, initial, picked))
             fractions.setdefault(strategy, {})[int(seed)] = (
-                float(flags.mean()) if len(picked) else float("nan"))
+                float(flags.mean()) if picked else float("nan"))
     return pd.DataFrame(fractions).sort_index(axis=1)
 
 
