@@ -219,14 +219,12 @@ def authors_copies(runs):
     """Per seed and strategy, the share of the authors' picks that copied an earlier pick."""
     import pandas as pd
 
-    from skal_power.experiments._acquired import _copy_flags
+    from skal_power.experiments._acquired import _copy_flags, _picked
 
     images = np.arange(60000)  # their logged picks are MNIST indices (modulo 60,000)
     fractions = {}
     for (strategy, seed), trial in runs.groupby(["strategy", "seed"]):
-        picked = [int(i) for cell in trial.sort_values("round")["acquired"]
-                  if isinstance(cell, str) for i in cell.split()]
-        flags = _copy_flags(images, np.zeros(0, dtype=int), picked)
+        flags = _copy_flags(images, np.zeros(0, dtype=int), _picked(trial))
         fractions.setdefault(strategy, {})[seed] = float(flags.mean())
     return pd.DataFrame(fractions).sort_index(axis=1)
 

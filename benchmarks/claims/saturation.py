@@ -38,6 +38,7 @@ from skal_power.experiments import (  # noqa: E402
     make_strategy,
     train_round,
 )
+from skal_power.experiments._acquired import _copy_flags  # noqa: E402
 from skal_power.threads import limit_threads  # noqa: E402
 
 LABEL = "BatchEvaluationBALD"
@@ -109,11 +110,8 @@ def main(argv=None) -> Path:
             if b <= len(picked):
                 rows.append((b, batch_information(lp, picked[:b], random_state=0),
                              batch_information(lq, picked[:b], random_state=0)))
-    seen = set(data.source[labelled].tolist())
-    marks, classes = [], data.y_pool[unlabelled][picked]
-    for image in data.source[unlabelled][picked].tolist():
-        marks.append("c" if image in seen else ".")
-        seen.add(image)
+    copies = _copy_flags(data.source, labelled, unlabelled[picked])
+    marks, classes = ["c" if copy else "." for copy in copies], data.y_pool[unlabelled][picked]
     n_samples = lp.shape[1]
     plateau = next(b for b, m, _ in rows if m >= 0.99 * rows[-1][1])
     lines = [

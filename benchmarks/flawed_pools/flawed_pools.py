@@ -165,10 +165,10 @@ def _flaw_dict(flaw: str, *, mini: bool) -> dict:
 
 def fraction_lines(fractions, what: str, column: str, note: str = "") -> list[str]:
     """The share of each strategy's picks that were ``what``, and its difference from BALD's."""
-    return ([note, ""] if note else []) + [f"Fraction of acquired points that were {what} (mean ± 95% CI over seeds, "
-            f"n={len(fractions)}; the difference from BALD's is paired by seed, in percentage "
-            "points, `*`: its CI excludes 0):", "",
-            fraction_table(fractions, column=column), ""]
+    intro = (f"Fraction of acquired points that were {what} (mean ± 95% CI over seeds, "
+             f"n={len(fractions)}; the difference from BALD's is paired by seed, in percentage "
+             "points, `*`: its CI excludes 0):")
+    return ([note, ""] if note else []) + [intro, "", fraction_table(fractions, column=column), ""]
 
 
 def score_lines(folder: Path, flaw: str) -> list[str]:
