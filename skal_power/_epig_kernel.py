@@ -46,7 +46,7 @@ import math
 import numpy as np
 
 from ._kernels import (_ROW_SUM_HIGH, _ROW_SUM_LOW, JOINT_WIDTH_MULTIPLE, _map_in_threads,
-                       joint_plogp_kernel)
+                       _padded_width, joint_plogp_kernel, pad_configurations)
 from ._validation import raise_for_bad_values
 from .threads import kernel_threads
 
@@ -61,7 +61,6 @@ DEFAULT_MAX_MEMORY = 2**23
 MAX_TARGET_ROWS = 256
 
 _ITEMSIZE = 8  # float64
-_ALIGN = 16  # elements: 64 bytes of float32 (128 of float64)
 _TINY = np.finfo(np.float64).tiny
 
 
@@ -181,8 +180,7 @@ def _exp_and_columns(log_probs: np.ndarray, buffer: np.ndarray, dtype, *, scale:
     if scale != 1.0:
         probs *= dtype(scale)
     layout = probs.transpose(transpose)
-    offset = -(-size // _ALIGN) * _ALIGN  # the copy starts on a 64-byte boundary, as a fresh
-    columns = buffer[offset:offset + size].reshape(layout.shape)  # array would for BLAS
+    columns = buffer[size:2 * size].reshape(layout.shape)
     np.copyto(columns, layout)
     return columns
 
@@ -201,8 +199,8 @@ def _joint_entropy_sums(pool: np.ndarray, target: np.ndarray, start: int, stop: 
     log_buffer = np.empty_like(joint_buffer)
     # the chunks' probabilities and their GEMM layouts live in buffers too: a fresh array
     # per chunk would coexist with the previous chunk's until rebound, past max_memory
-    target_buffer = np.empty(2 * m_rows * n_samples * n_classes + _ALIGN, dtype=dtype)
-    pool_buffer = np.empty(2 * n_rows * n_samples * n_classes + _ALIGN, dtype=dtype)
+    target_buffer = np.empty(2 * m_rows * n_samples * n_classes, dtype=dtype)
+    pool_buffer = np.empty(2 * n_rows * n_samples * n_classes, dtype=dtype)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for t_low in range(0, n_target, m_rows):
             t_high = min(t_low + m_rows, n_target)
@@ -259,21 +257,16 @@ def _native_joint_entropy_sums(kernel, pool: np.ndarray, target: np.ndarray, sta
     # every per-chunk array lives in a buffer: fresh ones would coexist with the previous
     # chunk's until rebound, past max_memory
     width = min(m_rows, n_target) * n_classes
-    padded = -(-width // JOINT_WIDTH_MULTIPLE) * JOINT_WIDTH_MULTIPLE
-    table_buffer = np.empty(n_samples * padded, dtype=np.float32)
-    target_buffer = np.empty(2 * width * n_samples + _ALIGN, dtype=np.float32)
-    pool_buffer = np.empty(2 * n_rows * n_samples * n_classes + _ALIGN, dtype=np.float32)
+    table_buffer = np.empty(n_samples * _padded_width(width), dtype=np.float32)
+    target_buffer = np.empty(2 * width * n_samples, dtype=np.float32)
+    pool_buffer = np.empty(2 * n_rows * n_samples * n_classes, dtype=np.float32)
     sums_buffer = np.empty(n_rows * n_classes, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         for t_low in range(0, n_target, m_rows):
             chunk = target[t_low:t_low + m_rows]
             # (K, m·C): column (m, d) holds T[m, :, d], zero-padded to the kernel's width
             right = _exp_and_columns(chunk, target_buffer, np.float32).reshape(n_samples, -1)
-            width = right.shape[1]
-            padded = -(-width // JOINT_WIDTH_MULTIPLE) * JOINT_WIDTH_MULTIPLE
-            table = table_buffer[:n_samples * padded].reshape(n_samples, padded)
-            table[:, :width] = right
-            table[:, width:] = 0.0
+            table = pad_configurations(right, out=table_buffer)
             for low in range(start, stop, n_rows):
                 high = min(low + n_rows, stop)
                 rows = high - low

@@ -168,17 +168,34 @@ def mixture_plogp_kernel():
     return None if native is None else getattr(native, "mixture_plogp", None)
 
 
-def pad_configurations(table: np.ndarray) -> np.ndarray:
+def _padded_width(width: int) -> int:
+    """``width`` rounded up to a multiple of :data:`JOINT_WIDTH_MULTIPLE`."""
+    return -(-width // JOINT_WIDTH_MULTIPLE) * JOINT_WIDTH_MULTIPLE
+
+
+def pad_configurations(table: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """A float32 C-contiguous copy of ``table`` (K, W), zero-padded to the native width.
+
+    ``out``, a flat float32 buffer of at least ``K`` times the padded width,
+    receives the copy in its front (a view of it is returned), so that a loop
+    over tables allocates nothing.
 
     Examples
     --------
     >>> pad_configurations(np.ones((2, 3))).shape
     (2, 32)
+    >>> buffer = np.full(100, np.nan, dtype=np.float32)
+    >>> padded = pad_configurations(np.ones((2, 3)), out=buffer)
+    >>> padded.shape, float(padded.sum()), np.shares_memory(padded, buffer)
+    ((2, 32), 6.0, True)
     """
     n_rows, width = table.shape
-    padded = -(-width // JOINT_WIDTH_MULTIPLE) * JOINT_WIDTH_MULTIPLE
-    out = np.zeros((n_rows, padded), dtype=np.float32)
+    padded = _padded_width(width)
+    if out is None:
+        out = np.zeros((n_rows, padded), dtype=np.float32)
+    else:
+        out = out[:n_rows * padded].reshape(n_rows, padded)
+        out[:, width:] = 0.0
     out[:, :width] = table
     return out
 
