@@ -75,6 +75,7 @@ def test_reported_batch_bald_never_exceeds_log_k(seed, n_samples, batch_size, sc
     # term log K + log w[s, k_s] is at most log K, so the estimate is bounded too
     log_probs = log_softmax(seed, 60, n_samples, 5, scale)
     _, scores, errors = batch_bald(log_probs, batch_size, max_exact_size=1,
+                                   on_saturation="continue",
                                    n_configurations=256, random_state=seed, return_std=True)
     assert np.all(scores <= math.log(n_samples) + 1e-9)
     assert np.all(errors >= 0)
@@ -86,7 +87,8 @@ def test_reported_scores_agree_with_an_independent_estimate(scale):
     # scale 3 (the bound is log 16 = 2.77); each step now picks on a fresh draw
     # and the batch is scored on the next, independent one.
     log_probs = log_softmax(0, 400, 16, 10, scale)
-    indices, scores, errors = batch_bald(log_probs, 15, random_state=0, return_std=True)
+    indices, scores, errors = batch_bald(log_probs, 15, random_state=0, return_std=True,
+                                         on_saturation="continue")
     # exact while C^b <= n_configurations (10^4 <= 16384), sampled from the 5th pick on
     assert np.all(errors[:4] == 0) and np.all(errors[4:] > 0)
     for size in (5, 10, 15):
@@ -137,8 +139,10 @@ def test_sparse_and_dense_weights_give_the_same_scores_within_the_stated_error(
 
     def run():
         if fn == "bald":
-            return batch_bald(m, 8, n_configurations=600, random_state=1, lazy=False)
-        return batch_evaluation_bald(m, m_prime, 8, n_configurations=600, random_state=1)
+            return batch_bald(m, 8, n_configurations=600, random_state=1, lazy=False,
+                              on_saturation="continue")
+        return batch_evaluation_bald(m, m_prime, 8, n_configurations=600, random_state=1,
+                                     on_saturation="continue")
 
     monkeypatch.setattr(_joint, "SPARSE_DENSITY", 0.0)  # always dense
     dense = run()

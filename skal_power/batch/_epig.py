@@ -17,14 +17,16 @@ from typing import Any
 import numpy as np
 
 from .._kernels import entropy_terms
-from .._validation import check_batch_size, check_bool, check_log_probs, check_seed
+from .._validation import check_batch_size, check_log_probs, check_seed
 from ._greedy import (
     DEFAULT_MAX_EXACT_SIZE,
     DEFAULT_MAX_MEMORY,
     DEFAULT_N_CONFIGURATIONS,
-    _greedy,
     _require_torch,
     _settings,
+    check_saturation_settings,
+    greedy_batch,
+    outputs,
 )
 from ._joint import JointEntropyTracker
 
@@ -60,7 +62,9 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
                max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-               random_state: Any = None, progress: bool = False, return_std: bool = False):
+               random_state: Any = None, progress: bool = False,
+               on_saturation: str = "power", saturation_alpha: float = 5.0,
+               return_std: bool = False, return_info: bool = False):
     """Greedy BatchEPIG: maximise ``mean_j I[y_1..y_b; y*_j]`` one point at a time.
 
     Parameters
@@ -69,9 +73,13 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
     log_probs_target : array-like of shape (M, K, C)
         The target points under the same K posterior samples.
     batch_size : int
-    max_exact_size, n_configurations, max_memory, device, random_state, progress, return_std
+    max_exact_size, n_configurations, max_memory, device, random_state, progress
         As in :func:`skal_power.batch.batch_bald`; they apply to each of the
         ``M + 1`` joint entropies.
+    on_saturation, saturation_alpha, return_std, return_info
+        As in :func:`skal_power.batch.batch_bald`. The batch is spent when its
+        information about the model reaches ``log K``, which bounds what it
+        can say about the targets; the ``"power"`` fill samples on EPIG.
 
     Returns
     -------
@@ -81,6 +89,7 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
         BatchEPIG of the batch after each pick (non-decreasing while exact);
         the first equals the best single-point :func:`skal_power.scores.epig`.
     standard_errors : numpy.ndarray, only with ``return_std=True``
+    trace : GreedyTrace, only with ``return_info=True``
 
     Examples
     --------
@@ -106,8 +115,9 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
     n_pool, n_target = len(pool), len(target)
     batch_size = check_batch_size(batch_size, n_pool, name="batch_size")
     settings = _settings(max_exact_size, n_configurations, max_memory, device)
-    return_std = check_bool(return_std, name="return_std")
-    rng = np.random.default_rng(check_seed(random_state))
+    policy, alpha = check_saturation_settings(on_saturation, saturation_alpha)
+    seed = check_seed(random_state)
+    rng = np.random.default_rng(seed)
     both = np.concatenate([pool, target.astype(pool.dtype, copy=False)])
     terms_both = entropy_terms(both, name="log_probs")  # validates every value
     target_entropy = float(terms_both.predictive_entropy[n_pool:].mean())
@@ -125,6 +135,10 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
         terms = [_TrackerTerm(tracker(), n_pool, 1.0)]
         terms += [_TrackerTerm(tracker(n_pool + j), n_pool, -1.0 / n_target)
                   for j in range(n_target)]
-        indices, scores, errors = _greedy(terms, batch_size, progress, lazy=False)
-    scores = scores + target_entropy
-    return (indices, scores, errors) if return_std else (indices, scores)
+        indices, scores, errors, trace = greedy_batch(
+            terms, batch_size, objective="BatchEPIG", on_saturation=policy,
+            saturation_alpha=alpha, seed=seed, max_memory=settings["max_memory"],
+            progress=progress, score_offset=target_entropy)
+    greedy = np.arange(batch_size) < (batch_size - trace.n_filled)
+    scores = np.where(greedy, scores + target_entropy, scores)  # filled picks carry EPIG
+    return outputs(indices, scores, errors, trace, return_std, return_info)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 
 from .._kernels import entropy_terms, torch_or_none
@@ -25,12 +27,23 @@ from .._validation import (
     check_bool,
     check_log_probs,
     check_log_probs_pair,
+    check_non_negative,
     check_positive_int,
     check_seed,
+    split_seed,
 )
+from ..sampling import tie_keys
 from ._joint import JointEntropyTracker
+from ._saturation import (
+    MIN_GAIN,
+    GreedyTrace,
+    SaturationMonitor,
+    check_on_saturation,
+    power_fill,
+)
 
-__all__ = ["batch_bald", "batch_eig", "batch_evaluation_bald", "default_max_memory"]
+__all__ = ["batch_bald", "batch_eig", "batch_evaluation_bald", "default_max_memory",
+           "greedy_batch"]
 
 #: Default bound on ``C^b · K`` for exact joint entropies: None means
 #: ``K · n_configurations``, i.e. exact while enumerating costs no more than sampling.
@@ -135,6 +148,12 @@ def _check_finite(gains: np.ndarray, step: int) -> None:
         )
 
 
+#: Relative difference below which two candidates' values count as a tie.
+_TIE_TOLERANCE = 1e-12
+#: Sampled regime: candidates whose gain errors are computed at a time, best first ...
+_ERROR_CHUNK = 16
+#: ... and at most this many per step before the batch counts as spent.
+_MAX_ERROR_CHECKS = 256
 #: Candidates re-evaluated first in a lazy step; doubled while the step goes on.
 _LAZY_FIRST_CHUNK = 256
 #: Slack on lazy upper bounds: absorbs rounding of gains that are equal in exact arithmetic.
@@ -142,7 +161,7 @@ _LAZY_TOLERANCE = 1e-9
 
 
 def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous: float,
-               step: int):
+               step: int, ties: np.ndarray):
     """One lazy-greedy step of a submodular score (BatchBALD).
 
     ``bounds[n]`` is an upper bound on the gain of candidate n, set when it was
@@ -174,23 +193,21 @@ def _lazy_step(term: _Term, available: np.ndarray, bounds: np.ndarray, previous:
             break
     best, best_gain, contenders, gains = _settle(
         [term], np.concatenate(screened), np.concatenate(gains_seen),
-        np.concatenate(errors_seen), best_lower, step, offset=previous)
+        np.concatenate(errors_seen), best_lower, step, ties, offset=previous)
     bounds[contenders] = gains
     return best, previous + best_gain
 
 
-def _screened_pick(terms: list[_Term], candidates: np.ndarray, step: int):
-    """The candidate of largest summed score, screened first, then exact where it matters."""
+def _screened_values(terms: list[_Term], candidates: np.ndarray, step: int):
+    """Each term's screened values of ``candidates``, their sum and the sum's error bound."""
     screened = [term.screened_scores(candidates) for term in terms]
     values = sum(value for value, _ in screened)
     errors = sum(error for _, error in screened)
     _check_finite(values, step)
-    best, score, _, _ = _settle(terms, candidates, values, errors,
-                                float(np.max(values - errors)), step)
-    return best, score
+    return screened, values, errors
 
 
-def _settle(terms, candidates, values, errors, best_lower: float, step: int,
+def _settle(terms, candidates, values, errors, best_lower: float, step: int, ties: np.ndarray,
             offset: float = 0.0):
     """The pick among screened ``candidates``: exact wherever the screen could be wrong.
 
@@ -198,8 +215,9 @@ def _settle(terms, candidates, values, errors, best_lower: float, step: int,
     (the lazy step works with gains over the batch so far), and ``best_lower``
     is the best lower bound among them. Only candidates whose upper bound
     reaches it can win; where their errors are not all 0 they are re-scored
-    exactly. Among equal values the smallest index wins. Returns the pick, its
-    value, and the contenders with their values (exact where re-scored).
+    exactly. Among equal values the smallest seeded tie key wins
+    (:func:`_tie_break`). Returns the pick, its value, and the contenders with
+    their values (exact where re-scored).
     """
     keep = values + errors + _LAZY_TOLERANCE >= best_lower
     contenders, scores = candidates[keep], values[keep]
@@ -207,8 +225,20 @@ def _settle(terms, candidates, values, errors, best_lower: float, step: int,
         contenders = np.sort(contenders)
         scores = sum(term.candidate_scores(contenders) for term in terms) - offset
         _check_finite(scores, step)
-    best_score = float(np.max(scores))
-    return int(np.min(contenders[scores == best_score])), best_score, contenders, scores
+    best = _tie_break(contenders, scores, ties)
+    return best, float(scores[contenders == best][0]), contenders, scores
+
+
+def _tie_break(candidates: np.ndarray, values: np.ndarray, ties: np.ndarray) -> int:
+    """The candidate of largest value; exact ties go to the smallest seeded key, not pool order.
+
+    Values within ``_TIE_TOLERANCE`` (relative) of the best count as tied: equal
+    gains of copies of a point differ in their last bits with their place in a
+    chunk.
+    """
+    best = float(np.max(values))
+    tied = candidates[values >= best - _TIE_TOLERANCE * max(1.0, abs(best))]
+    return int(tied[np.argmin(ties[tied])])
 
 
 def _batch_score(terms: list[_Term]) -> tuple[float, float]:
@@ -218,56 +248,182 @@ def _batch_score(terms: list[_Term]) -> tuple[float, float]:
             float(np.sqrt(sum(error ** 2 for _, error in values))))
 
 
-def _greedy(terms: list[_Term], batch_size: int, progress: bool, lazy: bool = False):
-    """Greedy picks, the batch's score after each pick and that score's standard error.
+class _Greedy:
+    """One greedy batch query: the picks, their scores, and what the monitor saw.
 
     In the sampled regime a pick is chosen on one draw of configurations and
     its batch is scored on the next, independent draw (the one the following
     step picks from; one extra draw for the last pick), so the reported scores
-    carry no selection bias.
+    carry no selection bias. Each step first asks the
+    :class:`~skal_power.batch._saturation.SaturationMonitor` whether the batch
+    is spent; what follows is its policy's (see :mod:`skal_power.batch._saturation`).
     """
-    n_points = len(terms[0].single)
-    available = np.ones(n_points, dtype=bool)
-    indices = np.empty(batch_size, dtype=np.int64)
-    scores = np.empty(batch_size, dtype=np.float64)
-    errors = np.zeros(batch_size, dtype=np.float64)
-    bounds = None
-    steps = range(batch_size)
-    if progress:
-        from tqdm.auto import tqdm
 
-        steps = tqdm(steps, desc="greedy batch", unit="point")
-    for step in steps:
-        if step == 0:
-            values = sum(term.sign * term.single for term in terms)
-            _check_finite(values, step)
-            best = int(np.argmax(values))
-            score = float(values[best])
-            if lazy:
-                bounds = values  # a fresh array: _lazy_step updates it in place
-        else:
-            if any(term.tracker.sampled for term in terms):
-                # rescore the batch so far on this step's fresh configurations
-                scores[step - 1], errors[step - 1] = _batch_score(terms)
-            if lazy:
-                best, score = _lazy_step(terms[0], available, bounds, scores[step - 1], step)
+    def __init__(self, terms, batch_size: int, *, lazy: bool, monitor: SaturationMonitor,
+                 seed: int, alpha: float, score_offset: float = 0.0) -> None:
+        self.terms, self.batch_size, self.lazy, self.monitor = terms, batch_size, lazy, monitor
+        self.alpha, self.score_offset = alpha, score_offset
+        self.n_points = len(terms[0].single)
+        tie_seed, self.fill_seed = split_seed(seed, 2)
+        self.ties = tie_keys(tie_seed, np.arange(self.n_points))
+        self.available = np.ones(self.n_points, dtype=bool)
+        self.indices = np.empty(batch_size, dtype=np.int64)
+        self.scores = np.empty(batch_size, dtype=np.float64)
+        self.errors = np.zeros(batch_size, dtype=np.float64)
+        self.bounds = None
+        self.sampled = False
+
+    def run(self, progress: bool):
+        steps = range(self.batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="greedy batch", unit="point")
+        n_filled = 0
+        for step in steps:
+            if step == 0:
+                best, score = self._first()
             else:
-                best, score = _screened_pick(terms, np.flatnonzero(available), step)
-        indices[step], scores[step] = best, score
-        available[best] = False
-        if step + 1 < batch_size:
-            for term in terms:
-                term.add(best)
-    if batch_size > 1 and any(term.tracker.sampled for term in terms):
-        # the last pick: score its batch on one more, independent draw
-        exact_parts = [term.candidate_scores(indices[-1:])[0] for term in terms
+                if self.sampled:  # rescore the batch so far on this step's fresh configurations
+                    self.scores[step - 1], self.errors[step - 1] = _batch_score(self.terms)
+                best, score = self._step(step)
+            if best is None:  # spent: "raise" raises here, "power" fills the batch
+                self.monitor.announce(self.batch_size, self.batch_size - step, self.alpha)
+                n_filled = self._fill(step)
+                break
+            self.indices[step], self.scores[step] = best, score
+            self.available[best] = False
+            if step + 1 < self.batch_size:
+                for term in self.terms:
+                    term.add(best)
+                self.sampled = any(term.tracker.sampled for term in self.terms)
+        else:
+            if self.batch_size > 1 and self.sampled:
+                self._score_last_pick()
+        if not n_filled:
+            self.monitor.announce(self.batch_size, n_filled, self.alpha)
+        return self.indices, self.scores, self.errors, self.monitor.trace(n_filled)
+
+    def single_scores(self) -> np.ndarray:
+        """The objective's single-point score of every point (BALD, EIG, ...)."""
+        return sum(term.sign * term.single for term in self.terms) + self.score_offset
+
+    def _first(self):
+        values = sum(term.sign * term.single for term in self.terms)
+        _check_finite(values, 0)
+        candidates = np.arange(self.n_points)
+        monitor = self.monitor
+        gains = monitor.term.single  # BALD (or entropy) under M
+        if monitor.term.conditional is None:
+            gains = gains - monitor.tracker.expected_entropy[:self.n_points]
+        if monitor.filters and self._has_second_model():
+            keep = monitor.informative(gains, np.zeros_like(gains))
+            if not np.any(keep):
+                monitor.spent(0, 0.0, float(np.max(gains)), 0.0)
+                return None, None
+            candidates = candidates[keep]
+        best = _tie_break(candidates, values[candidates], self.ties)
+        if self.lazy:
+            self.bounds = values  # a fresh array: _lazy_step updates it in place
+        monitor.record(gains[best], 0.0, gains[best])
+        return best, float(values[best])
+
+    def _has_second_model(self) -> bool:
+        return len(self.terms) > 1
+
+    def _step(self, step: int):
+        monitor = self.monitor
+        information = monitor.batch_information() if monitor.enabled else 0.0
+        if monitor.at_ceiling(information):
+            monitor.spent(step, information)
+            if monitor.policy in ("power", "raise"):
+                return None, None
+        if self.lazy:
+            best, score = _lazy_step(self.terms[0], self.available, self.bounds,
+                                     self.scores[step - 1], step, self.ties)
+            gain = score - self.scores[step - 1]
+            gains, candidates = np.array([gain]), np.array([best])
+        else:
+            best, score, gains, candidates = self._screened_step(step)
+        top, top_error = int(np.argmax(gains)), 0.0
+        if monitor.enabled:
+            top_error = float(monitor.errors(candidates[top:top + 1])[0])
+            if not monitor.informative(gains[top:top + 1], np.array([top_error]))[0]:
+                monitor.spent(step, information, float(gains[top]), top_error)
+                if monitor.policy in ("power", "raise"):
+                    return None, None
+        if best is None:  # every informative-looking candidate failed its error check
+            monitor.spent(step, information, float(np.max(gains)), math.nan)
+            return None, None
+        position = int(np.flatnonzero(candidates == best)[0])
+        gain = float(gains[position])
+        if not monitor.enabled:
+            error = 0.0
+        elif position == top:
+            error = top_error
+        else:
+            error = float(monitor.errors(candidates[position:position + 1])[0])
+        monitor.record(gain, error, information + gain)
+        return best, score
+
+    def _screened_step(self, step: int):
+        """A step that scores every candidate: the pick, its score, and the gains under M."""
+        candidates = np.flatnonzero(self.available)
+        screened, values, errors = _screened_values(self.terms, candidates, step)
+        monitor = self.monitor
+        gains = monitor.gains_from_values(screened[0][0], candidates,
+                                          self.terms[0].batch_score()[0])
+        allowed = np.ones(len(candidates), dtype=bool)
+        if monitor.filters and self._has_second_model():
+            allowed = self._informative_candidates(candidates, values, gains)
+            if not np.any(allowed):
+                return None, None, gains, candidates
+        best, score, _, _ = _settle(self.terms, candidates[allowed], values[allowed],
+                                    errors[allowed], float(np.max((values - errors)[allowed])),
+                                    step, self.ties)
+        return best, score, gains, candidates
+
+    def _informative_candidates(self, candidates, values, gains) -> np.ndarray:
+        """Candidates whose gain under M is above its noise; checked best first when sampled.
+
+        While exact every gain's error is 0. In the sampled regime errors cost
+        a pass per candidate, so they are computed in descending order of the
+        objective, ``_ERROR_CHUNK`` at a time, until one candidate passes (it is
+        then the pick among those checked).
+        """
+        monitor = self.monitor
+        allowed = gains > MIN_GAIN
+        if not self.sampled:
+            return allowed
+        order = np.flatnonzero(allowed)[np.argsort(-values[allowed], kind="stable")]
+        checked = np.zeros_like(allowed)
+        for start in range(0, min(len(order), _MAX_ERROR_CHECKS), _ERROR_CHUNK):
+            chunk = order[start:start + _ERROR_CHUNK]
+            passed = monitor.informative(gains[chunk], monitor.errors(candidates[chunk]))
+            checked[chunk[passed]] = True
+            if np.any(passed):
+                return checked
+        return checked
+
+    def _fill(self, step: int) -> int:
+        """Finish a spent batch by the policy ``"power"``; returns the number of picks."""
+        n_left = self.batch_size - step
+        picks, scores = power_fill(self.single_scores(), self.available, n_left, self.alpha,
+                                   self.fill_seed)
+        self.indices[step:], self.scores[step:] = picks, scores
+        self.errors[step:] = 0.0
+        return n_left
+
+    def _score_last_pick(self) -> None:
+        """Score the whole batch on one more, independent draw."""
+        terms, last = self.terms, self.indices[-1:]
+        exact_parts = [term.candidate_scores(last)[0] for term in terms
                        if not term.tracker.sampled]
         sampled_terms = [term for term in terms if term.tracker.sampled]
         for term in sampled_terms:
-            term.add(indices[-1])
+            term.add(last[0])
         value, error = _batch_score(sampled_terms)
-        scores[-1], errors[-1] = value + sum(exact_parts), error
-    return indices, scores, errors
+        self.scores[-1], self.errors[-1] = value + sum(exact_parts), error
 
 
 def _settings(max_exact_size, n_configurations, max_memory, device):
@@ -280,20 +436,54 @@ def _settings(max_exact_size, n_configurations, max_memory, device):
     )
 
 
-def _run(models, batch_size, *, max_exact_size, n_configurations, max_memory, device,
-         random_state, progress, return_std=False, lazy=False):
+def greedy_batch(terms, batch_size: int, *, objective: str, on_saturation: str,
+                 saturation_alpha: float, seed: int, max_memory: int, lazy: bool = False,
+                 progress: bool = False, score_offset: float = 0.0):
+    """Run the greedy over ``terms`` (the first is the model M's, sign +1).
+
+    Returns ``(indices, scores, standard_errors, trace)``; see :class:`_Greedy`.
+    """
+    monitor = SaturationMonitor(terms[0], objective, on_saturation, max_memory)
+    greedy = _Greedy(terms, batch_size, lazy=lazy, monitor=monitor, seed=seed,
+                     alpha=saturation_alpha, score_offset=score_offset)
+    return greedy.run(progress)
+
+
+def check_saturation_settings(on_saturation: Any, saturation_alpha: Any) -> tuple[str, float]:
+    """Validate the ``on_saturation`` policy and the fill's power exponent."""
+    return (check_on_saturation(on_saturation),
+            check_non_negative(saturation_alpha, name="saturation_alpha"))
+
+
+def outputs(indices, scores, errors, trace: GreedyTrace, return_std: bool, return_info: bool):
+    """``(indices, scores)``, then the standard errors and the trace where asked for."""
+    result = (indices, scores)
+    if check_bool(return_std, name="return_std"):
+        result += (errors,)
+    if check_bool(return_info, name="return_info"):
+        result += (trace,)
+    return result
+
+
+def _run(models, batch_size, *, objective, max_exact_size, n_configurations, max_memory,
+         device, random_state, progress, on_saturation, saturation_alpha, return_std=False,
+         return_info=False, lazy=False):
     torch = _require_torch()
     batch_size = check_batch_size(batch_size, models[0][0].shape[0], name="batch_size")
     settings = _settings(max_exact_size, n_configurations, max_memory, device)
-    return_std = check_bool(return_std, name="return_std")
-    rng = np.random.default_rng(check_seed(random_state))
+    policy, alpha = check_saturation_settings(on_saturation, saturation_alpha)
+    seed = check_seed(random_state)
+    rng = np.random.default_rng(seed)
     with torch.no_grad():
         terms = [
             _Term(torch, log_probs, sign, with_conditional, settings, rng, device, name)
             for log_probs, sign, with_conditional, name in models
         ]
-        indices, scores, errors = _greedy(terms, batch_size, progress, lazy=lazy)
-    return (indices, scores, errors) if return_std else (indices, scores)
+        indices, scores, errors, trace = greedy_batch(
+            terms, batch_size, objective=objective, on_saturation=policy,
+            saturation_alpha=alpha, seed=seed, max_memory=settings["max_memory"], lazy=lazy,
+            progress=progress)
+    return outputs(indices, scores, errors, trace, return_std, return_info)
 
 
 _PARAMETERS_DOC = """
@@ -315,12 +505,27 @@ _PARAMETERS_DOC = """
     device : str or torch.device, default="cpu"
         Where the joint tables live (e.g. ``"cuda"``).
     random_state : None, int, RandomState or Generator
-        Seed of the sampled configurations (unused while exact).
+        Seed of the sampled configurations, of the keys that break exact ties
+        and of the fill of a spent batch.
     progress : bool, default=False
         Show a tqdm bar over the greedy steps.
+    on_saturation : {"power", "continue", "warn", "raise"}, default="power"
+        What to do once the batch is spent, i.e. its information under the
+        model M reaches ``log K`` or no candidate's gain under M is above
+        ``max(1e-3 nats, 3 standard errors)`` (see
+        :ref:`when-a-batch-is-spent`). ``"power"`` warns and draws the rest
+        of the batch by power sampling on the single-point score; before
+        that, a difference objective never takes a candidate that is
+        uninformative under M. ``"continue"`` keeps the raw greedy objective
+        silently, ``"warn"`` with a warning, ``"raise"`` raises
+        :class:`BatchSpentError`.
+    saturation_alpha : float, default=5.0
+        Power exponent of the ``"power"`` fill.
     return_std : bool, default=False
         Also return the standard error of each reported score (0 where the
-        joint entropies are exact).
+        joint entropies are exact and for filled picks).
+    return_info : bool, default=False
+        Also return a :class:`GreedyTrace` of the query (last).
 """
 
 
@@ -328,8 +533,9 @@ def batch_bald(log_probs: Any, batch_size: int, *,
                max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-               random_state: Any = None, progress: bool = False, return_std: bool = False,
-               lazy: bool = True):
+               random_state: Any = None, progress: bool = False,
+               on_saturation: str = "power", saturation_alpha: float = 5.0,
+               return_std: bool = False, return_info: bool = False, lazy: bool = True):
     """Greedy BatchBALD: maximise ``I[y_1..y_b; ω]`` one point at a time.
 
     While ``C^b <= n_configurations`` (by default) the joint entropies are exact. Beyond
@@ -360,8 +566,13 @@ def batch_bald(log_probs: Any, batch_size: int, *,
     scores : numpy.ndarray of shape (batch_size,)
         ``scores[b]`` is BatchBALD of the first ``b + 1`` picks;
         ``scores[0]`` equals :func:`skal_power.scores.bald` of the first pick.
+        Picks made by the ``"power"`` fill of a spent batch carry their
+        single-point BALD instead (``trace.saturated_at`` says where).
     standard_errors : numpy.ndarray of shape (batch_size,)
         Only with ``return_std=True``: the standard error of each score.
+    trace : GreedyTrace
+        Only with ``return_info=True``: each greedy pick's gain under the
+        model and its error, and where the batch was spent.
 
     References
     ----------
@@ -385,7 +596,9 @@ def batch_bald(log_probs: Any, batch_size: int, *,
     return _run([(log_probs, 1.0, True, "log_probs")], batch_size,
                 max_exact_size=max_exact_size, n_configurations=n_configurations,
                 max_memory=max_memory, device=device, random_state=random_state,
-                progress=progress, return_std=return_std, lazy=lazy)
+                progress=progress, on_saturation=on_saturation,
+                saturation_alpha=saturation_alpha, return_std=return_std,
+                return_info=return_info, lazy=lazy, objective="BatchBALD")
 
 
 def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
@@ -393,7 +606,8 @@ def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
               n_configurations: int = DEFAULT_N_CONFIGURATIONS,
               max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
               random_state: Any = None, progress: bool = False,
-              return_std: bool = False):
+              on_saturation: str = "power", saturation_alpha: float = 5.0,
+              return_std: bool = False, return_info: bool = False):
     """Greedy BatchEIG: maximise ``H_M[y_batch] − H_M′[y_batch]``.
 
     Parameters
@@ -410,6 +624,8 @@ def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
         ``scores[0]`` equals :func:`skal_power.scores.eig` of the first pick.
     standard_errors : numpy.ndarray of shape (batch_size,)
         Only with ``return_std=True``.
+    trace : GreedyTrace
+        Only with ``return_info=True``.
 
     Examples
     --------
@@ -426,7 +642,9 @@ def batch_eig(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
                  (second, -1.0, False, "log_probs_distilled")], batch_size,
                 max_exact_size=max_exact_size, n_configurations=n_configurations,
                 max_memory=max_memory, device=device, random_state=random_state,
-                progress=progress, return_std=return_std)
+                progress=progress, on_saturation=on_saturation,
+                saturation_alpha=saturation_alpha, return_std=return_std,
+                return_info=return_info, objective="BatchEIG")
 
 
 def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: int, *,
@@ -434,7 +652,8 @@ def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: 
                           n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                           max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
                           random_state: Any = None, progress: bool = False,
-              return_std: bool = False):
+                          on_saturation: str = "power", saturation_alpha: float = 5.0,
+                          return_std: bool = False, return_info: bool = False):
     """Greedy BatchEvaluationBALD: maximise ``BatchBALD_M − BatchBALD_M′``.
 
     Parameters
@@ -450,6 +669,8 @@ def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: 
         first pick.
     standard_errors : numpy.ndarray of shape (batch_size,)
         Only with ``return_std=True``.
+    trace : GreedyTrace
+        Only with ``return_info=True``.
 
     Examples
     --------
@@ -466,7 +687,9 @@ def batch_evaluation_bald(log_probs: Any, log_probs_distilled: Any, batch_size: 
                  (second, -1.0, True, "log_probs_distilled")], batch_size,
                 max_exact_size=max_exact_size, n_configurations=n_configurations,
                 max_memory=max_memory, device=device, random_state=random_state,
-                progress=progress, return_std=return_std)
+                progress=progress, on_saturation=on_saturation,
+                saturation_alpha=saturation_alpha, return_std=return_std,
+                return_info=return_info, objective="BatchEvaluationBALD")
 
 
 for _function in (batch_bald, batch_eig, batch_evaluation_bald):

@@ -10,6 +10,7 @@ from .._pool import pool_size, take_rows
 from .._validation import (
     check_batch_size,
     check_bool,
+    check_non_negative,
     check_optional_positive_int,
     check_positive_int,
     split_seed,
@@ -21,6 +22,7 @@ from ..batch._greedy import (
     DEFAULT_MAX_MEMORY,
     DEFAULT_N_CONFIGURATIONS,
 )
+from ..batch._saturation import check_on_saturation
 from ..distill import eval_subset, predictive_mean
 from ._base import PosteriorStrategy
 from ._epig import check_targets, target_inputs
@@ -31,14 +33,35 @@ __all__ = ["BatchBALD", "BatchEIG", "BatchEPIG", "BatchEvaluationBALD"]
 
 
 class _GreedySettings:
+    """Settings of the greedy batch kernels, and what a query of them recorded.
+
+    After a query, ``saturated_at_`` is the number of greedy picks when the
+    batch was found spent (None if it never was), ``gains_`` and
+    ``gain_errors_`` each greedy pick's information gain under the model and
+    its standard error, and ``trace_`` the whole
+    :class:`~skal_power.batch.GreedyTrace`.
+    """
+
     _constraints = {"n_configurations": check_positive_int,
                     "max_memory": check_optional_positive_int,
-                    "max_exact_size": check_optional_positive_int, "lazy": check_bool}
+                    "max_exact_size": check_optional_positive_int, "lazy": check_bool,
+                    "on_saturation": check_on_saturation,
+                    "saturation_alpha": check_non_negative}
 
     def _greedy_kwargs(self, seed: int) -> dict:
         return dict(max_exact_size=self.max_exact_size, n_configurations=self.n_configurations,
                     max_memory=self.max_memory, device=self.device, random_state=seed,
-                    progress=self.progress)
+                    progress=self.progress, on_saturation=self.on_saturation,
+                    saturation_alpha=self.saturation_alpha, return_info=True)
+
+    def _record(self, result):
+        """Keep the trace of a greedy query as fitted attributes; return (indices, scores)."""
+        indices, scores, trace = result
+        self.trace_ = trace
+        self.saturated_at_ = trace.saturated_at
+        self.gains_ = trace.gains
+        self.gain_errors_ = trace.gain_errors
+        return indices, scores
 
 
 class BatchBALD(_GreedySettings, PosteriorStrategy):
@@ -58,6 +81,13 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
     lazy : bool, default=True
         Lazy greedy evaluation (same picks while joint entropies are exact);
         see :func:`skal_power.batch.batch_bald`.
+    on_saturation : {"power", "continue", "warn", "raise"}, default="power"
+        What happens once the batch's information reaches what K samples can
+        tell (see :ref:`when-a-batch-is-spent`): by default a warning and the
+        rest of the batch by power sampling on BALD; ``"continue"`` is the
+        seed's raw objective.
+    saturation_alpha : float, default=5.0
+        Power exponent of that fill.
     chunk_size : int, default=8192
         Pool rows predicted at a time.
     random_state : None, int, RandomState or Generator
@@ -68,10 +98,14 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> from skal_power import BatchBALD
     >>> X, y = load_digits(return_X_y=True)
-    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:100], y[:100])
-    >>> indices, scores = BatchBALD(random_state=0)(forest, X[100:400], n_instances=3)
+    >>> forest = RandomForestClassifier(n_estimators=50, min_samples_leaf=3,
+    ...                                 random_state=0).fit(X[:100], y[:100])
+    >>> strategy = BatchBALD(random_state=0)
+    >>> indices, scores = strategy(forest, X[100:400], n_instances=3)
     >>> len(set(indices.tolist())), bool((scores[1:] >= scores[:-1]).all())
     (3, True)
+    >>> strategy.saturated_at_ is None  # 3 picks are far from log 50 = 3.91 nats
+    True
     """
 
     min_samples = 2
@@ -79,7 +113,8 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
     def __init__(self, *, n_samples: int = 100, max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                  max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-                 progress: bool = False, lazy: bool = True, chunk_size: int = 8192,
+                 progress: bool = False, lazy: bool = True, on_saturation: str = "power",
+                 saturation_alpha: float = 5.0, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
         self.max_exact_size = max_exact_size
@@ -88,6 +123,8 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
         self.device = device
         self.progress = progress
         self.lazy = lazy
+        self.on_saturation = on_saturation
+        self.saturation_alpha = saturation_alpha
 
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
@@ -95,8 +132,8 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=model_seed)]
         )
-        return batch_bald(log_probs, n_instances, lazy=self.lazy,
-                          **self._greedy_kwargs(greedy_seed))
+        return self._record(batch_bald(log_probs, n_instances, lazy=self.lazy,
+                                       **self._greedy_kwargs(greedy_seed)))
 
 
 class _BatchEvaluation(_GreedySettings, _EvaluationBase):
@@ -109,7 +146,8 @@ class _BatchEvaluation(_GreedySettings, _EvaluationBase):
                  max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                  max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-                 progress: bool = False, chunk_size: int = 8192,
+                 progress: bool = False, on_saturation: str = "power",
+                 saturation_alpha: float = 5.0, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
                          distill_params=distill_params, chunk_size=chunk_size,
@@ -119,6 +157,8 @@ class _BatchEvaluation(_GreedySettings, _EvaluationBase):
         self.max_memory = max_memory
         self.device = device
         self.progress = progress
+        self.on_saturation = on_saturation
+        self.saturation_alpha = saturation_alpha
 
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
@@ -139,10 +179,10 @@ class _BatchEvaluation(_GreedySettings, _EvaluationBase):
         self.eval_indices_ = eval_indices
         self.distilled_ = distilled_estimator
         log_probs_distilled = self._log_probs(distilled_estimator, X_pool, second_seed)
-        picked, scores = type(self)._kernel(
+        picked, scores = self._record(type(self)._kernel(
             log_probs[candidates], log_probs_distilled[candidates], n_instances,
             **self._greedy_kwargs(greedy_seed),
-        )
+        ))
         return candidates[picked], scores
 
     def _log_probs(self, estimator, X_pool, seed):
@@ -164,8 +204,10 @@ class BatchEIG(_BatchEvaluation):
     ----------
     n_samples, eval_size, exclude_eval, distill_params
         As in :class:`EIG`.
-    max_exact_size, n_configurations, max_memory, device, progress
-        See :func:`skal_power.batch.batch_eig`.
+    max_exact_size, n_configurations, max_memory, device, progress, on_saturation,
+    saturation_alpha
+        See :func:`skal_power.batch.batch_eig`; a spent batch is filled by
+        power sampling on EIG.
     chunk_size, random_state
         As in :class:`BALD`.
 
@@ -193,8 +235,12 @@ class BatchEvaluationBALD(_BatchEvaluation):
     ----------
     n_samples, eval_size, exclude_eval, distill_params
         As in :class:`EvaluationBALD`.
-    max_exact_size, n_configurations, max_memory, device, progress
-        See :func:`skal_power.batch.batch_evaluation_bald`.
+    max_exact_size, n_configurations, max_memory, device, progress, on_saturation,
+    saturation_alpha
+        See :func:`skal_power.batch.batch_evaluation_bald`; a spent batch is
+        filled by power sampling on EvaluationBALD, and no greedy pick is a
+        point uninformative under M (the seed's raw objective:
+        ``on_saturation="continue"``).
     chunk_size, random_state
         As in :class:`BALD`.
 
@@ -231,8 +277,10 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
     target_size : int, default=20
     n_samples : int, default=100
         Posterior samples K for stochastic models.
-    max_exact_size, n_configurations, max_memory, device, progress
-        See :func:`skal_power.batch.batch_bald`.
+    max_exact_size, n_configurations, max_memory, device, progress, on_saturation,
+    saturation_alpha
+        See :func:`skal_power.batch.batch_bald`; a spent batch is filled by
+        power sampling on EPIG.
     chunk_size : int, default=8192
     random_state : None, int, RandomState or Generator
 
@@ -242,7 +290,8 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> from skal_power.strategies import BatchEPIG
     >>> X, y = load_digits(return_X_y=True)
-    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:100], y[:100])
+    >>> forest = RandomForestClassifier(n_estimators=50, min_samples_leaf=3,
+    ...                                 random_state=0).fit(X[:100], y[:100])
     >>> indices, scores = BatchEPIG(target_size=5, random_state=0)(forest, X[100:300], 3)
     >>> len(set(indices.tolist())), bool((scores[1:] >= scores[:-1] - 1e-9).all())
     (3, True)
@@ -255,7 +304,8 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
                  max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                  max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-                 progress: bool = False, chunk_size: int = 8192,
+                 progress: bool = False, on_saturation: str = "power",
+                 saturation_alpha: float = 5.0, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
         self.X_target = X_target
@@ -265,6 +315,8 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
         self.max_memory = max_memory
         self.device = device
         self.progress = progress
+        self.on_saturation = on_saturation
+        self.saturation_alpha = saturation_alpha
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         model_seed, target_seed, greedy_seed = split_seed(seed, 3)
@@ -273,5 +325,5 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=model_seed)])
         log_probs_target = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, targets, seed=model_seed)])
-        return batch_epig(log_probs, log_probs_target, n_instances,
-                          **self._greedy_kwargs(greedy_seed))
+        return self._record(batch_epig(log_probs, log_probs_target, n_instances,
+                                       **self._greedy_kwargs(greedy_seed)))
