@@ -142,7 +142,8 @@ def page(rows, elapsed: float, command: str, missing: list[str]) -> str:
         f"is fitted on {LABELS} random labels (seed 0); BatchBALD (`on_saturation=\"power\"`, "
         f"the default) then asks for a batch of {BATCH}. A batch is spent when its "
         "information under the model is within 0.01 nats of log K or when no candidate's "
-        "gain is above max(0.001 nats, 3 standard errors).", "",
+        "gain is above max(0.001 nats, 1% of the first pick's gain, 3 standard errors).",
+        "",
         "| dataset | posterior | K | log K | pool | test accuracy | spent after | "
         "information reached | gain of the last greedy pick | query (s) |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -184,11 +184,14 @@ def main(argv=None) -> Path:
         "samples can distinguish.", "",
         "The default detects it: a greedy step is spent when the batch's information under "
         "M is within 0.01 nats of log K, or when the candidate with the largest gain under "
-        "M gains no more than max(0.001 nats, 3 standard errors); before that, no pick is "
-        "a point uninformative under M. Here the batch was spent after "
-        f"{fmt_spent(spent)} greedy picks, and the other {traces['power'].n_filled} were "
-        "drawn by power sampling (α = 5) on EvaluationBALD. Greedy gains under M of the "
-        "default's picks, with their standard errors:", "",
+        "M gains no more than max(0.001 nats, 1% of the first pick's gain, 3 standard "
+        "errors); before that, no pick is "
+        "a point uninformative under M. " + (
+            "Here the batch was never found spent. " if spent is None else
+            f"Here the batch was spent after {spent} greedy picks, and the other "
+            f"{traces['power'].n_filled} were drawn by power sampling (α = 5) on "
+            "EvaluationBALD. ") + "Greedy gains under M of the default's picks, with their "
+        "standard errors:", "",
         "    " + " ".join(f"{g:.3f}±{e:.3f}" for g, e in zip(traces["power"].gains,
                                                          traces["power"].gain_errors)), "",
         *batch10_lines(args.results_dir)]

@@ -35,7 +35,6 @@ from .._validation import (
 from ..sampling import tie_keys
 from ._joint import JointEntropyTracker
 from ._saturation import (
-    MIN_GAIN,
     GreedyTrace,
     SaturationMonitor,
     check_on_saturation,
@@ -392,7 +391,7 @@ class _Greedy:
         then the pick among those checked).
         """
         monitor = self.monitor
-        allowed = gains > MIN_GAIN
+        allowed = gains > monitor.min_gain()
         if not self.sampled:
             return allowed
         order = np.flatnonzero(allowed)[np.argsort(-values[allowed], kind="stable")]
@@ -512,7 +511,7 @@ _PARAMETERS_DOC = """
     on_saturation : {"power", "continue", "warn", "raise"}, default="power"
         What to do once the batch is spent, i.e. its information under the
         model M reaches ``log K`` or no candidate's gain under M is above
-        ``max(1e-3 nats, 3 standard errors)`` (see
+        ``max(1e-3 nats, 1%% of the first pick's gain, 3 standard errors)`` (see
         :ref:`when-a-batch-is-spent`). ``"power"`` warns and draws the rest
         of the batch by power sampling on the single-point score; before
         that, a difference objective never takes a candidate that is

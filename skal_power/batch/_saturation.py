@@ -13,9 +13,14 @@ A greedy step is **spent** when either holds:
 
 * the batch's information under M is within ``LOG_K_MARGIN`` of ``log K``;
 * the most informative candidate's gain under M,
-  ``I[y_x; ω | y_1..y_b]``, is not above ``max(MIN_GAIN, N_STANDARD_ERRORS ·
-  its standard error)`` (the error is 0 while joint entropies are exact and the
-  Monte Carlo error of the sampled estimate beyond).
+  ``I[y_x; ω | y_1..y_b]``, is not above ``max(MIN_GAIN, MIN_RELATIVE_GAIN ·
+  the first pick's gain, N_STANDARD_ERRORS · its standard error)`` (the error
+  is 0 while joint entropies are exact and the Monte Carlo error of the sampled
+  estimate beyond). The relative part states what "no information left" means
+  on the problem's own scale: once the best candidate adds less than 1% of what
+  the best single point (its BALD) would, the greedy is choosing among gains
+  that K samples can no longer tell apart, and a difference objective is in
+  effect choosing by its second term.
 
 What happens next is the ``on_saturation`` policy:
 
@@ -54,6 +59,7 @@ __all__ = [
     "GreedyTrace",
     "LOG_K_MARGIN",
     "MIN_GAIN",
+    "MIN_RELATIVE_GAIN",
     "N_STANDARD_ERRORS",
     "SATURATION_POLICIES",
     "check_on_saturation",
@@ -63,6 +69,8 @@ __all__ = [
 SATURATION_POLICIES = ("power", "continue", "warn", "raise")
 #: Nats: a gain below this is no information, even where it is exact.
 MIN_GAIN = 1e-3
+#: A gain below this share of the first pick's gain (its BALD) is no information either.
+MIN_RELATIVE_GAIN = 1e-2
 #: Nats: a batch this close to ``log K`` is spent without scanning the pool.
 LOG_K_MARGIN = 1e-2
 #: A sampled gain within this many standard errors of zero is not distinguishable from it.
@@ -251,9 +259,14 @@ class SaturationMonitor:
     def at_ceiling(self, information: float) -> bool:
         return self.enabled and information >= self.log_k - LOG_K_MARGIN
 
+    def min_gain(self) -> float:
+        """The least gain that counts: ``MIN_GAIN``, or 1% of the first pick's gain."""
+        first = self.gains[0] if self.gains else 0.0
+        return max(MIN_GAIN, MIN_RELATIVE_GAIN * first)
+
     def informative(self, gains: np.ndarray, errors: np.ndarray) -> np.ndarray:
-        """Which gains are above both ``MIN_GAIN`` and their noise."""
-        return gains > np.maximum(MIN_GAIN, N_STANDARD_ERRORS * errors)
+        """Which gains are above both :meth:`min_gain` and their noise."""
+        return gains > np.maximum(self.min_gain(), N_STANDARD_ERRORS * errors)
 
     def record(self, gain: float, error: float, information: float) -> None:
         self.gains.append(float(gain))
