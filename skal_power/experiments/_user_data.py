@@ -40,6 +40,12 @@ class LabelledData(NamedTuple):
     ``y`` holds codes ``0 .. C-1`` in the sorted order of the original labels
     (``label_names[y]`` gives them back) unless the labels were integers, which
     are kept as they are.
+
+    Examples
+    --------
+    >>> data = LabelledData(np.zeros((2, 1)), np.array([1, 0]), np.array(["a", "b"]))
+    >>> data.label_names[data.y].tolist()
+    ['b', 'a']
     """
 
     X: np.ndarray
