@@ -131,8 +131,8 @@ def test_other_data_never_resumes_a_results_file(tmp_path):
     X, y = frame[["a", "b", "c"]].to_numpy(), frame["kind"].to_numpy()
     output = tmp_path / "r.csv"
     run_experiment(_config(name="arrays"), output, data=(X, y))
-    with pytest.raises(ValueError, match="config"):
-        run_experiment(_config(name="arrays"), output, data=(X + 1.0, y))
+    with pytest.raises(ValueError, match="holds results of another config"):
+        run_experiment(_config(name="arrays"), output, data=(X + 1.0, y))  # other data
     assert len(load_results(output)) == 12
 
 
