@@ -219,3 +219,12 @@ def test_the_own_data_tutorial_runs_as_written(tmp_path, capsys, monkeypatch):
     assert example != python[1]
     exec(compile(example, str(TUTORIAL), "exec"), {"X": X, "y": y})
     assert len(load_results("results/mine.csv")) == 2 * 2
+
+
+def test_parallel_trials_get_the_arrays(tmp_path):
+    frame = _table()
+    X, y = frame[["a", "b", "c"]].to_numpy(), frame["kind"].to_numpy()
+    one = run_experiment(_config(name="arrays"), tmp_path / "one.csv", data=(X, y))
+    two = run_experiment(_config(name="arrays"), tmp_path / "two.csv", data=(X, y), n_jobs=2)
+    assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
+    assert len(load_results(one)) == len(load_results(two)) == 12
