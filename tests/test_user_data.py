@@ -211,6 +211,13 @@ def test_the_own_data_tutorial_runs_as_written(tmp_path, capsys, monkeypatch):
     assert "Whole-curve accuracy gain over RandomSampling (paired 95% CI, 5 seeds)" in out
     assert "| strategy | 0 | 1 | rarest |" in out
     assert Path("results/cancer.classes.png").is_file()
+    # the config file's dataset table reads the same file, with the chosen columns
+    import tomllib
+
+    from skal_power.experiments import check_config
+    dataset = tomllib.loads(_blocks(text, "toml")[0])["dataset"]
+    config = check_config({"dataset": dataset, "strategies": ["BALD"], "budget": 10})
+    assert make_data(config, 0).X_pool.shape[1] == 3
     # the Python example runs the arrays of the same file
     table = pd.read_csv("cancer.csv")
     X, y = table.drop(columns="diagnosis").to_numpy(), table["diagnosis"].to_numpy()
