@@ -25,6 +25,7 @@ def _table(n=60, seed=0):
 
 
 def test_csv_parquet_and_npz_give_the_same_arrays(tmp_path):
+    pytest.importorskip("pyarrow")  # pandas' parquet engine (the dask extra installs it)
     frame = _table()
     frame.to_csv(tmp_path / "d.csv", index=False)
     frame.to_parquet(tmp_path / "d.parquet")
@@ -81,6 +82,8 @@ def test_a_pickled_npz_is_refused_and_never_unpickled(tmp_path):
     ("d.json", "{}", r"d\.json: unsupported file type '\.json'"),
 ])
 def test_bad_files_name_the_file_and_the_field(tmp_path, name, content, message):
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow")
     (tmp_path / name).write_text(content)
     with pytest.raises(DataFileError, match=message):
         read_labelled(tmp_path / name, label="label")
