@@ -34,6 +34,7 @@ from .experiments import (
     plot_class_histogram,
     plot_curves,
     plot_gains,
+    read_labelled,
     report_table,
     run_experiment,
 )
@@ -45,10 +46,12 @@ from .experiments._data import validation_source
 _CONFIG_FIELDS = """\
 config file fields (JSON or TOML; every field but strategies and budget has a default):
   name        results file name stem                           (default "experiment")
-  dataset     {"name": "digits" | "mnist", "test_size": int, "pool_size": int,
+  dataset     {"name": "digits" | "mnist" | "file", "test_size": int, "pool_size": int,
                "validation_size": int, "normalize": {"mean": m, "std": s},
                "transforms": [{"name": "RepeatWithNoise" | "LabelNoise" |
                "ClassImbalance" | "HeteroscedasticNoise" | "OutOfDistribution", ...}]}
+              your own labelled data: {"name": "file", "path": "data.csv", "label": "y",
+               "features": [...], "test_size": 0.25} (.npz, .csv or .parquet; or --data)
   model       {"name": "extra_trees" | "random_forest" | "mc_dropout" | "module:Class",
                "params": {...}, "early_stopping": {"patience": 3}}
                                                                (default extra_trees)
@@ -81,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--config", help="JSON or TOML config file")
     source.add_argument("--preset", choices=sorted(PRESETS),
                         help="a shipped config (default: digits-demo)")
+    run.add_argument("--data", help="your own labelled data: an .npz, .csv or .parquet file "
+                     "(replaces the config's dataset; the results file is named after it)")
+    run.add_argument("--label", help="with --data: the label column or .npz key (default: y)")
+    run.add_argument("--features", nargs="+",
+                     help="with --data: the feature columns (default: every other column), "
+                     "or the .npz feature array's key (default: X)")
+    run.add_argument("--test-size", type=float,
+                     help="with --data: test points held out, a count or a fraction "
+                     "(default: 0.25)")
     run.add_argument("--output", "-o", help="results CSV (default: results/<name>.csv)")
     run.add_argument("--strategies", nargs="+", help="override: strategy names")
     run.add_argument("--budget", type=int, help="override: labels acquired per trial")
@@ -233,10 +245,35 @@ def _plot(args: argparse.Namespace) -> None:
         print(f"figure: {plot_gains(results, gains, baseline=args.baseline, metric=args.metric)}")
 
 
+def _data_override(args: argparse.Namespace, config: dict) -> dict:
+    """The config's dataset replaced by ``--data`` (its name by the file's stem unless a
+    config file names the run), or the config unchanged."""
+    if args.data is None:
+        given = [f"--{k.replace('_', '-')}" for k in ("label", "features", "test_size")
+                 if getattr(args, k) is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} need --data.")
+        return config
+    dataset = dict(config["dataset"]) if config["dataset"]["name"] == "file" else {}
+    dataset.pop("sha256", None)
+    dataset.update(name="file", path=args.data)
+    if args.label is not None:
+        dataset["label"] = args.label
+    if args.features is not None:
+        dataset["features"] = args.features[0] if (
+            len(args.features) == 1 and args.data.lower().endswith(".npz")) else args.features
+    if args.test_size is not None:
+        size = args.test_size
+        dataset["test_size"] = int(size) if size >= 1 and size == int(size) else size
+    name = config["name"] if args.config else Path(args.data).stem
+    return {**config, "name": name, "dataset": dataset}
+
+
 def _run(args: argparse.Namespace) -> None:
     config = load_config(args.config or args.preset or "digits-demo")
     overrides = {"strategies": args.strategies, "budget": args.budget,
                  "batch_size": args.batch_size, "initial": args.initial, "seeds": args.seeds}
+    config = _data_override(args, config)
     config = load_config({**config, **{k: v for k, v in overrides.items() if v is not None}})
     output = Path(args.output or Path("results") / f"{config['name']}.csv")
     if args.n_jobs < 1:
@@ -247,6 +284,13 @@ def _run(args: argparse.Namespace) -> None:
     n_strategies, n_seeds = results["strategy"].nunique(), results["seed"].nunique()
     print(f"results: {output} ({len(results)} rows: {_count(n_strategies, 'strategy')} × "
           f"{_count(n_seeds, 'seed')})")
+    if config["dataset"]["name"] == "file":
+        dataset = config["dataset"]
+        names = read_labelled(dataset["path"], label=dataset.get("label", "y"),
+                              features=dataset.get("features")).label_names
+        if names.dtype.kind not in "iu":
+            print("labels (the tables' class columns): "
+                  + ", ".join(f"{code} = {name}" for code, name in enumerate(names.tolist())))
     print(f"next: skal-power plot {output}; skal-power report {output} --at ...")
 
 

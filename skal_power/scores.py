@@ -123,10 +123,15 @@ def bald(log_probs: Any) -> np.ndarray:
 
 
 def eig(log_probs: Any, log_probs_distilled: Any) -> np.ndarray:
-    """Expected information gain about the evaluation-set predictions.
+    """EIG, Evaluation Information Gain: how much surer M′ is about ``y`` than M.
 
     ``EIG(x) = H_M[y | x] − H_M′[y | x]``: the predictive entropy under the
-    model M minus that under the pool-augmented model M′.
+    model M minus that under the pool-augmented model M′. The name is the
+    seed's (PowerEvaluationBALD); in the wider literature "expected information
+    gain" means BALD itself. With an exact posterior conditioned on the
+    evaluation labels the difference would be the information ``y`` carries
+    about the evaluation-set predictions; with M′ one self-distilled model it is
+    a heuristic for it, and unlike a mutual information it can be negative.
 
     Parameters
     ----------
@@ -161,6 +166,9 @@ def evaluation_bald(log_probs: Any, log_probs_distilled: Any) -> np.ndarray:
 
     Positive where M′ (which has seen the evaluation set) is surer about the
     parameters than M; negative on points that contradict the evaluation set.
+    With M′ one self-distilled model this is a heuristic for the information
+    about the evaluation-set predictions, not an estimate of it: a mutual
+    information cannot be negative, this difference can.
 
     Parameters
     ----------

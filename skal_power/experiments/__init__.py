@@ -18,15 +18,19 @@ from ._data import TrialData, derive_seed, make_data, validation_source
 from ._runner import (config_path, evaluate, initial_indices, labelled_before, make_model,
                       make_strategy, query_round, run_experiment, train_round)
 from ._sessions import machine_record, sessions_path, source_revision
+from ._user_data import DataFileError, LabelledData, check_labelled, read_labelled
 
 __all__ = [
     "COLUMNS",
     "PRESETS",
     "ConfigError",
+    "DataFileError",
+    "LabelledData",
     "ResultsFileError",
     "TrialData",
     "acquired_fractions",
     "check_config",
+    "check_labelled",
     "class_histogram",
     "complete_seeds",
     "config_hash",
@@ -55,6 +59,7 @@ __all__ = [
     "plot_curves",
     "plot_gains",
     "query_round",
+    "read_labelled",
     "report_table",
     "run_experiment",
     "sessions_path",

@@ -25,8 +25,11 @@ _DEFAULTS: dict[str, Any] = {
 #: Optional keys: absent from a config unless given, so older configs keep their hash.
 _OPTIONAL: dict[str, Any] = {"test_samples": 0}
 _DATASET_KEYS = ("name", "pool_size", "test_size", "validation_size", "normalize", "transforms")
+#: Fields of a user's own data (``name`` "file" or "arrays"); ``sha256`` is the runner's
+#: record of the data's content, so that rows of another file never resume a results file.
+_USER_DATA_KEYS = ("path", "label", "features", "sha256")
 _MODEL_KEYS = ("name", "params", "early_stopping")
-_DATASETS = ("digits", "mnist")
+_DATASETS = ("digits", "mnist", "file", "arrays")
 _TRANSFORMS = ("RepeatWithNoise", "LabelNoise", "ClassImbalance", "HeteroscedasticNoise",
                "OutOfDistribution")
 
@@ -243,11 +246,19 @@ def _check_initial(config: dict[str, Any]) -> None:
 
 
 def _check_dataset(dataset: dict[str, Any]) -> None:
-    unknown = sorted(set(dataset) - set(_DATASET_KEYS))
+    own = dataset["name"] in ("file", "arrays")
+    allowed = _DATASET_KEYS + (_USER_DATA_KEYS if own else ())
+    unknown = sorted(set(dataset) - set(allowed))
     if unknown:
-        raise ConfigError(f"unknown dataset field(s) {unknown}; allowed: {list(_DATASET_KEYS)}.")
+        raise ConfigError(f"unknown dataset field(s) {unknown}; allowed: {list(allowed)}.")
+    if own:
+        _check_user_data(dataset)
     for key in ("pool_size", "test_size", "validation_size"):
-        if dataset.get(key) is not None:
+        if own and key == "test_size" and isinstance(dataset.get(key), float):
+            if not 0 < dataset[key] < 1:
+                raise ConfigError(f"dataset test_size must be an integer >= 1 or a fraction "
+                                  f"in (0, 1); got {dataset[key]!r}.")
+        elif dataset.get(key) is not None:
             _positive_int(dataset, key)
     normalize = dataset.get("normalize")
     if normalize is not None:
@@ -259,6 +270,27 @@ def _check_dataset(dataset: dict[str, Any]) -> None:
             Normalize(**normalize)(np.zeros((1, _n_values(normalize))), np.zeros(1))
         except ValueError as error:
             raise ConfigError(f"dataset normalize: {error}") from None
+
+
+def _check_user_data(dataset: dict[str, Any]) -> None:
+    """The fields of a user's own data: ``path`` (files), ``label``, ``features``."""
+    if dataset["name"] == "file":
+        path = dataset.get("path")
+        if not isinstance(path, str) or not path:
+            raise ConfigError('dataset "file" needs path: the .npz, .csv or .parquet file of '
+                              f"labelled data; got {path!r}.")
+    elif "path" in dataset:
+        raise ConfigError('dataset "arrays" takes no path (the arrays are given to '
+                          'run_experiment); use name "file" for a file.')
+    label = dataset.get("label", "y")
+    if not isinstance(label, str) or not label:
+        raise ConfigError(f"dataset label must be a column name or key; got {label!r}.")
+    features = dataset.get("features")
+    if features is not None and not (isinstance(features, str) or (
+            isinstance(features, list) and features
+            and all(isinstance(f, str) for f in features))):
+        raise ConfigError("dataset features must be a column name or key, or a list of "
+                          f"column names; got {features!r}.")
 
 
 def _n_values(normalize: dict[str, Any]) -> int:

@@ -134,8 +134,14 @@ def report_table(results: Any, at: Sequence[int] | None = None, *,
 
 
 def dataset_label(dataset: dict[str, Any]) -> str:
-    """``digits + RepeatWithNoise``: the dataset's name and its transforms, in order."""
-    return " + ".join([str(dataset.get("name", "data"))]
+    """``digits + RepeatWithNoise``: the dataset's name and its transforms, in order.
+
+    A user's file is named by its file name, as in ``cells.csv``.
+    """
+    name = dataset.get("name", "data")
+    if name == "file" and dataset.get("path"):
+        name = Path(str(dataset["path"])).name
+    return " + ".join([str(name)]
                       + [str(t.get("name")) for t in dataset.get("transforms", [])])
 
 

@@ -8,8 +8,14 @@ import numpy as np
 
 from .. import datasets as ds
 from ..datasets._loaders import read_mnist
+from ._user_data import check_labelled, read_labelled
 
-__all__ = ["TrialData", "derive_seed", "make_data", "validation_source"]
+__all__ = ["TrialData", "derive_seed", "make_data", "user_arrays", "validation_source"]
+
+#: Dataset names for a user's own labelled data: a file, or arrays given to the runner.
+USER_DATASETS = ("file", "arrays")
+#: The test split of a user's data when ``test_size`` is not given: a quarter of it.
+DEFAULT_TEST_FRACTION = 0.25
 
 _TAGS = {"data": 0, "initial": 1, "model": 2, "strategy": 3, "cold": 4, "test": 5,
          "validation": 6}
@@ -53,7 +59,7 @@ class TrialData(NamedTuple):
     source: np.ndarray | None = None
 
 
-def make_data(config: dict[str, Any], seed: int) -> TrialData:
+def make_data(config: dict[str, Any], seed: int, *, data: Any = None) -> TrialData:
     """Pool (transformed, oracle labels), clean test split and validation set of one trial.
 
     The split and the transforms depend on the trial seed only, so all
@@ -68,6 +74,12 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
     with its ``label`` (one label for every OOD point) that label joins
     ``classes``, so the model has an output for it, but never the test split.
 
+    A user's own data (``dataset.name`` ``"file"`` or ``"arrays"``, see
+    :func:`user_arrays`) is split like digits: a seeded test split
+    (``test_size``: a count, or a fraction, by default 0.25), then the
+    validation set, and the rest is the pool. ``data = (X, y)`` gives the
+    arrays (required for ``"arrays"``; for ``"file"`` it saves rereading it).
+
     Examples
     --------
     >>> cfg = {"dataset": {"name": "digits", "test_size": 500, "pool_size": 300,
@@ -77,24 +89,24 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
     ((300, 64), (500, 64), (100, 64))
     >>> data.classes.tolist() == list(range(10))
     True
+    >>> X, y = np.arange(40.0).reshape(20, 2), np.arange(20) % 2
+    >>> own = make_data({"dataset": {"name": "arrays", "test_size": 0.25}}, 0, data=(X, y))
+    >>> own.X_pool.shape, own.X_test.shape
+    ((15, 2), (5, 2))
     """
     spec = config["dataset"]
     rng = np.random.default_rng(derive_seed(seed, 0, "data"))
     n_validation = int(spec.get("validation_size") or 0)
     X_val = y_val = None
-    if spec["name"] == "digits":
+    if spec["name"] in USER_DATASETS:
+        X, y = user_arrays(spec, data)
+        n_test = _test_count(spec.get("test_size", DEFAULT_TEST_FRACTION), len(y))
+        X_pool, y_pool, X_test, y_test, X_val, y_val = _split(X, y, rng, n_test, n_validation,
+                                                              "the data")
+    elif spec["name"] == "digits":
         X, y = ds.load_digits_data()
-        order = rng.permutation(len(y))
-        n_test = int(spec.get("test_size", 500))
-        X_test, y_test = X[order[:n_test]], y[order[:n_test]]
-        rest = order[n_test:]
-        if n_validation:
-            if n_validation >= len(rest):
-                raise ValueError(f"validation_size {n_validation} leaves no pool: digits has "
-                                 f"{len(rest)} points after the test split.")
-            X_val, y_val = X[rest[:n_validation]], y[rest[:n_validation]]
-            rest = rest[n_validation:]
-        X_pool, y_pool = X[rest], y[rest]
+        X_pool, y_pool, X_test, y_test, X_val, y_val = _split(
+            X, y, rng, int(spec.get("test_size", 500)), n_validation, "digits")
     else:
         splits = read_mnist()  # one read of the file for all splits
         X_pool, y_pool = splits["train"]
@@ -149,6 +161,57 @@ def make_data(config: dict[str, Any], seed: int) -> TrialData:
         elif len(y_pool) != n_before:
             ood_mask = source = None
     return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask, source)
+
+
+def user_arrays(spec: dict[str, Any], data: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """The features and integer labels of a user's dataset spec, checked.
+
+    ``spec["name"]`` is ``"file"`` (``path``, ``label``, ``features``: see
+    :func:`~skal_power.experiments.read_labelled`) or ``"arrays"``, whose
+    ``data = (X, y)`` must be given. Labels that are not integers are coded
+    ``0 .. C-1`` in sorted order.
+
+    Examples
+    --------
+    >>> X, y = user_arrays({"name": "arrays"}, ([[0.0], [1.0], [2.0]], ["b", "a", "b"]))
+    >>> y.tolist()
+    [1, 0, 1]
+    """
+    if data is not None:
+        X, y = data
+        labelled = check_labelled(X, y, source="the data arrays")
+    elif spec["name"] == "file":
+        labelled = read_labelled(spec["path"], label=spec.get("label", "y"),
+                                 features=spec.get("features"))
+    else:
+        raise ValueError('dataset "arrays" needs the arrays: pass data=(X, y) '
+                         "(run_experiment(config, output, data=(X, y))).")
+    return labelled.X, labelled.y
+
+
+def _split(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_test: int,
+           n_validation: int, name: str) -> tuple:
+    """Test split, validation set (held out next) and pool of one labelled set."""
+    order = rng.permutation(len(y))
+    if n_test >= len(y):
+        raise ValueError(f"test_size {n_test} leaves no pool: {name} has {len(y)} points.")
+    X_test, y_test = X[order[:n_test]], y[order[:n_test]]
+    rest = order[n_test:]
+    X_val = y_val = None
+    if n_validation:
+        if n_validation >= len(rest):
+            raise ValueError(f"validation_size {n_validation} leaves no pool: {name} has "
+                             f"{len(rest)} points after the test split.")
+        X_val, y_val = X[rest[:n_validation]], y[rest[:n_validation]]
+        rest = rest[n_validation:]
+    return X[rest], y[rest], X_test, y_test, X_val, y_val
+
+
+def _test_count(test_size: float | int, n_points: int) -> int:
+    """Test points for ``test_size``: a count, or a fraction of the data (at least 1)."""
+    if isinstance(test_size, float) and test_size < 1:
+        return max(1, int(round(test_size * n_points)))
+    return int(test_size)
 
 
 def validation_source(config: dict[str, Any]) -> str | None:

@@ -16,7 +16,9 @@ from ..threads import limit_threads
 from ._config import (_resolve_params, config_hash, legacy_config_hash, load_config, n_rounds,
                       strategy_class)
 from ._costs import timings_path
-from ._data import TrialData, derive_seed, make_data, validation_source  # noqa: F401
+from ._data import (USER_DATASETS, TrialData, derive_seed, make_data, user_arrays,  # noqa: F401
+                    validation_source)
+from ._user_data import data_digest
 from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
 from ._sessions import record_session
 
@@ -300,7 +302,7 @@ def initial_indices(config: dict[str, Any], seed: int, y_pool: np.ndarray) -> np
 
 
 def run_trial(config: dict[str, Any], label: str, seed: int, output: Any, *,
-              progress: bool = False, position: int = 0) -> None:
+              progress: bool = False, position: int = 0, data: Any = None) -> None:
     """Run (or resume) one trial, appending one row per round to ``output``.
 
     The trial runs on one thread of every library (BLAS, OpenMP, torch,
@@ -310,10 +312,10 @@ def run_trial(config: dict[str, Any], label: str, seed: int, output: Any, *,
     if config["model"]["name"] == "mc_dropout":
         import torch  # noqa: F401  (imported first so that limit_threads caps it)
     with limit_threads(1):
-        _run_trial(config, label, seed, output, progress=progress, position=position)
+        _run_trial(config, label, seed, output, progress=progress, position=position, data=data)
 
 
-def _run_trial(config, label, seed, output, *, progress, position):
+def _run_trial(config, label, seed, output, *, progress, position, data=None):
     digest = config_hash(config)
     spec = next(s for s in config["strategies"] if s["label"] == label)
     # the run repaired torn lines before starting workers; never rewrite under them
@@ -321,7 +323,7 @@ def _run_trial(config, label, seed, output, *, progress, position):
     timings = ResultsWriter(timings_path(output), digest, TIMING_COLUMNS, repair=False)
     done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
                   key=lambda r: int(r[2]))
-    data = make_data(config, seed)
+    data = make_data(config, seed, data=data)
     y_pool = data.y_pool
     initial = initial_indices(config, seed, y_pool)
     n_initial = len(initial)
@@ -399,8 +401,36 @@ def _sort_key(row):
     return (row[0], int(row[1]), int(row[2]))
 
 
+def _own_data(config: dict[str, Any], data: Any) -> tuple | None:
+    """Read and check a user's data once, before any training; record its digest.
+
+    Returns the ``(X, y)`` every trial uses (None for the shipped datasets). A
+    bad file, a too-large test split, a class too small for the initial set or
+    a budget larger than the pool raises here, before a results file is touched.
+    """
+    name = config["dataset"]["name"]
+    if name not in USER_DATASETS:
+        if data is not None:
+            raise ValueError('data=(X, y) needs the config\'s dataset {"name": "arrays"}; '
+                             f"got dataset {name!r}.")
+        return None
+    if name == "arrays" and data is None:
+        raise ValueError('dataset "arrays" needs data=(X, y): run_experiment(config, output, '
+                         "data=(X, y)).")
+    arrays = user_arrays(config["dataset"], data)
+    config["dataset"]["sha256"] = data_digest(*arrays)
+    for seed in config["seeds"]:
+        trial = make_data(config, seed, data=arrays)
+        initial = initial_indices(config, seed, trial.y_pool)
+        if len(initial) + config["budget"] > len(trial.y_pool):
+            raise ValueError(f"budget {config['budget']} and {len(initial)} initial labels "
+                             f"need more than the {len(trial.y_pool)} pool points of seed "
+                             f"{seed}; lower budget or test_size.")
+    return arrays
+
+
 def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
-                   progress: bool = False) -> Path:
+                   progress: bool = False, data: Any = None) -> Path:
     """Run every (strategy, seed) trial of ``config``, resuming from ``output``.
 
     Parameters
@@ -417,6 +447,12 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
         Trials run in this many processes (joblib).
     progress : bool, default=False
         One tqdm bar per trial.
+    data : tuple (X, y), optional
+        Your own labelled data, with ``config["dataset"] = {"name": "arrays"}``
+        (see :func:`make_data` for the split). A dataset ``{"name": "file",
+        "path": ...}`` is read here instead. Either is checked before any
+        training, and its content's digest joins the config (and its hash), so
+        that rows of other data never resume the results file.
 
     Returns
     -------
@@ -436,6 +472,7 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
     from joblib import Parallel, delayed
 
     config = load_config(config)
+    arrays = _own_data(config, data)
     digest = config_hash(config)
     _adopt_seed_hashed_files(config, digest, output)
     writer = ResultsWriter(output, digest)  # refuses foreign/corrupt files up front
@@ -452,11 +489,11 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
         record_session(output, len(writer.rows), len(pending), n_jobs)
     if n_jobs == 1 or len(pending) <= 1:
         for position, (label, seed) in enumerate(pending):
-            run_trial(config, label, seed, output, progress=progress, position=0)
+            run_trial(config, label, seed, output, progress=progress, position=0, data=arrays)
     else:
         Parallel(n_jobs=n_jobs)(
             delayed(run_trial)(config, label, seed, output, progress=progress,
-                               position=position % max(n_jobs, 1))
+                               position=position % max(n_jobs, 1), data=arrays)
             for position, (label, seed) in enumerate(pending)
         )
     writer.finalize(_sort_key)

@@ -67,9 +67,12 @@ class _GreedySettings:
 class BatchBALD(_GreedySettings, PosteriorStrategy):
     """Greedy BatchBALD: the batch with (approximately) maximal joint mutual information.
 
-    Unlike top-B BALD it never spends two labels on points that carry the same
-    information (e.g. duplicates). The whole pool's log-probs are held in
-    memory; for very large pools pre-filter with :class:`PowerBALD`.
+    Unlike top-B BALD it rarely spends two labels on points that carry the
+    same information (e.g. duplicates): a copy of a picked point adds little to
+    the joint information. With K posterior samples that information cannot
+    exceed log K; once the batch reaches it the rest is filled by power
+    sampling on BALD (``on_saturation``). The whole pool's log-probs are held
+    in memory; for very large pools pre-filter with :class:`PowerBALD`.
 
     Parameters
     ----------

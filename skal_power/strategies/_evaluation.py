@@ -285,11 +285,13 @@ _ATTRIBUTES = """
 
 
 class EIG(_NamedEvaluation):
-    __doc__ = f"""Top-B by expected information gain about the evaluation set.
+    __doc__ = f"""Top-B by EIG, the Evaluation Information Gain (the seed's name for it).
 
     ``EIG(x) = H_M[y|x] − H_M′[y|x]``: predictive entropy under M minus that
-    under the pool-augmented model M′. Needs no posterior samples: a plain
-    ``predict_proba`` (K = 1) works. May be negative.
+    under the pool-augmented model M′, a heuristic for the information about
+    the evaluation set's predictions (M′ is one self-distilled model). Needs no
+    posterior samples: a plain ``predict_proba`` (K = 1) works. May be
+    negative, which a mutual information cannot be.
 
     Parameters
     ----------{_PARAMETERS}
