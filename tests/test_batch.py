@@ -191,8 +191,7 @@ def test_sampled_regime_is_seeded():
 
 
 def test_default_max_memory_follows_the_device():
-    import torch
-
+    torch = pytest.importorskip("torch")
     assert default_max_memory("cpu") == default_max_memory(torch.device("cpu")) == 2**23
     assert default_max_memory("cuda") == default_max_memory("cuda:1") == 2**30
     assert default_max_memory("meta") == 2**30  # any accelerator gets large chunks
