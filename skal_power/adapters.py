@@ -58,7 +58,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import as_numpy, check_positive_int
 
-__all__ = ["sampled_log_proba", "posterior_classes", "register_ensemble", "too_few_samples"]
+__all__ = ["sampled_log_proba", "posterior_classes", "register_ensemble"]
 
 #: Ensemble classes whose ``estimators_`` are posterior samples, and whether the
 #: members were fitted on label-encoded targets (column j = ``classes_[j]``).
