@@ -67,10 +67,13 @@ if .venv-notorch/bin/python -c "import torch" 2>/dev/null; then
     echo "test.sh: .venv-notorch has torch; this leg must run without it." >&2
     exit 1
 fi
+# BatchEPIG's common checks (the slowest test, 2/3 of this leg) run in the core suite; its
+# numpy tables are covered by test_batch_numpy
 run_pytest notorch .venv-notorch/bin/python -p no:cacheprovider -q -m "not modal_learner" \
     tests/test_batch.py tests/test_batch_numpy.py tests/test_batch_screen.py \
     tests/test_batch_information.py tests/test_strategies.py tests/test_pool.py \
-    tests/test_adapters.py tests/test_docs.py
+    tests/test_adapters.py tests/test_docs.py \
+    --deselect "tests/test_strategies.py::test_common_checks[BatchEPIG]"
 
 echo "== real modAL learners (scikit-learn<1.8); a skip here is a failure"
 SKAL_POWER_REQUIRE_MODAL=1 run_pytest modal .venv-modal/bin/python \
