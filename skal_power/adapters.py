@@ -214,8 +214,9 @@ def too_few_samples(estimator: Any, n_samples: int, needed: int, what: str) -> s
     Examples
     --------
     >>> from sklearn.ensemble import GradientBoostingClassifier
-    >>> "bagging" in too_few_samples(GradientBoostingClassifier(), 1, 2, "BALD")
-    True
+    >>> message = too_few_samples(GradientBoostingClassifier(), 1, 2, "BALD")
+    >>> "not posterior samples" in message, "BaggingClassifier(" in message
+    (True, True)
     """
     model = _final_estimator(estimator)
     name = type(model).__name__

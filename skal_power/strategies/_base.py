@@ -149,7 +149,7 @@ class QueryStrategy(BaseEstimator):
         --------
         >>> from skal_power import PowerBALD
         >>> sorted(PowerBALD.parameter_checks())
-        ['alpha', 'chunk_size', 'n_samples']
+        ['alpha', 'chunk_size', 'n_samples', 'progress']
         """
         checks: dict[str, Callable] = {}
         for klass in reversed(cls.__mro__):
