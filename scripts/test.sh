@@ -3,6 +3,7 @@
 #
 #   .venv        newest scikit-learn + torch (CPU) + skorch + dask: core suite, doctests
 #   .venv-modal  scikit-learn<1.8 + modAL-python (--no-deps): real modAL learner tests
+#   .venv-notorch  scikit-learn only, no torch: the strategy and batch tests (numpy tables)
 #
 # modAL-python 0.4.2.1 pins skorch==0.9.0 (broken on current scikit-learn), so it is
 # installed with --no-deps; its ActiveLearner.fit/teach need scikit-learn<1.8.
@@ -50,11 +51,29 @@ make_env .venv -e ".[torch,dask,test,docs]" &
 core_env=$!
 make_env .venv-modal -e ".[torch,dask,test]" "scikit-learn<1.8" &
 modal_env=$!
+# what `pip install skal_power` gives: no torch, so the batch kernels run on numpy
+{ [ -x .venv-notorch/bin/python ] || "$PYTHON" -m venv .venv-notorch
+  [ "${SKIP_SETUP:-0}" = 1 ] || .venv-notorch/bin/python -m pip install -q -e ".[test]"; } &
+notorch_env=$!
 wait "$core_env" || { echo "test.sh: setting up .venv failed" >&2; exit 1; }
 wait "$modal_env" || { echo "test.sh: setting up .venv-modal failed" >&2; exit 1; }
+wait "$notorch_env" || { echo "test.sh: setting up .venv-notorch failed" >&2; exit 1; }
 
 echo "== core suite + doctests (newest scikit-learn)"
 run_pytest core .venv/bin/python -m "not modal_learner" -p no:cacheprovider -q
+
+echo "== without torch: strategies and batch kernels on numpy (+ the compiled kernel)"
+if .venv-notorch/bin/python -c "import torch" 2>/dev/null; then
+    echo "test.sh: .venv-notorch has torch; this leg must run without it." >&2
+    exit 1
+fi
+# BatchEPIG's common checks (the slowest test, 2/3 of this leg) run in the core suite; its
+# numpy tables are covered by test_batch_numpy
+run_pytest notorch .venv-notorch/bin/python -p no:cacheprovider -q -m "not modal_learner" \
+    tests/test_batch.py tests/test_batch_numpy.py tests/test_batch_screen.py \
+    tests/test_batch_information.py tests/test_strategies.py tests/test_pool.py \
+    tests/test_adapters.py tests/test_docs.py \
+    --deselect "tests/test_strategies.py::test_common_checks[BatchEPIG]"
 
 echo "== real modAL learners (scikit-learn<1.8); a skip here is a failure"
 SKAL_POWER_REQUIRE_MODAL=1 run_pytest modal .venv-modal/bin/python \

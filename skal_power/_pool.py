@@ -10,7 +10,43 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["pool_size", "take_rows", "row_slice"]
+__all__ = ["as_row_pool", "pool_size", "take_rows", "row_slice"]
+
+#: scipy sparse formats without row indexing: converted to CSR once per query.
+_UNINDEXABLE_SPARSE = ("coo", "dia", "bsr")
+
+
+def as_row_pool(X_pool: Any, *, name: str = "X_pool") -> Any:
+    """``X_pool`` checked as a pool of rows, in a form whose rows can be taken.
+
+    A 1-D numeric array is refused (it would be read as that many one-value
+    rows); 1-D arrays of strings or objects are rows (e.g. texts for a
+    vectoriser pipeline). scipy sparse matrices in COO, DIA or BSR form are
+    converted to CSR, the form modAL uses: same values, so the same picks.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> as_row_pool(sp.coo_matrix(np.eye(3))).format
+    'csr'
+    >>> as_row_pool(np.arange(4.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: X_pool must be 2-D, one row per pool point; got a 1-D array of shape (4,). ...
+    """
+    fmt = getattr(X_pool, "format", None)
+    if fmt in _UNINDEXABLE_SPARSE and hasattr(X_pool, "tocsr"):
+        return X_pool.tocsr()
+    ndim = getattr(X_pool, "ndim", None)
+    dtype = getattr(X_pool, "dtype", None)
+    if ndim is not None and ndim < 2 and getattr(dtype, "kind", "O") in "biufc":
+        shape = tuple(getattr(X_pool, "shape", ()))
+        raise ValueError(
+            f"{name} must be 2-D, one row per pool point; got a {ndim}-D array of shape "
+            f"{shape}. Use X.reshape(-1, 1) for one feature per point, or X.reshape(1, -1) "
+            "for a single point."
+        )
+    return X_pool
 
 
 def pool_size(X_pool: Any) -> int:

@@ -156,6 +156,83 @@ def _check_classifier(estimator: Any) -> None:
             "probabilities. For regression with modAL use its max_std_sampling or a "
             "committee's max_std_sampling."
         )
+    _check_single_output(estimator)
+
+
+def _is_multi_output(estimator: Any) -> bool:
+    """Fitted on a 2-D target: multilabel or multi-output (one ``classes_`` per output)."""
+    if getattr(estimator, "n_outputs_", 1) > 1:
+        return True
+    classes = getattr(estimator, "classes_", None)
+    if isinstance(classes, list) and classes and not np.isscalar(classes[0]):
+        return True
+    binarizer = getattr(estimator, "_label_binarizer", None)  # MLPClassifier
+    return getattr(binarizer, "y_type_", None) == "multilabel-indicator"
+
+
+def _check_single_output(estimator: Any) -> None:
+    if _is_multi_output(estimator):
+        raise _multi_output_error(estimator)
+
+
+def _multi_output_error(estimator: Any) -> TypeError:
+    return TypeError(
+        f"{type(estimator).__name__} was fitted on several outputs (multilabel or "
+        "multi-output targets); skal_power does not support those: every score here is an "
+        "entropy or mutual information of one categorical label per point. Query one "
+        "output at a time (a classifier fitted on that column), or encode the label "
+        "combinations as one class each."
+    )
+
+
+def _weighted_voting(estimator: Any) -> bool:
+    """A soft VotingClassifier whose members carry unequal weights."""
+    if not isinstance(estimator, VotingClassifier) or estimator.voting != "soft":
+        return False
+    weights = getattr(estimator, "_weights_not_none", None)
+    return weights is not None and len(set(np.asarray(weights, dtype=float).tolist())) > 1
+
+
+#: Ensembles whose members are stages or parts of one model, not posterior samples.
+_BOOSTING_NAMES = ("Boost", "GBM", "GradientBoosting")
+
+
+def _final_estimator(estimator: Any) -> Any:
+    """The model behind a modAL learner or a Pipeline."""
+    while True:
+        if isinstance(estimator, Pipeline):
+            estimator = estimator[-1]
+        elif _is_modal_learner(estimator):
+            estimator = estimator.estimator
+        else:
+            return estimator
+
+
+def too_few_samples(estimator: Any, n_samples: int, needed: int, what: str) -> str:
+    """Why ``estimator`` gives only ``n_samples`` posterior samples and what to use instead.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import GradientBoostingClassifier
+    >>> message = too_few_samples(GradientBoostingClassifier(), 1, 2, "BALD")
+    >>> "not posterior samples" in message, "BaggingClassifier(" in message
+    (True, True)
+    """
+    model = _final_estimator(estimator)
+    name = type(model).__name__
+    head = (f"{what} needs at least {needed} posterior samples per point, but {name} gives "
+            f"K = {n_samples}")
+    if any(part in name for part in _BOOSTING_NAMES):
+        return (f"{head}: the stages of a boosting model are successive corrections of one "
+                "model, fitted on each other's errors, not posterior samples, so it counts as "
+                "a single model. Bag it instead (BaggingClassifier(" + name + "(...), "
+                "n_estimators=10) gives 10 independently fitted samples), or use a random "
+                "forest, a modAL Committee or an MC-dropout network "
+                "(skal_power.models.MCDropoutClassifier).")
+    return (f"{head}: a single predict_proba is one model, and BALD-family scores measure "
+            "disagreement between posterior samples. Use an ensemble (a random forest, "
+            f"BaggingClassifier({name}(...))), a modAL Committee or an MC-dropout network "
+            "(skal_power.models.MCDropoutClassifier).")
 
 
 def _log(probs: np.ndarray, dtype) -> np.ndarray:
@@ -237,10 +314,22 @@ def sampled_log_proba(
         return sampled_log_proba(
             estimator.estimator, X, n_samples=n_samples, random_state=random_state, dtype=dtype
         )
+    if _weighted_voting(estimator):
+        raise ValueError(
+            f"This soft VotingClassifier weights its members ({estimator.weights}); skal_power "
+            "treats an ensemble's members as equally likely posterior samples (every score "
+            "averages over K samples with weight 1/K), so unequal weights would be ignored and "
+            "the sampled mean would differ from the model's own predict_proba. Use "
+            "weights=None, or, for integer weights, list each member as many times as its "
+            "weight (equal weights of repeated members are the same mixture)."
+        )
     if _is_ensemble(estimator):
         return _ensemble_log_proba(estimator, X, dtype)
     if hasattr(estimator, "predict_proba"):
-        probs = as_numpy(estimator.predict_proba(X))
+        probs = estimator.predict_proba(X)
+        if isinstance(probs, (list, tuple)):  # one array per output: multi-output
+            raise _multi_output_error(estimator)
+        probs = as_numpy(probs)
         return _log(probs, dtype)[:, None, :]
     raise TypeError(
         f"{type(estimator).__name__} gives no probabilities: skal_power needs predict_proba, "

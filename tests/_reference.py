@@ -73,3 +73,14 @@ def monte_carlo_batch_bald(log_probs: np.ndarray, batch, n_draws: int,
     log_marginal = top[:, 0] + np.log(np.exp(log_likelihood - top).mean(axis=1))
     values = log_likelihood[np.arange(n_draws), sample_k] - log_marginal
     return float(values.mean()), float(values.std() / math.sqrt(n_draws))
+
+
+def joint_tracker(log_probs: np.ndarray, **settings):
+    """A JointEntropyTracker of ``(N, K, C)`` log-probs, on the tables a batch query uses:
+    torch where it is installed (and not switched off), numpy otherwise."""
+    from skal_power.batch._greedy import _probability_table, _require_torch
+    from skal_power.batch._joint import JointEntropyTracker
+
+    torch = _require_torch()
+    probs = _probability_table(torch, np.asarray(log_probs), "cpu")
+    return JointEntropyTracker(torch, probs, settings.pop("expected_entropy", None), **settings)

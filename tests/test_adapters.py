@@ -290,3 +290,47 @@ def test_regressors_are_refused_with_a_clear_message():
             MaxEntropy()(regressor, X, n_instances=2)
         with pytest.raises(TypeError, match="classifiers only"):
             BALD()(regressor, X, n_instances=2)
+
+
+# ---------------------------------------------------------- issue 29: models that are no posterior
+def test_weighted_soft_voting_is_refused_with_the_reason():
+    # issue 29 item 2: the weights were ignored; the sampled mean differed from predict_proba
+    X, y = np.random.default_rng(0).normal(size=(60, 3)), np.arange(60) % 2
+    members = [("lr", LogisticRegression()), ("nb", GaussianNB())]
+    weighted = VotingClassifier(members, voting="soft", weights=[1, 3]).fit(X, y)
+    with pytest.raises(ValueError, match=r"weights its members \(\[1, 3\]\).*weights=None"):
+        sampled_log_proba(weighted, X[:5])
+    equal = VotingClassifier(members, voting="soft", weights=[2, 2]).fit(X, y)
+    log_probs = sampled_log_proba(equal, X[:5], dtype=np.float64)
+    np.testing.assert_allclose(np.exp(log_probs).mean(axis=1), equal.predict_proba(X[:5]),
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda X, Y: RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y),
+    lambda X, Y: __import__("sklearn.multioutput", fromlist=["x"]).MultiOutputClassifier(
+        LogisticRegression()).fit(X, Y),
+    lambda X, Y: DecisionTreeClassifier(random_state=0).fit(X, Y),
+])
+def test_multilabel_and_multi_output_models_are_a_clear_error(make):
+    # issue 29 item 7: a raw numpy broadcasting error
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(50, 3)), (rng.random((50, 2)) > 0.5).astype(int)
+    model = make(X, Y)
+    with pytest.raises(TypeError, match="several outputs .*multilabel or multi-output"):
+        sampled_log_proba(model, X[:5])
+
+
+def test_boosting_is_explained_as_a_single_model():
+    # issue 29 item 8: "use an ensemble" for a model that is one
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+
+    from skal_power import BALD
+
+    X, y = np.random.default_rng(0).normal(size=(60, 3)), np.arange(60) % 2
+    for model in (GradientBoostingClassifier(n_estimators=5), HistGradientBoostingClassifier(
+            max_iter=5)):
+        pipeline = make_pipeline(StandardScaler(), model).fit(X, y)
+        with pytest.raises(ValueError, match=r"stages of a boosting model .* not posterior "
+                                             r"samples.*BaggingClassifier"):
+            BALD()(pipeline, X, 2)

@@ -9,10 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _reference import monte_carlo_batch_bald
+from _reference import joint_tracker, monte_carlo_batch_bald
 from skal_power.batch import batch_bald, batch_eig, batch_evaluation_bald
-
-pytest.importorskip("torch")
 
 
 @pytest.fixture(autouse=True)
@@ -100,14 +98,10 @@ def test_reported_scores_agree_with_an_independent_estimate(scale):
 def test_the_stated_standard_error_matches_the_spread_of_repeated_estimates():
     log_probs = log_softmax(4, 200, 8, 6, 1.0)
     batch = list(range(12))
-    from skal_power.batch._joint import JointEntropyTracker
-    import torch
-
-    probs = torch.from_numpy(np.exp(log_probs).transpose(1, 0, 2).copy())
     estimates, errors = [], []
     for seed in range(40):
-        tracker = JointEntropyTracker(torch, probs, max_exact_size=1, n_configurations=512,
-                                      max_memory=2**20, rng=np.random.default_rng(seed))
+        tracker = joint_tracker(log_probs, max_exact_size=1, n_configurations=512,
+                                max_memory=2**20, rng=np.random.default_rng(seed))
         for index in batch:
             tracker.add(index)
         entropy, error = tracker.batch_entropy()

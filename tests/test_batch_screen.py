@@ -7,10 +7,10 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _reference import joint_tracker
 from batch_picks_fixture import CASES, PICKS, compute
 from skal_power.batch import _joint, batch_bald
 from skal_power.batch._joint import SCREEN_MIN_CONFIGURATIONS, JointEntropyTracker
@@ -18,10 +18,8 @@ from skal_power.sampling import AcquisitionWarning
 
 
 def tracker_after(log_probs, batch):
-    probs = torch.from_numpy(np.ascontiguousarray(np.moveaxis(log_probs, 1, 0))).exp()
-    tracker = JointEntropyTracker(torch, probs, None, max_exact_size=10 ** 9,
-                                  n_configurations=1024, max_memory=2 ** 20,
-                                  rng=np.random.default_rng(0))
+    tracker = joint_tracker(log_probs, max_exact_size=10 ** 9, n_configurations=1024,
+                            max_memory=2 ** 20, rng=np.random.default_rng(0))
     for index in batch:
         tracker.add(index)
     return tracker

@@ -10,13 +10,19 @@ from picks_fixture import PICKS, picks
 
 def test_named_strategies_keep_their_picks():
     # recorded before the score × selector refactor (tests/picks_fixture.py)
+    from skal_power._kernels import torch_or_none
+
     expected = json.loads(PICKS.read_text())
     found = picks()
     assert sorted(found) == sorted(expected)
     for key, rounds in expected.items():
+        # recorded on torch tables; numpy's float32 exp of float32 log-probs rounds apart
+        # from torch's by an ulp, which moves batch scores by ~1e-8 (picks stay)
+        tolerance = 1e-7 if key.startswith("Batch") and torch_or_none() is None else 1e-9
         for (indices, scores), (got_indices, got_scores) in zip(rounds, found[key]):
             assert got_indices == indices, key
-            np.testing.assert_allclose(got_scores, scores, rtol=1e-9, atol=1e-9, err_msg=key)
+            np.testing.assert_allclose(got_scores, scores, rtol=tolerance, atol=tolerance,
+                                       err_msg=key)
 
 
 # ------------------------------------------------------- every strategy, one common suite

@@ -19,14 +19,25 @@ import pytest
 import skal_power
 
 API_DIR = Path(__file__).resolve().parent.parent / "docs" / "api"
+#: Optional dependencies: a module that needs a missing one is left out of both lists.
+OPTIONAL = {"torch", "skorch", "dask", "distributed", "matplotlib"}
+
+
+def _optional_missing(error: ImportError) -> bool:
+    return (getattr(error, "name", None) or "").split(".")[0] in OPTIONAL
 
 
 def public_modules() -> list[types.ModuleType]:
     modules = [skal_power]
-    for info in pkgutil.walk_packages(skal_power.__path__, prefix="skal_power."):
+    for info in pkgutil.walk_packages(skal_power.__path__, prefix="skal_power.",
+                                      onerror=lambda name: None):
         if any(part.startswith("_") for part in info.name.split(".")):
             continue
-        modules.append(importlib.import_module(info.name))
+        try:
+            modules.append(importlib.import_module(info.name))
+        except ImportError as error:
+            if not _optional_missing(error):
+                raise
     return modules
 
 
@@ -53,16 +64,30 @@ def documented_objects() -> dict[str, object]:
             if current:
                 module = current.group(1)
             data = re.match(r"\.\. py:data:: (\S+)", line)
-            if data:
+            if data and available(f"{module}.{data.group(1)}"):
                 documented[f"{module}.{data.group(1)}"] = resolve(f"{module}.{data.group(1)}")
             if line.startswith(".. "):
                 in_autosummary = line.startswith(".. autosummary::")
                 continue
             entry = re.match(r"^   ([A-Za-z_][\w.]*)\s*$", line)
-            if in_autosummary and entry:
+            if in_autosummary and entry and available(f"{module}.{entry.group(1)}"):
                 path = f"{module}.{entry.group(1)}"
                 documented[path] = resolve(path)
     return documented
+
+
+def available(path: str) -> bool:
+    """False for a name in a module that needs an optional dependency not installed here."""
+    parts = path.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            importlib.import_module(".".join(parts[:split]))
+        except ImportError as error:
+            if _optional_missing(error):
+                return False
+            continue
+        return True
+    return True
 
 
 def resolve(path: str) -> object:

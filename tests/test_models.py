@@ -498,3 +498,32 @@ def test_validation_set_and_early_stopping_restore_the_best_epoch(data):
 def test_resampled_loader_rejects_bad_lengths():
     with pytest.raises(ValueError, match="samples_per_epoch"):
         ResampledLoader(torch.utils.data.TensorDataset(torch.zeros(3)), samples_per_epoch=0)
+
+
+class _SoftmaxInside(torch.nn.Module):
+    """A module whose forward already ends in softmax (a common porting mistake)."""
+
+    def __init__(self, n_features=4, n_classes=3):
+        super().__init__()
+        self.hidden = torch.nn.Linear(n_features, 16)
+        self.dropout = torch.nn.Dropout(0.5)
+        self.out = torch.nn.Linear(16, n_classes)
+
+    def forward(self, X):
+        return torch.softmax(self.out(self.dropout(torch.relu(self.hidden(X)))), dim=-1)
+
+
+def test_a_module_that_returns_probabilities_is_a_clear_error():
+    # issue 29 item 4: softmax was applied twice and BALD was about 0.008 everywhere
+    from sklearn.datasets import load_iris
+
+    from skal_power import BALD
+
+    X, y = load_iris(return_X_y=True)
+    net = MCDropoutClassifier(_SoftmaxInside, max_epochs=1, random_state=0).fit(
+        X.astype(np.float32), y)
+    with pytest.raises(ValueError, match=r"returns rows that are already probabilities.*"
+                                         r"Remove the softmax from forward"):
+        BALD(random_state=0)(net, X.astype(np.float32), n_instances=3)
+    with pytest.raises(ValueError, match="already probabilities"):
+        net.predict_proba(X.astype(np.float32))

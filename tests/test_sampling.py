@@ -346,3 +346,17 @@ def test_bad_input_raises_clear_errors_and_leaves_scores_untouched(call, error, 
 def test_public_names_are_exported():
     for name in sampling.__all__:
         assert hasattr(sampling, name)
+
+
+def test_top_sample_warns_when_a_tie_without_information_decides():
+    # issue 29 item 3: one rule for top-B and power sampling
+    with pytest.warns(AcquisitionWarning, match=r"Only 1 of 5 .* 2 points of the batch were "
+                                                r"drawn by the seeded tie-break among the 4"):
+        batch = top_sample(np.array([0.0, 0.7, 0.0, 0.0, 0.0]), 3, random_state=0)
+    assert batch[0] == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        top_sample(np.array([0.0, 0.7, 0.0, 0.2]), 2, random_state=0)  # takes no part of a tie
+        top_sample(np.array([0.5, 0.7, 0.5, 0.2]), 1, random_state=0)  # positive scores
+        top_sample(np.array([-0.5, 0.7, -0.1, -0.2]), 3, random_state=0)  # ranked, no tie
+        top_sample(np.zeros(3), 3, random_state=0)  # the whole pool: nothing was chosen

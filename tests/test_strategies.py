@@ -239,3 +239,81 @@ def test_pool_features_must_match_the_model(strategy_class, fitted_forest, query
     with pytest.raises(ValueError, match="features"):
         strategy_class(random_state=0)(fitted_forest, np.zeros((10, 5)), n_instances=2,
                                        **query_kwargs_for(strategy_class))
+
+
+# ------------------------------------------------- issue 29: K = 1 and uninformative scores
+@pytest.mark.parametrize("strategy_class", [skal_power.EPIG, skal_power.PowerEPIG])
+def test_epig_on_a_single_model_raises_the_k1_error(strategy_class, digits_split):
+    # issue 29 item 1: every score was 0.0 and the picks were the seeded tie-break
+    X_train, y_train, X_pool, _ = digits_split
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)).fit(X_train,
+                                                                                y_train)
+    with pytest.raises(ValueError, match=rf"{strategy_class.__name__} needs at least 2 "
+                                         r"posterior samples per point, but LogisticRegression "
+                                         r"gives K = 1"):
+        strategy_class(random_state=0)(model, X_pool, n_instances=3)
+
+
+@pytest.mark.parametrize("strategy_class", [BALD, skal_power.MaxEntropy, skal_power.EPIG])
+def test_top_b_on_a_one_class_model_warns_as_power_does(strategy_class, digits_split):
+    # issue 29 item 3: all scores 0, a random batch and no warning
+    X_train, _, X_pool, _ = digits_split
+    model = RandomForestClassifier(n_estimators=4, random_state=0).fit(
+        X_train, np.zeros(len(X_train), dtype=int))
+    with pytest.warns(skal_power.sampling.AcquisitionWarning,
+                      match=r"Only 0 of 500 pool points have a positive acquisition score; 3 "
+                            r"points .* tie-break"):
+        strategy_class(random_state=0)(model, X_pool, n_instances=3)
+
+
+# ------------------------------------------------------------- issue 29: progress bars
+@pytest.fixture
+def bars(monkeypatch):
+    """``(description, count, total)`` of every tqdm bar closed during the test."""
+    import tqdm.auto
+
+    closed = []
+
+    class Recording(tqdm.auto.tqdm):
+        def close(self):
+            if not getattr(self, "recorded", False):  # tqdm closes again when collected
+                self.recorded = True
+                closed.append((self.desc, self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    return closed
+
+
+@pytest.mark.parametrize("make", [
+    lambda: BALD(chunk_size=100, random_state=0, progress=True),
+    lambda: skal_power.PowerBALD(chunk_size=100, random_state=0, progress=True),
+    lambda: skal_power.EPIG(chunk_size=100, random_state=0, progress=True),
+    lambda: skal_power.ThompsonBALD(chunk_size=100, random_state=0, progress=True),
+    lambda: skal_power.BatchBALD(chunk_size=100, random_state=0, progress=True),
+])
+def test_progress_shows_a_bar_over_pool_chunks_and_changes_no_pick(make, digits_split,
+                                                                  fitted_forest, capsys,
+                                                                  bars):
+    _, _, X_pool, _ = digits_split
+    strategy = make()
+    shown = strategy(fitted_forest, X_pool, n_instances=3)
+    assert f"{type(strategy).__name__} pool" in capsys.readouterr().err
+    assert (f"{type(strategy).__name__} pool", 500, 500) in bars  # every chunk counted
+    quiet = clone(strategy).set_params(progress=False)(fitted_forest, X_pool, n_instances=3)
+    assert capsys.readouterr().err == ""
+    np.testing.assert_array_equal(shown[0], quiet[0])
+    np.testing.assert_array_equal(shown[1], quiet[1])
+
+
+def test_progress_of_evaluation_strategies_covers_both_passes(digits_split, fitted_forest,
+                                                            bars):
+    X_train, y_train, X_pool, _ = digits_split
+    skal_power.EIG(chunk_size=200, eval_size=50, random_state=0, progress=True)(
+        fitted_forest, X_pool, n_instances=2, X_training=X_train, y_training=y_train)
+    assert bars == [("EIG pool pass", 500, 500)] * 2  # M, then M′
+
+
+def test_progress_must_be_a_bool(digits_split, fitted_forest):
+    with pytest.raises((TypeError, ValueError), match="progress"):
+        BALD(progress="yes")(fitted_forest, digits_split[2], n_instances=2)

@@ -4,7 +4,9 @@
 ``(N, K, C)`` log-probabilities (and, for the evaluation forms, those of the
 pool-augmented model M′) and return ``(indices, scores)``; :func:`batch_epig`
 takes those of the pool and of target points; :func:`batch_information`
-scores a given batch by ``I[y_1..y_b; ω]``. They need torch.
+scores a given batch by ``I[y_1..y_b; ω]``. They run on torch where it is
+installed and on numpy (with the compiled kernel where built) without it, with
+the same picks; ``device="cuda"`` needs torch.
 
 With K posterior samples a batch's information is at most ``log K``; once a
 greedy batch reaches it the batch is *spent*, and ``on_saturation`` says what

@@ -22,6 +22,8 @@ from ._greedy import (
     DEFAULT_MAX_EXACT_SIZE,
     DEFAULT_MAX_MEMORY,
     DEFAULT_N_CONFIGURATIONS,
+    _no_grad,
+    _probability_table,
     _require_torch,
     _settings,
     check_saturation_settings,
@@ -103,7 +105,7 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
     >>> len(set(indices.tolist())), bool(np.all(np.diff(scores) >= -1e-12))
     (3, True)
     """
-    torch = _require_torch()
+    torch = _require_torch(device)
     pool = check_log_probs(log_probs_pool, name="log_probs_pool", min_samples=2,
                            allow_empty=False)
     target = check_log_probs(log_probs_target, name="log_probs_target", min_samples=2,
@@ -121,9 +123,8 @@ def batch_epig(log_probs_pool: Any, log_probs_target: Any, batch_size: int, *,
     both = np.concatenate([pool, target.astype(pool.dtype, copy=False)])
     terms_both = entropy_terms(both, name="log_probs")  # validates every value
     target_entropy = float(terms_both.predictive_entropy[n_pool:].mean())
-    with torch.no_grad():
-        probs = torch.from_numpy(np.array(np.moveaxis(both, 1, 0), order="C", copy=True))
-        probs = probs.to(device).exp_()  # (K, N + M, C), shared by every tracker
+    with _no_grad(torch):
+        probs = _probability_table(torch, both, device)  # (K, N + M, C), shared by all
 
         def tracker(first=None):
             made = JointEntropyTracker(torch, probs, terms_both.expected_entropy, rng=rng,

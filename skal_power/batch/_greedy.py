@@ -15,13 +15,14 @@ single-point score (BALD, EIG or EvaluationBALD) of the first pick.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import math
 
 import numpy as np
 
-from .._kernels import entropy_terms, torch_or_none
+from .._kernels import _backend_choice, entropy_terms, torch_or_none
 from .._validation import (
     check_batch_size,
     check_bool,
@@ -77,19 +78,48 @@ def default_max_memory(device: Any = "cpu") -> int:
     >>> default_max_memory("cpu"), default_max_memory("cuda:0")
     (8388608, 1073741824)
     """
-    torch = _require_torch()
-    kind = torch.device(device).type
+    torch = torch_or_none()
+    kind = _device_kind(device) if torch is None else torch.device(device).type
     return CPU_MAX_MEMORY if kind == "cpu" else ACCELERATOR_MAX_MEMORY
 
 
-def _require_torch():
+def _device_kind(device: Any) -> str:
+    """``"cpu"`` or the accelerator's type of a device given without torch."""
+    if not isinstance(device, str):
+        return str(getattr(device, "type", device))
+    return device.strip().lower().split(":")[0]
+
+
+def _require_torch(device: Any = "cpu"):
+    """torch where it is installed (and not switched off), else None: numpy tables.
+
+    Numpy tables run on the CPU; any other ``device`` needs torch.
+    """
     torch = torch_or_none()
-    if torch is None:
+    if torch is None and _device_kind(device) != "cpu":
+        if _backend_choice() == "numpy":
+            raise ValueError(
+                f"device={device!r} needs torch, but SKAL_POWER_BACKEND=numpy turns torch off; "
+                "unset SKAL_POWER_BACKEND (or set it to torch), or use device=\"cpu\".")
         raise ImportError(
-            "skal_power.batch needs torch: pip install \"skal_power[torch]\" "
-            "(the CPU wheel torch==2.13.0 is enough)."
+            f"device={device!r} needs torch: pip install \"skal_power[torch]\"; without "
+            "torch skal_power.batch runs on the CPU (device=\"cpu\")."
         )
     return torch
+
+
+def _no_grad(torch):
+    """torch's no_grad context, or nothing for numpy tables."""
+    return contextlib.nullcontext() if torch is None else torch.no_grad()
+
+
+def _probability_table(torch, log_probs: np.ndarray, device: Any):
+    """``exp`` of ``log_probs`` (N, K, C), posterior sample first: (K, N, C), a fresh copy."""
+    moved = np.array(np.moveaxis(log_probs, 1, 0), order="C", copy=True)
+    if torch is None:
+        return np.exp(moved, out=moved)
+    # the in-place exp never touches the caller's array
+    return torch.from_numpy(moved).to(device).exp_()
 
 
 class _Term:
@@ -102,10 +132,8 @@ class _Term:
         if with_conditional:
             self.single = np.maximum(self.single, 0.0)  # BALD is clamped at 0, as in scores
         self.conditional = terms.expected_entropy if with_conditional else None
-        # posterior sample first (see JointEntropyTracker); always a fresh copy,
-        # so the in-place exp never touches the caller's array
-        probs = torch.from_numpy(np.array(np.moveaxis(log_probs, 1, 0), order="C", copy=True))
-        probs = probs.to(device).exp_()
+        # posterior sample first (see JointEntropyTracker)
+        probs = _probability_table(torch, log_probs, device)
         self.tracker = JointEntropyTracker(torch, probs, terms.expected_entropy, rng=rng,
                                            **settings)
         self.sign = sign
@@ -467,13 +495,13 @@ def outputs(indices, scores, errors, trace: GreedyTrace, return_std: bool, retur
 def _run(models, batch_size, *, objective, max_exact_size, n_configurations, max_memory,
          device, random_state, progress, on_saturation, saturation_alpha, return_std=False,
          return_info=False, lazy=False):
-    torch = _require_torch()
+    torch = _require_torch(device)
     batch_size = check_batch_size(batch_size, models[0][0].shape[0], name="batch_size")
     settings = _settings(max_exact_size, n_configurations, max_memory, device)
     policy, alpha = check_saturation_settings(on_saturation, saturation_alpha)
     seed = check_seed(random_state)
     rng = np.random.default_rng(seed)
-    with torch.no_grad():
+    with _no_grad(torch):
         terms = [
             _Term(torch, log_probs, sign, with_conditional, settings, rng, device, name)
             for log_probs, sign, with_conditional, name in models
@@ -502,7 +530,9 @@ _PARAMETERS_DOC = """
         CPU, where a chunk in cache is several times faster than larger ones,
         and 1 GiB on a GPU (:func:`default_max_memory`).
     device : str or torch.device, default="cpu"
-        Where the joint tables live (e.g. ``"cuda"``).
+        Where the joint tables live (e.g. ``"cuda"``, which needs torch).
+        Without torch (or with ``SKAL_POWER_BACKEND=numpy``) the tables are
+        numpy arrays on the CPU, with the same picks.
     random_state : None, int, RandomState or Generator
         Seed of the sampled configurations, of the keys that break exact ties
         and of the fill of a spent batch.

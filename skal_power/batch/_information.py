@@ -18,6 +18,8 @@ from ._greedy import (
     DEFAULT_MAX_EXACT_SIZE,
     DEFAULT_MAX_MEMORY,
     DEFAULT_N_CONFIGURATIONS,
+    _no_grad,
+    _probability_table,
     _require_torch,
     _settings,
 )
@@ -92,16 +94,15 @@ def batch_information(log_probs: Any, indices: Any, *,
     >>> round(batch_information(twins, [0, 1]), 3)  # a second label adds less: 1.079 < 2 · 0.72
     1.079
     """
-    torch = _require_torch()
+    torch = _require_torch(device)
     log_probs = check_log_probs(log_probs, min_samples=2, allow_empty=False)
     batch = _check_indices(indices, len(log_probs))
     settings = _settings(max_exact_size, n_configurations, max_memory, device)
     return_std = check_bool(return_std, name="return_std")
     rows = np.ascontiguousarray(log_probs[batch])
     terms = entropy_terms(rows, name="log_probs")  # validates the batch's values
-    with torch.no_grad():
-        probs = torch.from_numpy(np.array(np.moveaxis(rows, 1, 0), dtype=np.float64,
-                                          order="C")).to(device).exp_()
+    with _no_grad(torch):
+        probs = _probability_table(torch, rows.astype(np.float64, copy=False), device)
         tracker = JointEntropyTracker(torch, probs, terms.expected_entropy,
                                       rng=np.random.default_rng(check_seed(random_state)),
                                       **settings)

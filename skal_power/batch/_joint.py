@@ -46,6 +46,11 @@ label c gives the joint ``P(m, c) = mean_k P[k, m] p(c | x, ω_k)``.
 
 Work is chunked over candidates (and, when drawing, over batch points) so
 that no table exceeds ``max_memory`` bytes whatever N and B are.
+
+The tables are torch tensors when the tracker is given torch (any device), and
+numpy arrays when it is given ``None`` (torch is not installed, or
+``SKAL_POWER_BACKEND=numpy``): the same arithmetic in the same precision, on
+the CPU, with the compiled kernel where it is built; the picks are the same.
 """
 
 from __future__ import annotations
@@ -53,12 +58,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import logsumexp, xlogy
 
 from .._kernels import (_map_in_threads, joint_plogp_kernel, mixture_plogp_kernel,
                         pad_configurations)
 from ..threads import kernel_threads
 
 __all__ = ["JointEntropyTracker"]
+
+
+def _as_numpy(array):
+    """A CPU table as a numpy array (a torch tensor's memory is shared, not copied)."""
+    return array if isinstance(array, np.ndarray) else array.numpy()
 
 _TINY64 = np.finfo(np.float64).tiny
 #: Unit roundoff of float32.
@@ -80,9 +91,12 @@ class JointEntropyTracker:
 
     Parameters
     ----------
-    probs : torch.Tensor of shape (K, N, C), float32 or float64
+    torch : module or None
+        The torch module, or None for numpy tables (CPU only).
+    probs : torch.Tensor or numpy.ndarray of shape (K, N, C), float32 or float64
         Probabilities (not logs) of every pool point, posterior sample first:
-        a chunk of candidates is then a (K, n·C) matrix without copying.
+        a chunk of candidates is then a (K, n·C) matrix without copying. A
+        numpy array when ``torch`` is None.
     expected_entropy : numpy.ndarray of shape (N,)
         ``mean_k H[y_n | ω_k]`` of every pool point (the control variate).
     max_exact_size : int or None
@@ -102,7 +116,13 @@ class JointEntropyTracker:
         self.probs = probs
         n_samples, _, n_classes = probs.shape
         self.n_samples, self.n_classes = n_samples, n_classes
-        if expected_entropy is None:
+        # numpy tables live on the CPU; torch's wherever probs does
+        self._on_cpu = torch is None or probs.device.type == "cpu"
+        self._float32, self._float64 = ((np.float32, np.float64) if torch is None
+                                        else (torch.float32, torch.float64))
+        if expected_entropy is None and torch is None:
+            expected_entropy = -xlogy(probs, probs).sum(axis=2).mean(axis=0)
+        elif expected_entropy is None:
             plogp = torch.special.xlogy(probs, probs).sum(dim=2)  # (K, N)
             expected_entropy = (-plogp.mean(dim=0)).to(torch.float64).cpu().numpy()
         self.expected_entropy = np.asarray(expected_entropy, dtype=np.float64)
@@ -114,7 +134,8 @@ class JointEntropyTracker:
         self.rng = rng
         self.batch: list[int] = []
         # exact regime: P[k, m], product of the batch's per-sample label probabilities
-        self.table = torch.ones((n_samples, 1), dtype=torch.float64, device=probs.device)
+        self.table = (np.ones((n_samples, 1)) if torch is None else
+                      torch.ones((n_samples, 1), dtype=torch.float64, device=probs.device))
         self.sampled = False
         self._draw = None  # sampled regime: (weights, batch entropy, its standard error)
         self._sparse = None  # the draw's weights as a CSR matrix, False when dense (per draw)
@@ -126,8 +147,9 @@ class JointEntropyTracker:
             return self._sampled_entropies(candidates)
         torch = self.torch
         n_configs = self.table.shape[1]
-        table_t = self.table.T.contiguous()  # (M, K)
-        on_cpu = table_t.device.type == "cpu"
+        on_cpu = self._on_cpu
+        table_t = (np.ascontiguousarray(self.table.T) if torch is None
+                   else self.table.T.contiguous())  # (M, K)
         threads = kernel_threads() if on_cpu else 1
         # the memory bound covers the chunks of every thread together
         chunk = max(1, self._chunk(n_configs, 8) // threads)
@@ -137,12 +159,12 @@ class JointEntropyTracker:
         def work(start: int) -> None:
             index = candidates[start:start + chunk]
             rows = len(index)
-            joint = (table_t @ self._candidate_matrix(index, torch.float64))
-            joint = joint.div_(self.n_samples)  # (M, n*C)
+            joint = (table_t @ self._candidate_matrix(index, self._float64))
+            joint /= self.n_samples  # (M, n*C)
             if on_cpu:
                 # numpy's vectorised log is several times faster than torch's xlogy on
                 # CPUs; log(max(J, tiny)) makes 0 · log 0 exactly 0
-                values = joint.numpy()
+                values = _as_numpy(joint)
                 plogp = np.log(np.maximum(values, _TINY64))
                 plogp *= values
                 totals = ones @ plogp  # over configurations, one BLAS pass
@@ -165,7 +187,8 @@ class JointEntropyTracker:
         pass does all three without writing the joint to memory
         (:func:`skal_power._kernels.joint_plogp_kernel`); elsewhere a float32
         torch matrix product and log. Both are several times faster than the
-        float64 pass of :meth:`candidate_entropies`.
+        float64 pass of :meth:`candidate_entropies`. Numpy tables without the
+        compiled kernel take the float64 pass itself, with zero errors.
 
         Each value is within ``4 (K + 75) u (|H| + 1) + 4e-9`` of the float64
         value, with ``u = 2^-24``. The terms are:
@@ -186,9 +209,12 @@ class JointEntropyTracker:
         if n_configs is None or n_configs < SCREEN_MIN_CONFIGURATIONS:
             values = self.candidate_entropies(candidates)
             return values, np.zeros_like(values)
-        kernel = joint_plogp_kernel() if self.table.device.type == "cpu" else None
+        kernel = joint_plogp_kernel() if self._on_cpu else None
         if kernel is not None:
             out = self._native_screen(kernel, candidates)
+        elif self.torch is None:
+            values = self.candidate_entropies(candidates)
+            return values, np.zeros_like(values)
         else:
             out = self._torch_screen(candidates, n_configs)
         errors = 4.0 * (self.n_samples + 75) * _UNIT32 * (np.abs(out) + 1.0) + 4e-9
@@ -196,7 +222,7 @@ class JointEntropyTracker:
 
     def _native_screen(self, kernel, candidates) -> np.ndarray:
         """Screened joint entropies by the fused native kernel (CPU tables)."""
-        table = pad_configurations(self.table.numpy())  # (K, W), float32
+        table = pad_configurations(_as_numpy(self.table))  # (K, W), float32
         return -self._native_sums(kernel, table, candidates, 1.0 / self.n_samples)
 
     def _torch_screen(self, candidates, n_configs: int) -> np.ndarray:
@@ -230,6 +256,9 @@ class JointEntropyTracker:
         if self.sampled:
             _, entropy, standard_error = self._current_draw()
             return entropy, standard_error
+        if self.torch is None:
+            marginal = self.table.mean(axis=0)
+            return float(-xlogy(marginal, marginal).sum()), 0.0
         marginal = self.table.mean(dim=0)
         return float(-self.torch.special.xlogy(marginal, marginal).sum()), 0.0
 
@@ -244,13 +273,15 @@ class JointEntropyTracker:
         """
         weights, batch_entropy, _ = self._current_draw()
         n_configs = weights.shape[0]
-        kernel = joint_plogp_kernel() if weights.device.type == "cpu" else None
+        kernel = joint_plogp_kernel() if self._on_cpu else None
         sparse = self._sparse_weights(weights) if kernel is not None else None
         if sparse is not None:
             sums = self._native_mixture_sums(mixture_plogp_kernel(), sparse, candidates)
         elif kernel is not None:
-            table = pad_configurations(weights.T.numpy())  # (K, M)
+            table = pad_configurations(_as_numpy(weights).T)  # (K, M)
             sums = self._native_sums(kernel, table, candidates, 1.0)
+        elif self.torch is None:
+            sums = self._numpy_sampled_sums(weights, candidates)
         else:
             sums = self._torch_sampled_sums(weights, candidates)
         return -sums / n_configs + batch_entropy
@@ -265,7 +296,7 @@ class JointEntropyTracker:
         if self._sparse is None:
             self._sparse = False
             if mixture_plogp_kernel() is not None:
-                values = weights.numpy()
+                values = _as_numpy(weights)
                 keep = values >= SPARSE_WEIGHT
                 counts = keep.sum(axis=1)
                 if counts.sum() <= SPARSE_DENSITY * values.size:
@@ -313,7 +344,7 @@ class JointEntropyTracker:
         def work(start: int) -> None:
             index = candidates[start:start + chunk]
             rows = len(index)
-            columns = self._candidate_matrix(index, self.torch.float32).numpy()
+            columns = _as_numpy(self._candidate_matrix(index, self._float32))
             out[start:start + rows] = sums(columns).reshape(rows, self.n_classes).sum(axis=1)
 
         _map_in_threads(work, range(0, len(candidates), chunk))
@@ -340,6 +371,24 @@ class JointEntropyTracker:
             out[start:start + rows] = total.to(torch.float64).cpu().numpy()
         return out
 
+    def _numpy_sampled_sums(self, weights: np.ndarray, candidates) -> np.ndarray:
+        """``Σ_{s,c} q log q`` per candidate by float32 numpy products (no compiled kernel)."""
+        n_configs = weights.shape[0]
+        chunk = self._chunk(n_configs, 4)
+        tiny = np.finfo(np.float32).tiny
+        ones = np.ones(n_configs, dtype=np.float32)
+        out = np.empty(len(candidates), dtype=np.float64)
+        for start in range(0, len(candidates), chunk):
+            index = candidates[start:start + chunk]
+            rows = len(index)
+            mixed = weights @ self._candidate_matrix(index, np.float32)  # (M, n*C)
+            np.maximum(mixed, tiny, out=mixed)  # q = 0 only where p = 0: 0 · log 0 stays ~0
+            plogp = np.log(mixed)
+            plogp *= mixed
+            total = (ones @ plogp).reshape(rows, self.n_classes).sum(axis=1)  # over M
+            out[start:start + rows] = total.astype(np.float64)
+        return out
+
     def _chunk(self, n_configs: int, itemsize: int) -> int:
         """Candidates per chunk so the (M, chunk, C) tables stay under ``max_memory``."""
         per_candidate = n_configs * self.n_classes * itemsize * 3
@@ -347,7 +396,8 @@ class JointEntropyTracker:
 
     def _candidate_matrix(self, index, dtype):
         """Probabilities of the candidates as a (K, n·C) matrix."""
-        probs = self.probs[:, index].to(dtype)  # (K, n, C), contiguous
+        probs = self.probs[:, index]  # (K, n, C), contiguous
+        probs = probs.astype(dtype, copy=False) if self.torch is None else probs.to(dtype)
         return probs.reshape(self.n_samples, len(index) * self.n_classes)
 
     # ---------------------------------------------------------------- updating
@@ -359,7 +409,9 @@ class JointEntropyTracker:
             return
         n_configs = self.table.shape[1]
         if n_configs * self.n_classes * self.n_samples <= self.max_exact_size:
-            point = self.probs[:, index].to(self.torch.float64)  # (K, C)
+            point = self.probs[:, index]  # (K, C)
+            point = (point.astype(np.float64) if self.torch is None
+                     else point.to(self.torch.float64))
             self.table = (self.table[:, :, None] * point[:, None, :]).reshape(self.n_samples, -1)
         else:
             self.sampled, self.table, self._draw = True, None, None
@@ -377,6 +429,8 @@ class JointEntropyTracker:
         Returns the posterior weights ``w`` (K·S, K) in float32, the batch's
         entropy estimate and its standard error.
         """
+        if self.torch is None:
+            return self._draw_configurations_numpy()
         torch = self.torch
         n_samples, n_classes = self.n_samples, self.n_classes
         per_sample = -(-self.n_configurations // n_samples)
@@ -421,4 +475,49 @@ class JointEntropyTracker:
         else:
             standard_error = float(values.std()) / math.sqrt(n_draws)
         weights = log_weights.T.exp().to(torch.float32).contiguous()
+        return weights, entropy, standard_error
+
+    def _draw_configurations_numpy(self):
+        """:meth:`_draw_configurations` on numpy tables: the same draws, stream and sums."""
+        n_samples, n_classes = self.n_samples, self.n_classes
+        per_sample = -(-self.n_configurations // n_samples)
+        n_draws = per_sample * n_samples
+        batch = np.asarray(self.batch, dtype=np.intp)
+        log_table = np.zeros((n_draws, n_samples), dtype=np.float64)
+        # as the torch path, plus one (K, b, S) comparison per class for the labels
+        chunk = max(1, int(self.max_memory // (n_draws * 6 * 8)))
+        for start in range(0, len(batch), chunk):
+            points = batch[start:start + chunk]
+            n_points = len(points)
+            probs = self.probs[:, points].astype(np.float64)  # (K, b, C)
+            cumulative = probs.cumsum(axis=2)
+            cumulative /= cumulative[:, :, -1:].copy()
+            uniforms = self.rng.random((n_points, n_samples, per_sample))
+            uniforms = np.ascontiguousarray(uniforms.transpose(1, 0, 2))  # (K, b, S)
+            # searchsorted(right=True): the number of cumulative values <= u
+            labels = np.zeros(uniforms.shape, dtype=np.intp)
+            for label in range(n_classes):
+                labels += cumulative[:, :, label:label + 1] <= uniforms
+            np.minimum(labels, n_classes - 1, out=labels)
+            offsets = np.arange(n_points)[:, None] * n_classes
+            flat = labels.transpose(1, 0, 2).reshape(n_points, n_draws) + offsets
+            with np.errstate(divide="ignore"):  # -inf only where p = 0
+                log_probs = np.log(probs).transpose(1, 2, 0).reshape(n_points * n_classes,
+                                                                      n_samples)
+            bag = log_probs[flat[0]]  # per configuration, summed over the chunk's points
+            for row in flat[1:]:
+                bag += log_probs[row]
+            log_table += bag
+        log_table = log_table.T  # (K, K·S)
+        log_weights = log_table - logsumexp(log_table, axis=0, keepdims=True)
+        own = log_weights.reshape(n_samples, n_samples, per_sample)  # [k', k, s]
+        own = own[np.arange(n_samples), np.arange(n_samples)]  # log w[(k, s), k]: (K, S)
+        values = own + math.log(n_samples)
+        conditional = float(self.expected_entropy[self.batch].sum())
+        entropy = float(values.mean()) + conditional
+        if per_sample > 1:
+            standard_error = math.sqrt(float(values.var(axis=1, ddof=1).mean()) / n_draws)
+        else:
+            standard_error = float(values.std(ddof=1)) / math.sqrt(n_draws)
+        weights = np.ascontiguousarray(np.exp(log_weights.T).astype(np.float32))
         return weights, entropy, standard_error

@@ -414,6 +414,28 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if self.predict_nonlinearity == "auto" and isinstance(
             self.criterion_, torch.nn.CrossEntropyLoss
         ):
+            _check_logits(output, self.module_)
             return torch.log_softmax(output.float(), dim=-1)
         probs = self._get_predict_nonlinearity()(output)
         return torch.log(probs.float())
+
+
+def _check_logits(output: torch.Tensor, module: Any) -> None:
+    """Refuse outputs that are already probabilities where logits are expected.
+
+    CrossEntropyLoss (and prediction) apply softmax to the module's output; a
+    module with a softmax inside would have it applied twice, which flattens
+    every prediction towards uniform (BALD about 0 everywhere) without an error.
+    """
+    if output.ndim < 2 or output.numel() == 0 or output.shape[-1] < 2:
+        return
+    values = output.detach().float().reshape(-1, output.shape[-1])
+    if bool((values >= 0).all()) and bool(
+            torch.allclose(values.sum(dim=1), torch.ones(len(values)).to(values), atol=1e-4)):
+        raise ValueError(
+            f"The module {type(module).__name__} returns rows that are already probabilities "
+            "(non-negative, summing to 1), but criterion=torch.nn.CrossEntropyLoss treats its "
+            "output as logits and applies softmax again, which flattens every prediction. "
+            "Remove the softmax from forward (return logits), or return log-probabilities "
+            "(log_softmax) with criterion=torch.nn.NLLLoss."
+        )

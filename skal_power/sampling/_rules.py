@@ -248,13 +248,20 @@ def top_sample(scores: Any, batch_size: int, *, random_state: Any = None) -> np.
         k-NN posterior, say, many points share one entropy, and taking the
         lowest indices among them biases the batch towards the pool's order.
 
+    Warns
+    -----
+    AcquisitionWarning
+        When the batch takes points with a score of at most 0 by the tie-break
+        among more such points than it takes (all scores 0, say): those picks
+        are uniformly random, as in :func:`power_sample`.
+
     Examples
     --------
     >>> import numpy as np
     >>> from skal_power.sampling import top_sample
     >>> top_sample(np.array([0.3, 0.9, 0.3, 0.5]), 3)
     array([1, 3, 0])
-    >>> tied = np.zeros(1000)
+    >>> tied = np.full(1000, 0.5)
     >>> top_sample(tied, 3, random_state=0).tolist() != [0, 1, 2]
     True
     """
@@ -270,7 +277,29 @@ def top_sample(scores: Any, batch_size: int, *, random_state: Any = None) -> np.
     else:
         ties = tie_keys(check_seed(random_state), candidates)
     order = np.lexsort((candidates, ties, -scores[candidates]))
-    return candidates[order][:batch_size].astype(np.int64)
+    chosen = candidates[order][:batch_size].astype(np.int64)
+    _warn_if_tie_decides(scores, chosen)
+    return chosen
+
+
+def _warn_if_tie_decides(scores: np.ndarray, chosen: np.ndarray) -> None:
+    """The rule of :func:`sample_from_log_weights` for top-B: say when points with no
+    positive score fill the batch by the tie-break (e.g. a model fitted on one class,
+    whose scores are all 0), as the batch is then random where it looks ranked."""
+    lowest = scores[chosen[-1]]
+    if lowest > 0:
+        return
+    n_tied = int(np.count_nonzero(scores == lowest))
+    n_taken = int(np.count_nonzero(scores[chosen] == lowest))
+    if n_tied > n_taken:
+        n_positive = int(np.count_nonzero(scores > 0))
+        warnings.warn(
+            f"Only {n_positive} of {len(scores)} pool points have a positive acquisition "
+            f"score; {n_taken} points of the batch were drawn by the seeded tie-break among "
+            f"the {n_tied} points of equal score {float(lowest):g}, i.e. uniformly at random.",
+            AcquisitionWarning,
+            stacklevel=3,
+        )
 
 
 def uniform_top_sample(scores: Any, batch_size: int, *, factor: int = 10,

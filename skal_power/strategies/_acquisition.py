@@ -78,6 +78,8 @@ class Acquisition(PosteriorStrategy):
         Pool rows scored at a time; bounds memory whatever the pool size.
     random_state : None, int, RandomState or Generator
         Seeds the posterior samples and the selector.
+    progress : bool, default=False
+        Show a tqdm bar over the pool chunks scored (as the experiment runner's).
 
     See Also
     --------
@@ -101,8 +103,10 @@ class Acquisition(PosteriorStrategy):
     _constraints = {"score": _score_check, "selector": check_selector}
 
     def __init__(self, score: Any = "bald", selector: Selector | None = None, *,
-                 n_samples: int = 20, chunk_size: int = 8192, random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+                 n_samples: int = 20, chunk_size: int = 8192, random_state: Any = None,
+                 progress: bool = False) -> None:
+        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
+                         progress=progress)
         self.score = score
         self.selector = selector
 

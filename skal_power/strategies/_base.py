@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from typing import Any, Callable, Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._pool import pool_size, row_slice
+from .._pool import as_row_pool, pool_size, row_slice
 from .._validation import (
     check_batch_size,
+    check_bool,
     check_positive_int,
     check_seed,
     query_seed,
     split_seed,
 )
-from ..adapters import sampled_log_proba
+from ..adapters import sampled_log_proba, too_few_samples
 
 __all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "register_pool_type",
            "split_seed"]
@@ -120,6 +122,7 @@ class QueryStrategy(BaseEstimator):
         query = _registered_query(self, X_pool)
         if query is None:
             query = self._query
+            X_pool = as_row_pool(X_pool)
             n_instances = check_batch_size(n_instances, pool_size(X_pool))
         n_queries = getattr(self, "n_queries_", 0)
         round_index = kwargs.pop("round", None)
@@ -146,7 +149,7 @@ class QueryStrategy(BaseEstimator):
         --------
         >>> from skal_power import PowerBALD
         >>> sorted(PowerBALD.parameter_checks())
-        ['alpha', 'chunk_size', 'n_samples']
+        ['alpha', 'chunk_size', 'n_samples', 'progress']
         """
         checks: dict[str, Callable] = {}
         for klass in reversed(cls.__mro__):
@@ -231,23 +234,58 @@ class PosteriorStrategy(QueryStrategy):
     min_samples = 1
 
     def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None) -> None:
+                 random_state: Any = None, progress: bool = False) -> None:
         self.n_samples = n_samples
         self.chunk_size = chunk_size
         self.random_state = random_state
+        self.progress = progress
 
-    _constraints = {"n_samples": check_positive_int, "chunk_size": check_positive_int}
+    _constraints = {"n_samples": check_positive_int, "chunk_size": check_positive_int,
+                    "progress": check_bool}
+
+    def _progress_bar(self, total: int, what: str = "pool"):
+        """A tqdm bar over ``total`` pool rows when ``progress`` is on, else None.
+
+        The form of the experiment runner's bars: ``tqdm.auto``, on stderr, not
+        left behind once done.
+        """
+        if not getattr(self, "progress", False):
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=f"{type(self).__name__} {what}", unit="row",
+                    leave=False, file=sys.stderr)
 
     def iter_log_probs(self, classifier: Any, X_pool: Any, *,
                        seed: int) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(start, log_probs_chunk)`` over the pool, chunk by chunk."""
+        X_pool = as_row_pool(X_pool)
         n_pool = pool_size(X_pool)
-        for start in range(0, n_pool, self.chunk_size):
-            chunk = pool_rows(X_pool, start, min(start + self.chunk_size, n_pool))
-            log_probs = sampled_log_proba(
-                classifier, chunk, n_samples=self.n_samples, random_state=seed
-            )
-            yield start, log_probs
+        bar = self._progress_bar(n_pool)
+        try:
+            for start in range(0, n_pool, self.chunk_size):
+                chunk = pool_rows(X_pool, start, min(start + self.chunk_size, n_pool))
+                log_probs = sampled_log_proba(
+                    classifier, chunk, n_samples=self.n_samples, random_state=seed
+                )
+                self._check_sample_count(classifier, log_probs)
+                yield start, log_probs
+                if bar is not None:
+                    bar.update(len(log_probs))
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _check_sample_count(self, classifier: Any, log_probs: np.ndarray) -> None:
+        """Refuse fewer posterior samples than the score needs, naming the model and the fix.
+
+        Scores that average over samples would otherwise quietly give 0 everywhere
+        (EPIG with K = 1), and the batch would be the seeded tie-break.
+        """
+        n_samples = log_probs.shape[1] if np.ndim(log_probs) == 3 else None
+        if n_samples is not None and n_samples < self.min_samples:
+            raise ValueError(too_few_samples(classifier, n_samples, self.min_samples,
+                                             type(self).__name__))
 
     def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
                    **kwargs: Any) -> np.ndarray:

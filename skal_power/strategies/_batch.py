@@ -173,6 +173,7 @@ class _BatchEvaluation(_GreedySettings, _EvaluationBase):
                       if self.exclude_eval else np.arange(n_pool))
         n_instances = check_batch_size(n_instances, len(candidates))
         log_probs = self._log_probs(classifier, X_pool, model_seed)
+        self._check_sample_count(classifier, log_probs)
         if distilled_estimator is None:
             training = training_data(classifier, X_training, y_training)
             targets = predictive_mean(log_probs[eval_indices])

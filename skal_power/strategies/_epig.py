@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._pool import pool_size, take_rows
+from .._pool import as_row_pool, pool_size, take_rows
 from .._validation import check_positive_int, check_seed, split_seed
 from ..adapters import sampled_log_proba
 from ..sampling import Power, Selector, Top
@@ -72,6 +72,8 @@ class TargetAcquisition(Acquisition):
         Pool rows scored at a time.
     random_state : None, int, RandomState or Generator
         Seeds the posterior samples, the targets and the selector.
+    progress : bool, default=False
+        Show a tqdm bar over the pool chunks scored (as the experiment runner's).
 
     Attributes
     ----------
@@ -97,9 +99,9 @@ class TargetAcquisition(Acquisition):
 
     def __init__(self, selector: Selector | None = None, *, X_target: Any = None,
                  target_size: int = 100, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None) -> None:
+                 random_state: Any = None, progress: bool = False) -> None:
         PosteriorStrategy.__init__(self, n_samples=n_samples, chunk_size=chunk_size,
-                                   random_state=random_state)
+                                   random_state=random_state, progress=progress)
         self.selector = selector
         self.X_target = X_target
         self.target_size = target_size
@@ -129,6 +131,7 @@ class TargetAcquisition(Acquisition):
             seed = check_seed(self.random_state)
         self._check_params()
         target_seed = split_seed(seed, 2)[1]
+        X_pool = as_row_pool(X_pool)
         targets = self.target_inputs(X_pool, target_seed)
         target_log_probs = sampled_log_proba(classifier, targets, n_samples=self.n_samples,
                                              random_state=seed)
@@ -151,7 +154,7 @@ class EPIG(TargetAcquisition):
 
     Parameters
     ----------
-    X_target, target_size, n_samples, chunk_size, random_state
+    X_target, target_size, n_samples, chunk_size, random_state, progress
         As in :class:`TargetAcquisition`.
 
     References
@@ -174,9 +177,9 @@ class EPIG(TargetAcquisition):
     _constraints = {"X_target": check_targets, "target_size": check_positive_int}
 
     def __init__(self, *, X_target: Any = None, target_size: int = 100, n_samples: int = 20,
-                 chunk_size: int = 8192, random_state: Any = None) -> None:
+                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
         PosteriorStrategy.__init__(self, n_samples=n_samples, chunk_size=chunk_size,
-                                   random_state=random_state)
+                                   random_state=random_state, progress=progress)
         self.X_target = X_target
         self.target_size = target_size
 
@@ -191,7 +194,7 @@ class PowerEPIG(EPIG):
     ----------
     alpha : float or callable, default=5.0
         Sharpness α >= 0 or a schedule ``round -> α``; 0 is uniform random.
-    X_target, target_size, n_samples, chunk_size, random_state
+    X_target, target_size, n_samples, chunk_size, random_state, progress
         As in :class:`TargetAcquisition`.
 
     Examples
@@ -209,9 +212,10 @@ class PowerEPIG(EPIG):
     _constraints = {"alpha": check_exponent}
 
     def __init__(self, *, alpha: Any = 5.0, X_target: Any = None, target_size: int = 100,
-                 n_samples: int = 20, chunk_size: int = 8192, random_state: Any = None) -> None:
+                 n_samples: int = 20, chunk_size: int = 8192, random_state: Any = None,
+                 progress: bool = False) -> None:
         super().__init__(X_target=X_target, target_size=target_size, n_samples=n_samples,
-                         chunk_size=chunk_size, random_state=random_state)
+                         chunk_size=chunk_size, random_state=random_state, progress=progress)
         self.alpha = alpha
 
     def get_selector(self) -> Selector:

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .._pool import pool_size, row_slice, take_rows
+from .._pool import as_row_pool, pool_size, row_slice, take_rows
 from .._validation import (
     check_batch_size,
     check_bool,
@@ -62,8 +62,9 @@ class _EvaluationBase(PosteriorStrategy):
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_params: dict | None = None,
-                 chunk_size: int = 8192, random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
+        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
+                         progress=progress)
         self.eval_size = eval_size
         self.exclude_eval = exclude_eval
         self.distill_params = distill_params
@@ -122,6 +123,7 @@ class _EvaluationBase(PosteriorStrategy):
         """Scores of the candidates: one pass of M (which also yields the soft targets),
         one distillation, one pass of M′."""
         model_seed, second_seed, distill_seed, eval_seed = seeds
+        X_pool = as_row_pool(X_pool)
         training = training_data(classifier, X_training, y_training)
         n_pool = pool_size(X_pool)
         if n_pool < 1:
@@ -156,6 +158,7 @@ class _EvaluationBase(PosteriorStrategy):
             log_probs = sampled_log_proba(
                 classifier, rows, n_samples=self.n_samples, random_state=seed
             )
+            self._check_sample_count(classifier, log_probs)
             part[start:stop] = self._score_part(log_probs)
             if targets is None:
                 targets = np.empty((len(needed), log_probs.shape[2]), dtype=np.float64)
@@ -166,11 +169,18 @@ class _EvaluationBase(PosteriorStrategy):
 
     def _chunks(self, X_pool, indices) -> Iterator[tuple[int, int, Any]]:
         contiguous = len(indices) == pool_size(X_pool)
-        for start in range(0, len(indices), self.chunk_size):
-            stop = min(start + self.chunk_size, len(indices))
-            rows = (row_slice(X_pool, start, stop) if contiguous
-                    else take_rows(X_pool, indices[start:stop]))
-            yield start, stop, rows
+        bar = self._progress_bar(len(indices), "pool pass")  # one pass of M or M′
+        try:
+            for start in range(0, len(indices), self.chunk_size):
+                stop = min(start + self.chunk_size, len(indices))
+                rows = (row_slice(X_pool, start, stop) if contiguous
+                        else take_rows(X_pool, indices[start:stop]))
+                yield start, stop, rows
+                if bar is not None:
+                    bar.update(stop - start)
+        finally:
+            if bar is not None:
+                bar.close()
 
 
 
@@ -185,7 +195,7 @@ class EvaluationAcquisition(_EvaluationBase):
     selector : Selector, default=None
         :class:`~skal_power.sampling.Top` (the default), ``Power``, ``Softmax``,
         ``Softrank`` or ``UniformTop``.
-    n_samples, eval_size, exclude_eval, distill_params, chunk_size, random_state
+    n_samples, eval_size, exclude_eval, distill_params, chunk_size, random_state, progress
         As in :class:`EvaluationBALD`.
 
     Examples
@@ -208,10 +218,10 @@ class EvaluationAcquisition(_EvaluationBase):
     def __init__(self, score: str = "evaluation_bald", selector: Selector | None = None, *,
                  n_samples: int = 20, eval_size: Any = None, exclude_eval: bool = False,
                  distill_params: dict | None = None, chunk_size: int = 8192,
-                 random_state: Any = None) -> None:
+                 random_state: Any = None, progress: bool = False) -> None:
         super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
                          distill_params=distill_params, chunk_size=chunk_size,
-                         random_state=random_state)
+                         random_state=random_state, progress=progress)
         self.score = score
         self.selector = selector
 
@@ -232,10 +242,11 @@ class _NamedEvaluation(EvaluationAcquisition):
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_params: dict | None = None,
-                 chunk_size: int = 8192, random_state: Any = None) -> None:
+                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
         _EvaluationBase.__init__(self, n_samples=n_samples, eval_size=eval_size,
                                  exclude_eval=exclude_eval, distill_params=distill_params,
-                                 chunk_size=chunk_size, random_state=random_state)
+                                 chunk_size=chunk_size, random_state=random_state,
+                                 progress=progress)
 
     def get_selector(self) -> Selector:
         return Top()
@@ -246,10 +257,10 @@ class _PowerEvaluation(_NamedEvaluation):
 
     def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_params: dict | None = None,
-                 chunk_size: int = 8192, random_state: Any = None) -> None:
+                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
         super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
                          distill_params=distill_params, chunk_size=chunk_size,
-                         random_state=random_state)
+                         random_state=random_state, progress=progress)
         self.alpha = alpha
 
     def get_selector(self) -> Selector:
@@ -271,7 +282,9 @@ _PARAMETERS = """
     chunk_size : int, default=8192
         Pool rows scored at a time.
     random_state : None, int, RandomState or Generator
-        Seeds the posterior samples, the evaluation subset, M′ and the batch."""
+        Seeds the posterior samples, the evaluation subset, M′ and the batch.
+    progress : bool, default=False
+        Show a tqdm bar over the pool chunks scored (as the experiment runner's)."""
 
 _ATTRIBUTES = """
     Attributes

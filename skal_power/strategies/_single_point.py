@@ -48,9 +48,9 @@ class _Named(Acquisition):
     score = "bald"
 
     def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None) -> None:
+                 random_state: Any = None, progress: bool = False) -> None:
         PosteriorStrategy.__init__(self, n_samples=n_samples, chunk_size=chunk_size,
-                                   random_state=random_state)
+                                   random_state=random_state, progress=progress)
 
     def get_selector(self):
         return Top()
@@ -60,8 +60,9 @@ class _WithAlpha(_Named):
     _constraints = {"alpha": check_exponent}
 
     def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+                 random_state: Any = None, progress: bool = False) -> None:
+        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
+                         progress=progress)
         self.alpha = alpha
 
     def get_selector(self):
@@ -72,8 +73,9 @@ class _WithBeta(_Named):
     _constraints = {"beta": check_exponent}
 
     def __init__(self, *, beta: Any = 1.0, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+                 random_state: Any = None, progress: bool = False) -> None:
+        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
+                         progress=progress)
         self.beta = beta
 
 
@@ -89,6 +91,8 @@ class BALD(_Named):
         Pool rows scored at a time; bounds memory whatever the pool size.
     random_state : None, int, RandomState or Generator
         Seed of the posterior samples.
+    progress : bool, default=False
+        Show a tqdm bar over the pool chunks scored (as the experiment runner's).
 
     See Also
     --------
@@ -139,7 +143,7 @@ class PowerBALD(_WithAlpha):
         Sharpness α >= 0, or a schedule ``round -> α`` such as
         :class:`skal_power.sampling.LinearSchedule`. α = 0 is uniform random;
         large α approaches top-B BALD.
-    n_samples, chunk_size, random_state
+    n_samples, chunk_size, random_state, progress
         As in :class:`BALD`.
 
     References
@@ -187,7 +191,7 @@ class SoftmaxBALD(_WithBeta):
     ----------
     beta : float or callable, default=1.0
         Inverse temperature β >= 0 (or a schedule). β = 0 is uniform.
-    n_samples, chunk_size, random_state
+    n_samples, chunk_size, random_state, progress
         As in :class:`BALD`.
 
     Examples
@@ -212,7 +216,7 @@ class SoftrankBALD(_WithBeta):
     ----------
     beta : float or callable, default=1.0
         Rank exponent β >= 0 (or a schedule). β = 0 is uniform.
-    n_samples, chunk_size, random_state
+    n_samples, chunk_size, random_state, progress
         As in :class:`BALD`.
 
     Examples
@@ -238,7 +242,7 @@ class UniformTopBALD(_Named):
     factor : int, optional
         Candidate-set size relative to the batch, F; defaults to the number of
         classes C.
-    n_samples, chunk_size, random_state
+    n_samples, chunk_size, random_state, progress
         As in :class:`BALD`.
 
     Examples
@@ -255,8 +259,9 @@ class UniformTopBALD(_Named):
     _constraints = {"factor": check_optional_positive_int}
 
     def __init__(self, *, factor: int | None = None, n_samples: int = 20,
-                 chunk_size: int = 8192, random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
+        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
+                         progress=progress)
         self.factor = factor
 
     def get_selector(self):

@@ -27,6 +27,8 @@ class ThompsonBALD(PosteriorStrategy):
     chunk_size : int, default=8192
         Pool rows processed at a time.
     random_state : None, int, RandomState or Generator
+    progress : bool, default=False
+        Show a tqdm bar over the pool chunks scored (as the experiment runner's).
 
     See Also
     --------
