@@ -239,3 +239,16 @@ def test_pool_features_must_match_the_model(strategy_class, fitted_forest, query
     with pytest.raises(ValueError, match="features"):
         strategy_class(random_state=0)(fitted_forest, np.zeros((10, 5)), n_instances=2,
                                        **query_kwargs_for(strategy_class))
+
+
+def test_repr_summarises_array_parameters_and_keeps_them():
+    # The repr used to print the whole X_target array (hundreds of characters per strategy).
+    X_target = np.random.default_rng(0).random((300, 64))
+    for strategy in (skal_power.EPIG(X_target=X_target, random_state=0),
+                     skal_power.PowerEPIG(X_target=X_target, alpha=2.0)):
+        text = repr(strategy)
+        assert "X_target=<ndarray of shape (300, 64), float64>" in text
+        assert len(text) < 100 and "array(" not in text
+        assert strategy.X_target is X_target          # the repr changed nothing
+        assert np.array_equal(clone(strategy).X_target, X_target)
+    assert repr(skal_power.PowerBALD(alpha=3.0)) == "PowerBALD(alpha=3.0)"

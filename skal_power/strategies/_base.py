@@ -12,6 +12,7 @@ and never calls the strategy twice.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from typing import Any, Callable, Iterator
@@ -65,6 +66,27 @@ def _registered_query(strategy: Any, X_pool: Any):
     return None
 
 
+class _Summary:
+    """Stands in for a bulky parameter in a strategy's repr: its repr is a short text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _summarised(value: Any) -> Any:
+    """``value``, or a one-line summary of it if it holds rows (arrays, tensors, frames)."""
+    shape = getattr(value, "shape", None)
+    if not isinstance(shape, tuple) or len(shape) == 0:
+        return value
+    dtype = getattr(value, "dtype", None)
+    shape_text = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    return _Summary(f"<{type(value).__name__} of shape {shape_text}"
+                    + (f", {dtype}>" if dtype is not None else ">"))
+
+
 class QueryStrategy(BaseEstimator):
     """Base class of all strategies: modAL call contract and input checks.
 
@@ -90,6 +112,25 @@ class QueryStrategy(BaseEstimator):
     >>> FirstRows()(None, np.zeros((5, 2)), n_instances=2)
     (array([0, 1]), array([0., 0.]))
     """
+
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        """scikit-learn's repr, with array parameters (``X_target``) as their type and shape.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skal_power import EPIG
+        >>> EPIG(X_target=np.zeros((300, 64)), random_state=0)
+        EPIG(X_target=<ndarray of shape (300, 64), float64>, random_state=0)
+        """
+        params = self.get_params(deep=False)
+        shown = {name: _summarised(value) for name, value in params.items()}
+        if all(shown[name] is params[name] for name in params):
+            return super().__repr__(N_CHAR_MAX)
+        stand_in = copy.copy(self)
+        for name, value in shown.items():
+            setattr(stand_in, name, value)
+        return BaseEstimator.__repr__(stand_in, N_CHAR_MAX)
 
     def __call__(self, classifier: Any, X_pool: Any, n_instances: int = 1,
                  **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
