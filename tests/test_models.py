@@ -498,3 +498,33 @@ def test_validation_set_and_early_stopping_restore_the_best_epoch(data):
 def test_resampled_loader_rejects_bad_lengths():
     with pytest.raises(ValueError, match="samples_per_epoch"):
         ResampledLoader(torch.utils.data.TensorDataset(torch.zeros(3)), samples_per_epoch=0)
+
+
+_WITHOUT_TORCH = """
+import sys
+
+class Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "skorch"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, Blocked())
+import skal_power  # the strategies need no torch
+try:
+    import skal_power.models
+except ImportError as error:
+    print(error)
+"""
+
+
+def test_without_torch_the_import_error_names_the_extra():
+    # It used to be a bare "No module named 'torch'" from deep inside the package.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH], cwd=root, text=True,
+                         capture_output=True, check=True).stdout
+    assert "skal_power.models needs torch and skorch" in out
+    assert 'pip install ".[torch]"' in out
