@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", help="markdown tables: mean ± 95%% CI per strategy, and the gain over random",
-        description="Print the test metric (mean ± 95%% Student-t CI over seeds) of each "
+        description="Print the test metric (mean ± 95% Student-t CI over seeds) of each "
         "strategy at the given label counts and, when the baseline strategy is in the file, "
         "each strategy's gain over it, paired by seed.")
     report.add_argument("results", help="results CSV written by `run`")

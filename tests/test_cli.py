@@ -112,6 +112,18 @@ def test_version_and_run_help_describe_the_tool(capsys):
         assert field in text
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["plot", "--help"],
+                                  ["report", "--help"]])
+def test_help_texts_show_a_single_percent_sign(argv, capsys):
+    # `report --help` printed "95%%": argparse formats help strings but not descriptions.
+    with pytest.raises(SystemExit):
+        main(argv)
+    text = capsys.readouterr().out
+    assert "%%" not in text
+    if argv[0] in ("--help", "report"):
+        assert "95%" in text
+
+
 def test_the_config_example_of_the_docs_is_valid(tmp_path):
     import re
 
