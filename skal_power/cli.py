@@ -15,31 +15,13 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .experiments import (
-    PRESETS,
-    ConfigError,
-    ResultsFileError,
-    acquired_fractions,
-    class_histogram,
-    config_path,
-    cost_table,
-    experiment_title,
-    fraction_table,
-    gain_summary,
-    gain_table,
-    histogram_table,
-    load_config,
-    load_results,
-    paired_gains,
-    plot_class_histogram,
-    plot_curves,
-    plot_gains,
-    report_table,
-    run_experiment,
-)
-from .experiments._gain import DEFAULT_BASELINE
-from .experiments._curves import dataset_label
-from .experiments._data import validation_source
+
+# The experiments (pandas, matplotlib, scikit-learn, the strategies) load only when a
+# command runs, so that `skal-power --help` answers at once.
+
+#: The baseline of gains when none is given (experiments._gain.DEFAULT_BASELINE; a test
+#: checks that they agree).
+_DEFAULT_BASELINE = "RandomSampling"
 
 
 _CONFIG_FIELDS = """\
@@ -79,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     source = run.add_mutually_exclusive_group()
     source.add_argument("--config", help="JSON or TOML config file")
-    source.add_argument("--preset", choices=sorted(PRESETS),
-                        help="a shipped config (default: digits-demo)")
+    source.add_argument("--preset", type=_preset_name, metavar="NAME",
+                        help="a shipped config by name (default: digits-demo)")
     run.add_argument("--output", "-o", help="results CSV (default: results/<name>.csv)")
     run.add_argument("--strategies", nargs="+", help="override: strategy names")
     run.add_argument("--budget", type=int, help="override: labels acquired per trial")
@@ -96,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="figure path, .png or .svg (default: the CSV's path with .png)")
     plot.add_argument("--metric", choices=("accuracy", "nll"), default="accuracy")
     plot.add_argument("--title")
-    plot.add_argument("--baseline", default=DEFAULT_BASELINE,
+    plot.add_argument("--baseline", default=_DEFAULT_BASELINE,
                       help="strategy label the gains figure (<name>.gains.png) compares "
                       "against, when it is in the file (default: %(default)s)")
 
@@ -109,13 +91,23 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--at", type=int, nargs="+",
                         help="label counts (default: the largest)")
     report.add_argument("--metric", choices=("accuracy", "nll"), default="accuracy")
-    report.add_argument("--baseline", default=DEFAULT_BASELINE,
+    report.add_argument("--baseline", default=_DEFAULT_BASELINE,
                         help="strategy label to measure gains against (default: %(default)s)")
     return parser
 
 
+def _preset_name(name: str) -> str:
+    """``--preset``'s type: a shipped config's name (checked when the option is given)."""
+    from .experiments import PRESETS
+
+    if name not in PRESETS:
+        raise argparse.ArgumentTypeError(
+            f"unknown preset {name!r} (choose from {', '.join(sorted(PRESETS))})")
+    return name
+
+
 def report_text(results, at=None, *, metric: str = "accuracy",
-                baseline: str = DEFAULT_BASELINE, config: dict | None = None) -> str:
+                baseline: str = _DEFAULT_BASELINE, config: dict | None = None) -> str:
     """The ``report`` command's output: both tables, each with what its numbers mean.
 
     With the run's ``config``, and a pool with out-of-distribution points or
@@ -134,6 +126,8 @@ def report_text(results, at=None, *, metric: str = "accuracy",
     |---|---|
     | BALD | 0.600 ± 1.271 (n=2) |
     """
+    from .experiments import gain_summary, gain_table, histogram_table, report_table
+
     seeds = int(results["seed"].nunique())
     parts = [f"Test {metric}: mean ± 95% CI (Student t over the n seeds in brackets).",
              "", report_table(results, at, metric=metric)]
@@ -162,6 +156,8 @@ _WASTE = {"ood": ("out of distribution", "the points the pool's OutOfDistributio
 
 def _waste_parts(results, config: dict, baseline: str) -> list[str]:
     """The report's tables of labels spent on OOD points and on copies (none if neither)."""
+    from .experiments import acquired_fractions, fraction_table
+
     parts = []
     for kind, (column, meaning) in _WASTE.items():
         fractions = acquired_fractions(results, config, kind=kind)
@@ -184,6 +180,9 @@ def protocol_text(config: dict) -> str:
     ...                      "batch_size": 10, "budget": 50}))
     Protocol: digits, model extra_trees; initial labels: 2 per class; 50 acquired in batches of 10; validation: 100 labelled points held out of the pool (not counted in n_labelled); test predictions: the model's predict_proba.
     """
+    from .experiments._curves import dataset_label
+    from .experiments._data import validation_source
+
     initial = config.get("initial", 20)
     initial = (f"{initial['per_class']} per class" if isinstance(initial, dict)
                else f"{initial} drawn uniformly")
@@ -215,6 +214,9 @@ def _check_results_file(path: str) -> Path:
 
 
 def _plot(args: argparse.Namespace) -> None:
+    from .experiments import (class_histogram, config_path, experiment_title, load_results,
+                              paired_gains, plot_class_histogram, plot_curves, plot_gains)
+
     results_path = _check_results_file(args.results)
     output = Path(args.output) if args.output else results_path.with_suffix(".png")
     results = load_results(results_path)
@@ -234,6 +236,8 @@ def _plot(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
+    from .experiments import ConfigError, load_config, load_results, run_experiment
+
     config = load_config(args.config or args.preset or "digits-demo")
     overrides = {"strategies": args.strategies, "budget": args.budget,
                  "batch_size": args.batch_size, "initial": args.initial, "seeds": args.seeds}
@@ -253,6 +257,9 @@ def _run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``skal-power``; returns the exit status (2 on a user error)."""
     args = _parser().parse_args(argv)
+    from .experiments import (ConfigError, ResultsFileError, config_path, cost_table,
+                              load_results)
+
     try:
         if args.command == "run":
             _run(args)

@@ -13,7 +13,6 @@ and never calls the strategy twice.
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 from typing import Any, Callable, Iterator
 
@@ -21,6 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._pool import pool_size, row_slice
+from .._pool_types import register_pool_type, registered_query
 from .._validation import (
     check_batch_size,
     check_positive_int,
@@ -35,35 +35,6 @@ __all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "regi
 
 #: Rows ``start:stop`` of a pool (the name strategies have always used).
 pool_rows = row_slice
-
-#: ``(is_pool, query)`` pairs: pools that are not in memory and how to query them.
-_POOL_TYPES: list[tuple[Callable[[Any], bool], Callable]] = []
-
-
-def register_pool_type(is_pool: Callable[[Any], bool], query: Callable) -> None:
-    """Route pools for which ``is_pool(X_pool)`` holds to ``query``.
-
-    ``query(strategy, classifier, X_pool, n_instances, *, seed, round_index,
-    **kwargs)`` replaces the strategy's in-memory ``_query``; it gets the
-    query's seed, so it can give the in-memory batch. :mod:`skal_power.distributed`
-    registers Dask arrays and data frames this way: strategies themselves know
-    nothing about Dask.
-
-    Examples
-    --------
-    >>> from skal_power.strategies import register_pool_type
-    >>> callable(register_pool_type)
-    True
-    """
-    _POOL_TYPES.append((is_pool, query))
-
-
-def _registered_query(strategy: Any, X_pool: Any):
-    """The query of a registered pool type ``X_pool`` belongs to, bound to ``strategy``."""
-    for is_pool, query in _POOL_TYPES:
-        if is_pool(X_pool):
-            return functools.partial(query, strategy)
-    return None
 
 
 class _Summary:
@@ -158,7 +129,7 @@ class QueryStrategy(BaseEstimator):
             The acquisition score of each selected point.
         """
         self._check_keywords(kwargs)
-        query = _registered_query(self, X_pool)
+        query = registered_query(self, X_pool)
         if query is None:
             query = self._query
             n_instances = check_batch_size(n_instances, pool_size(X_pool))
