@@ -40,13 +40,14 @@ rm -rf docs/api/generated
 # Gallery scripts still run only when they changed (sphinx-gallery's md5 cache).
 sphinx -E -b html docs docs/_build/html
 echo "docs: html built in $(( $(date +%s) - start )) s -> docs/_build/html/index.html"
-# What each gallery example took (sphinx-gallery writes it at the foot of its page; an
-# example that did not change since the last build was not run and shows its old time).
+# What each gallery example took (sphinx-gallery writes it at the foot of its page, if it
+# took over min_reported_time = 5 s; an example that did not change since the last build
+# was not run and shows its old time).
 for page in docs/auto_examples/plot_*.rst; do
     [[ -f "$page" ]] || continue
     seconds=$(sed -n 's/.*Total running time of the script:\*\* *( *\([0-9]*\) minutes *\([0-9.]*\) seconds).*/\1 \2/p' "$page" \
         | awk '{printf "%.1f", $1 * 60 + $2}')
-    printf 'docs:   %6s s  %s\n' "${seconds:-?}" "$(basename "$page" .rst).py"
+    printf 'docs:   %6s s  %s\n' "${seconds:-<5}" "$(basename "$page" .rst).py"
 done
 
 # The site must work offline: no page may load a script, stylesheet or font from elsewhere.
