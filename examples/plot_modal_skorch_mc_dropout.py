@@ -36,8 +36,8 @@ estimator of a modAL ``ActiveLearner``, and a skal_power strategy as its
 # ------------------------
 # Digits scaled to [0, 1], 500 of them held out for testing. Each fit is short
 # (10 epochs of 768 points resampled from the labelled set, 120 Adam steps),
-# so the whole page runs in seconds on one CPU thread; ``classes`` gives the
-# network an output for every digit from the first round on.
+# so the whole page runs in well under a minute on one CPU thread; ``classes``
+# gives the network an output for every digit from the first round on.
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
