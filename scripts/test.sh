@@ -19,7 +19,8 @@
 # and each leg's wall time is printed at the end.
 #
 # Set SKIP_SETUP=1 to reuse existing environments without pip, SKIP_DOCS=1 to skip the
-# documentation build, TEST_LOGS=dir to keep the legs' logs there.
+# documentation build, TEST_LOGS=dir to keep the legs' logs there, CORE_WORKERS=n for the
+# number of pytest-xdist workers of the core suite (default 2; 0 runs it in one process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -135,7 +136,12 @@ print(f"installed skal_power {skal_power.__version__} at {where}, "
 }
 
 core_suite() {
-    run_pytest core .venv/bin/python -m "not modal_learner" -p no:cacheprovider -q
+    # Two pytest-xdist workers: the suite shares the cores with the docs build while it
+    # runs, and has both once the docs and modAL legs are done (CORE_WORKERS=0: no xdist).
+    local workers=()
+    [ "${CORE_WORKERS:-2}" -gt 0 ] && workers=(-n "${CORE_WORKERS:-2}")
+    run_pytest core .venv/bin/python -m "not modal_learner" -p no:cacheprovider -q \
+        --durations=15 "${workers[@]}"
 }
 
 modal_suite() {
