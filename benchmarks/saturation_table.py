@@ -120,10 +120,11 @@ def figure(rows, path: Path) -> None:
         for row in (r for r in rows if r["dataset"] == dataset):
             trace = row["trace"]
             picks = np.arange(1, len(trace.gains) + 1)
-            line, = ax.plot(picks, trace.gains, marker=".", label=row["posterior"])
+            gains = np.maximum(trace.gains, 1e-4)  # a log axis: gains of 0 at its floor
+            line, = ax.plot(picks, gains, marker=".", label=row["posterior"])
             if trace.saturated_at is not None:
                 ax.axvline(trace.saturated_at + 0.5, color=line.get_color(), ls=":", lw=1)
-        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_yscale("log")
         ax.set_xlabel("greedy pick b")
         ax.set_ylabel("gain under the model, I[y_b; ω | y_1..y_b-1] (nats)")
         ax.set_title(f"{dataset}: BatchBALD gains until the batch is spent\n"

@@ -5,13 +5,22 @@
 #   scripts/build_docs.sh            # html + doctest into docs/_build/
 #   scripts/build_docs.sh linkcheck  # also check links (internal ones offline)
 #
-# PYTHON selects the interpreter (default: python). DOCS_TIMEOUT (seconds,
+# PYTHON selects the interpreter (default: .venv/bin/python, the environment that
+# `bash scripts/test.sh` or `pip install -e ".[docs]"` in .venv made; else python on
+# PATH). DOCS_TIMEOUT (seconds,
 # default 900) bounds each sphinx-build call so CI can never hang here.
 # SKAL_POWER_DOCS_INTERSPHINX=1 links to numpy/sklearn/torch/... (needs network).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python}"
+if [[ -z "${PYTHON:-}" ]]; then
+    if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python; fi
+fi
+if ! "$PYTHON" -c "import sphinx, sphinx_gallery" 2>/dev/null; then
+    echo "docs: $PYTHON has no sphinx; install the docs extra into it:" \
+        "$PYTHON -m pip install -e \".[docs,torch,dask]\" (or run bash scripts/test.sh)" >&2
+    exit 1
+fi
 TIMEOUT="${DOCS_TIMEOUT:-900}"
 export MPLBACKEND=Agg
 # Two shared cores: keep torch/BLAS from oversubscribing them while examples run.
@@ -31,6 +40,15 @@ rm -rf docs/api/generated
 # Gallery scripts still run only when they changed (sphinx-gallery's md5 cache).
 sphinx -E -b html docs docs/_build/html
 echo "docs: html built in $(( $(date +%s) - start )) s -> docs/_build/html/index.html"
+# What each gallery example took (sphinx-gallery writes it at the foot of its page, if it
+# took over min_reported_time = 5 s; an example that did not change since the last build
+# was not run and shows its old time).
+for page in docs/auto_examples/plot_*.rst; do
+    [[ -f "$page" ]] || continue
+    seconds=$(sed -n 's/.*Total running time of the script:\*\* *( *\([0-9]*\) minutes *\([0-9.]*\) seconds).*/\1 \2/p' "$page" \
+        | awk '{printf "%.1f", $1 * 60 + $2}')
+    printf 'docs:   %6s s  %s\n' "${seconds:-<5}" "$(basename "$page" .rst).py"
+done
 
 # The site must work offline: no page may load a script, stylesheet or font from elsewhere.
 if grep -rlE '<(script|link)[^>]+(src|href)="(https?:)?//' docs/_build/html --include='*.html' \

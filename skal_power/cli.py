@@ -15,32 +15,13 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .experiments import (
-    PRESETS,
-    ConfigError,
-    ResultsFileError,
-    acquired_fractions,
-    class_histogram,
-    config_path,
-    cost_table,
-    experiment_title,
-    fraction_table,
-    gain_summary,
-    gain_table,
-    histogram_table,
-    load_config,
-    load_results,
-    paired_gains,
-    plot_class_histogram,
-    plot_curves,
-    plot_gains,
-    read_labelled,
-    report_table,
-    run_experiment,
-)
-from .experiments._gain import DEFAULT_BASELINE
-from .experiments._curves import dataset_label
-from .experiments._data import validation_source
+
+# The experiments (pandas, matplotlib, scikit-learn, the strategies) load only when a
+# command runs, so that `skal-power --help` answers at once.
+
+#: The baseline of gains when none is given (experiments._gain.DEFAULT_BASELINE; a test
+#: checks that they agree).
+_DEFAULT_BASELINE = "RandomSampling"
 
 
 _CONFIG_FIELDS = """\
@@ -82,8 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     source = run.add_mutually_exclusive_group()
     source.add_argument("--config", help="JSON or TOML config file")
-    source.add_argument("--preset", choices=sorted(PRESETS),
-                        help="a shipped config (default: digits-demo)")
+    source.add_argument("--preset", type=_preset_name, metavar="NAME",
+                        help="a shipped config by name (default: digits-demo)")
     run.add_argument("--data", help="your own labelled data: an .npz, .csv or .parquet file "
                      "(replaces the config's dataset; the results file is named after it)")
     run.add_argument("--label", help="with --data: the label column or .npz key (default: y)")
@@ -108,26 +89,36 @@ def _parser() -> argparse.ArgumentParser:
                       help="figure path, .png or .svg (default: the CSV's path with .png)")
     plot.add_argument("--metric", choices=("accuracy", "nll"), default="accuracy")
     plot.add_argument("--title")
-    plot.add_argument("--baseline", default=DEFAULT_BASELINE,
+    plot.add_argument("--baseline", default=_DEFAULT_BASELINE,
                       help="strategy label the gains figure (<name>.gains.png) compares "
                       "against, when it is in the file (default: %(default)s)")
 
     report = commands.add_parser(
         "report", help="markdown tables: mean ± 95%% CI per strategy, and the gain over random",
-        description="Print the test metric (mean ± 95%% Student-t CI over seeds) of each "
+        description="Print the test metric (mean ± 95% Student-t CI over seeds) of each "
         "strategy at the given label counts and, when the baseline strategy is in the file, "
         "each strategy's gain over it, paired by seed.")
     report.add_argument("results", help="results CSV written by `run`")
     report.add_argument("--at", type=int, nargs="+",
                         help="label counts (default: the largest)")
     report.add_argument("--metric", choices=("accuracy", "nll"), default="accuracy")
-    report.add_argument("--baseline", default=DEFAULT_BASELINE,
+    report.add_argument("--baseline", default=_DEFAULT_BASELINE,
                         help="strategy label to measure gains against (default: %(default)s)")
     return parser
 
 
+def _preset_name(name: str) -> str:
+    """``--preset``'s type: a shipped config's name (checked when the option is given)."""
+    from .experiments import PRESETS
+
+    if name not in PRESETS:
+        raise argparse.ArgumentTypeError(
+            f"unknown preset {name!r} (choose from {', '.join(sorted(PRESETS))})")
+    return name
+
+
 def report_text(results, at=None, *, metric: str = "accuracy",
-                baseline: str = DEFAULT_BASELINE, config: dict | None = None) -> str:
+                baseline: str = _DEFAULT_BASELINE, config: dict | None = None) -> str:
     """The ``report`` command's output: both tables, each with what its numbers mean.
 
     With the run's ``config``, and a pool with out-of-distribution points or
@@ -146,6 +137,8 @@ def report_text(results, at=None, *, metric: str = "accuracy",
     |---|---|
     | BALD | 0.600 ± 1.271 (n=2) |
     """
+    from .experiments import gain_summary, gain_table, histogram_table, report_table
+
     seeds = int(results["seed"].nunique())
     parts = [f"Test {metric}: mean ± 95% CI (Student t over the n seeds in brackets).",
              "", report_table(results, at, metric=metric)]
@@ -174,6 +167,8 @@ _WASTE = {"ood": ("out of distribution", "the points the pool's OutOfDistributio
 
 def _waste_parts(results, config: dict, baseline: str) -> list[str]:
     """The report's tables of labels spent on OOD points and on copies (none if neither)."""
+    from .experiments import acquired_fractions, fraction_table
+
     parts = []
     for kind, (column, meaning) in _WASTE.items():
         fractions = acquired_fractions(results, config, kind=kind)
@@ -196,6 +191,9 @@ def protocol_text(config: dict) -> str:
     ...                      "batch_size": 10, "budget": 50}))
     Protocol: digits, model extra_trees; initial labels: 2 per class; 50 acquired in batches of 10; validation: 100 labelled points held out of the pool (not counted in n_labelled); test predictions: the model's predict_proba.
     """
+    from .experiments._curves import dataset_label
+    from .experiments._data import validation_source
+
     initial = config.get("initial", 20)
     initial = (f"{initial['per_class']} per class" if isinstance(initial, dict)
                else f"{initial} drawn uniformly")
@@ -227,6 +225,9 @@ def _check_results_file(path: str) -> Path:
 
 
 def _plot(args: argparse.Namespace) -> None:
+    from .experiments import (class_histogram, config_path, experiment_title, load_results,
+                              paired_gains, plot_class_histogram, plot_curves, plot_gains)
+
     results_path = _check_results_file(args.results)
     output = Path(args.output) if args.output else results_path.with_suffix(".png")
     results = load_results(results_path)
@@ -248,6 +249,8 @@ def _plot(args: argparse.Namespace) -> None:
 def _data_override(args: argparse.Namespace, config: dict) -> dict:
     """The config's dataset replaced by ``--data`` (its name by the file's stem unless a
     config file names the run), or the config unchanged."""
+    from .experiments import ConfigError
+
     if args.data is None:
         given = [f"--{k.replace('_', '-')}" for k in ("label", "features", "test_size")
                  if getattr(args, k) is not None]
@@ -270,6 +273,8 @@ def _data_override(args: argparse.Namespace, config: dict) -> dict:
 
 
 def _run(args: argparse.Namespace) -> None:
+    from .experiments import ConfigError, load_config, load_results, read_labelled, run_experiment
+
     config = load_config(args.config or args.preset or "digits-demo")
     overrides = {"strategies": args.strategies, "budget": args.budget,
                  "batch_size": args.batch_size, "initial": args.initial, "seeds": args.seeds}
@@ -297,6 +302,9 @@ def _run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``skal-power``; returns the exit status (2 on a user error)."""
     args = _parser().parse_args(argv)
+    from .experiments import (ConfigError, ResultsFileError, config_path, cost_table,
+                              load_results)
+
     try:
         if args.command == "run":
             _run(args)

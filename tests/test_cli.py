@@ -80,7 +80,7 @@ def test_plot_defaults_next_to_the_csv_and_titles_the_experiment(tmp_path, capsy
     assert main(["run", "--config", str(config), "-o", str(results), "--no-progress"]) == 0
     titles = []
     original = _curves.plot_curves
-    monkeypatch.setattr("skal_power.cli.plot_curves",
+    monkeypatch.setattr("skal_power.experiments.plot_curves",  # the cli imports it on use
                         lambda *a, **k: titles.append(k["title"]) or original(*a, **k))
     assert main(["plot", str(results)]) == 0
     assert (tmp_path / "small.png").stat().st_size > 1000
@@ -110,6 +110,49 @@ def test_version_and_run_help_describe_the_tool(capsys):
     for field in ("dataset", "model", "strategies", "initial", "batch_size", "budget", "seeds",
                   "docs/experiments.rst"):
         assert field in text
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["plot", "--help"],
+                                  ["report", "--help"]])
+def test_help_texts_show_a_single_percent_sign(argv, capsys):
+    # `report --help` printed "95%%": argparse formats help strings but not descriptions.
+    with pytest.raises(SystemExit):
+        main(argv)
+    text = capsys.readouterr().out
+    assert "%%" not in text
+    if argv[0] in ("--help", "report"):
+        assert "95%" in text
+
+
+def test_help_imports_no_experiment_machinery():
+    # `skal-power --help` took 2 s: it imported scikit-learn, SciPy, pandas and matplotlib.
+    code = ("import sys\n"
+            "from skal_power.cli import _parser\n"
+            "for command in ([], ['run'], ['plot'], ['report']):\n"
+            "    try:\n"
+            "        _parser().parse_args(command + ['--help'])\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print(sorted(m for m in ('sklearn', 'scipy', 'pandas', 'matplotlib', 'torch',\n"
+            "                         'skal_power.strategies', 'skal_power.experiments')\n"
+            "             if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "[]"
+
+
+def test_the_defaults_the_parser_states_are_the_library_defaults(capsys):
+    from skal_power.cli import _DEFAULT_BASELINE
+    from skal_power.experiments import PRESETS
+    from skal_power.experiments._gain import DEFAULT_BASELINE
+
+    assert _DEFAULT_BASELINE == DEFAULT_BASELINE
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--preset", "no-such-preset"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "unknown preset 'no-such-preset'" in error
+    assert all(name in error for name in PRESETS)
 
 
 def test_the_config_example_of_the_docs_is_valid(tmp_path):

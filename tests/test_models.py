@@ -527,3 +527,33 @@ def test_a_module_that_returns_probabilities_is_a_clear_error():
         BALD(random_state=0)(net, X.astype(np.float32), n_instances=3)
     with pytest.raises(ValueError, match="already probabilities"):
         net.predict_proba(X.astype(np.float32))
+
+
+_WITHOUT_TORCH = """
+import sys
+
+class Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "skorch"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, Blocked())
+import skal_power  # the strategies need no torch
+try:
+    import skal_power.models
+except ImportError as error:
+    print(error)
+"""
+
+
+def test_without_torch_the_import_error_names_the_extra():
+    # It used to be a bare "No module named 'torch'" from deep inside the package.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH], cwd=root, text=True,
+                         capture_output=True, check=True).stdout
+    assert "skal_power.models needs torch and skorch" in out
+    assert 'pip install ".[torch]"' in out

@@ -317,3 +317,16 @@ def test_progress_of_evaluation_strategies_covers_both_passes(digits_split, fitt
 def test_progress_must_be_a_bool(digits_split, fitted_forest):
     with pytest.raises((TypeError, ValueError), match="progress"):
         BALD(progress="yes")(fitted_forest, digits_split[2], n_instances=2)
+
+
+def test_repr_summarises_array_parameters_and_keeps_them():
+    # The repr used to print the whole X_target array (hundreds of characters per strategy).
+    X_target = np.random.default_rng(0).random((300, 64))
+    for strategy in (skal_power.EPIG(X_target=X_target, random_state=0),
+                     skal_power.PowerEPIG(X_target=X_target, alpha=2.0)):
+        text = repr(strategy)
+        assert "X_target=<ndarray of shape (300, 64), float64>" in text
+        assert len(text) < 100 and "array(" not in text
+        assert strategy.X_target is X_target          # the repr changed nothing
+        assert np.array_equal(clone(strategy).X_target, X_target)
+    assert repr(skal_power.PowerBALD(alpha=3.0)) == "PowerBALD(alpha=3.0)"

@@ -8,6 +8,7 @@ ORDER = [
     "plot_modal_quickstart.py",
     "plot_sklearn_posteriors.py",
     "plot_skorch_mc_dropout.py",
+    "plot_modal_skorch_mc_dropout.py",
     "plot_alpha_sampling.py",
     "plot_batchbald_vs_bald.py",
     "plot_evaluation_bald.py",

@@ -15,22 +15,7 @@ know nothing about Dask. :func:`score_pool` gives the lazy scores of a Dask pool
 extra (``pip install skal_power[dask]``).
 """
 
-import sys
-
-from ..strategies import register_pool_type
 from ._lazy import score_pool
 from ._query import dask_query, selection_rule
-
-
-def _is_dask_pool(X_pool) -> bool:
-    """A Dask collection (never imports dask: without it loaded, no pool can be one)."""
-    if "dask" not in sys.modules:
-        return False
-    from ._partitions import is_dask_collection
-
-    return is_dask_collection(X_pool)
-
-
-register_pool_type(_is_dask_pool, dask_query)
 
 __all__ = ["dask_query", "score_pool", "selection_rule"]

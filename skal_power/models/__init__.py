@@ -6,8 +6,19 @@
 :class:`MNISTConvNet` are ready modules; any module with ``torch.nn.Dropout``
 layers works too. :class:`ResampledLoader` and :class:`ValidationSet` give the
 training schedule of the BatchBALD experiments (resampled epochs, early stopping
-on a validation set) the skorch way. Needs ``torch`` and ``skorch`` (``pip install skal_power[torch]``).
+on a validation set) the skorch way. Needs ``torch`` and ``skorch``, the ``torch``
+extra: ``pip install ".[torch]"`` in a clone of the repository (see the README).
 """
+
+try:
+    import skorch as _skorch  # noqa: F401  (imports torch too)
+except ImportError as _error:
+    raise ImportError(
+        f"skal_power.models needs torch and skorch ({_error}). They come with skal_power's "
+        "'torch' extra: pip install \".[torch]\" in a clone of the skal_power repository "
+        "(or pip install \"skal_power-<version>.whl[torch]\" for a built wheel), or "
+        "pip install torch \"skorch>=1.0\" into this environment."
+    ) from _error
 
 from ._losses import SoftTargetKLLoss, SoftTargetNLLKLLoss
 from ._masks import ConsistentDropout, dropout_layers

@@ -12,7 +12,7 @@ and never calls the strategy twice.
 
 from __future__ import annotations
 
-import functools
+import copy
 import inspect
 import sys
 from typing import Any, Callable, Iterator
@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._pool import as_row_pool, pool_size, row_slice
+from .._pool_types import register_pool_type, registered_query
 from .._validation import (
     check_batch_size,
     check_bool,
@@ -37,34 +38,26 @@ __all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "regi
 #: Rows ``start:stop`` of a pool (the name strategies have always used).
 pool_rows = row_slice
 
-#: ``(is_pool, query)`` pairs: pools that are not in memory and how to query them.
-_POOL_TYPES: list[tuple[Callable[[Any], bool], Callable]] = []
+
+class _Summary:
+    """Stands in for a bulky parameter in a strategy's repr: its repr is a short text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
-def register_pool_type(is_pool: Callable[[Any], bool], query: Callable) -> None:
-    """Route pools for which ``is_pool(X_pool)`` holds to ``query``.
-
-    ``query(strategy, classifier, X_pool, n_instances, *, seed, round_index,
-    **kwargs)`` replaces the strategy's in-memory ``_query``; it gets the
-    query's seed, so it can give the in-memory batch. :mod:`skal_power.distributed`
-    registers Dask arrays and data frames this way: strategies themselves know
-    nothing about Dask.
-
-    Examples
-    --------
-    >>> from skal_power.strategies import register_pool_type
-    >>> callable(register_pool_type)
-    True
-    """
-    _POOL_TYPES.append((is_pool, query))
-
-
-def _registered_query(strategy: Any, X_pool: Any):
-    """The query of a registered pool type ``X_pool`` belongs to, bound to ``strategy``."""
-    for is_pool, query in _POOL_TYPES:
-        if is_pool(X_pool):
-            return functools.partial(query, strategy)
-    return None
+def _summarised(value: Any) -> Any:
+    """``value``, or a one-line summary of it if it holds rows (arrays, tensors, frames)."""
+    shape = getattr(value, "shape", None)
+    if not isinstance(shape, tuple) or len(shape) == 0:
+        return value
+    dtype = getattr(value, "dtype", None)
+    shape_text = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    return _Summary(f"<{type(value).__name__} of shape {shape_text}"
+                    + (f", {dtype}>" if dtype is not None else ">"))
 
 
 class QueryStrategy(BaseEstimator):
@@ -93,6 +86,25 @@ class QueryStrategy(BaseEstimator):
     (array([0, 1]), array([0., 0.]))
     """
 
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        """scikit-learn's repr, with array parameters (``X_target``) as their type and shape.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skal_power import EPIG
+        >>> EPIG(X_target=np.zeros((300, 64)), random_state=0)
+        EPIG(X_target=<ndarray of shape (300, 64), float64>, random_state=0)
+        """
+        params = self.get_params(deep=False)
+        shown = {name: _summarised(value) for name, value in params.items()}
+        if all(shown[name] is params[name] for name in params):
+            return super().__repr__(N_CHAR_MAX)
+        stand_in = copy.copy(self)
+        for name, value in shown.items():
+            setattr(stand_in, name, value)
+        return BaseEstimator.__repr__(stand_in, N_CHAR_MAX)
+
     def __call__(self, classifier: Any, X_pool: Any, n_instances: int = 1,
                  **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
         """Select ``n_instances`` points of ``X_pool`` to label.
@@ -119,7 +131,7 @@ class QueryStrategy(BaseEstimator):
             The acquisition score of each selected point.
         """
         self._check_keywords(kwargs)
-        query = _registered_query(self, X_pool)
+        query = registered_query(self, X_pool)
         if query is None:
             query = self._query
             X_pool = as_row_pool(X_pool)
