@@ -19,16 +19,24 @@ How the soft targets are fitted:
   ``D_train ∪ D_eval``, every row once (supervised transformers get the hard
   labels of ``D_train`` and M's most probable label of each eval row); only
   the final classifier sees the soft targets (expanded rows or KL loss).
+
+Where M′ starts (``refit``): a full refit from scratch with M's own schedule
+(``"full"``, the seed's construction), or a copy of M trained on for a short
+schedule, all of it (``"warm"``) or its last layer only (``"head"``); see
+:func:`distill` and ``benchmarks/results/models.md`` for what each costs and
+how close it comes to the full refit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.ensemble import VotingClassifier
+from sklearn.ensemble import BaseEnsemble, VotingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
@@ -36,10 +44,32 @@ from ._pool import pool_size, take_rows
 from ._validation import as_numpy, check_positive_int, check_seed
 from .adapters import posterior_classes, sampled_log_proba
 
-__all__ = ["distill", "eval_subset", "predictive_mean", "soft_targets"]
+__all__ = ["REFITS", "SHORT_EPOCHS", "check_refit", "distill", "eval_subset", "last_layer",
+           "predictive_mean", "soft_targets"]
 
 #: Eval rows scored at a time when computing soft targets (bounds memory).
 _CHUNK_ROWS = 8192
+
+#: Where M′ starts: from scratch with M's schedule, from M (all layers trained on),
+#: from M with only its last layer trained on.
+REFITS = ("full", "warm", "head")
+
+#: Epochs of a skorch M′ that starts from M (``refit="warm"`` or ``"head"``) unless
+#: ``clone_params`` sets ``max_epochs``. Chosen from ``benchmarks/results/models.md``.
+SHORT_EPOCHS = 1
+
+
+def check_refit(value: Any, *, name: str = "refit") -> str:
+    """Check a refit mode: one of :data:`REFITS`.
+
+    Examples
+    --------
+    >>> check_refit("warm")
+    'warm'
+    """
+    if not isinstance(value, str) or value not in REFITS:
+        raise ValueError(f"{name} must be one of {list(REFITS)}; got {value!r}.")
+    return value
 
 
 def eval_subset(n_eval: int, eval_size: Any = None, *, random_state: Any = None) -> np.ndarray:
@@ -119,7 +149,8 @@ def soft_targets(estimator: Any, X_eval: Any, *, n_samples: int = 20,
 
 def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
             n_samples: int = 20, eval_size: Any = None, targets: Any = None,
-            clone_params: dict | None = None, random_state: Any = None) -> Any:
+            refit: str = "full", clone_params: dict | None = None,
+            random_state: Any = None) -> Any:
     """Fit M′, the self-distilled model of ``D_train ∪ D_eval``.
 
     Parameters
@@ -140,8 +171,27 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         M's predictive distribution on every row of ``X_eval`` (columns in
         ``classes_`` order) when the caller has already computed it, e.g. while
         scoring the pool; otherwise it is computed with :func:`soft_targets`.
+    refit : {"full", "warm", "head"}, default="full"
+        Where M′ starts and what is trained.
+
+        * ``"full"``: a fresh clone of M fitted from scratch with M's own
+          schedule (the seed's M′; the most expensive: a whole fit of M).
+        * ``"warm"``: a copy of M, all layers trained on for a short schedule,
+          :data:`SHORT_EPOCHS` epochs unless ``clone_params`` sets
+          ``max_epochs``, with a fresh optimizer.
+        * ``"head"``: as ``"warm"``, but only the module's last layer with
+          parameters (last in registration order: the output ``Linear`` of
+          :class:`~skal_power.models.MLP` and
+          :class:`~skal_power.models.MNISTConvNet`) is trained; the features
+          are M's, frozen, and the backward pass stops at that layer.
+
+        ``"warm"`` and ``"head"`` keep a ``Pipeline``'s fitted transformers
+        (they are part of M). An sklearn classifier with a ``warm_start``
+        parameter (linear models, ``MLPClassifier``; not ensembles, whose
+        ``warm_start`` adds members) continues from M's fitted state for
+        either; any other non-skorch estimator is refitted in full.
     clone_params : dict, optional
-        Parameters set on the clone before fitting, e.g. ``{"max_epochs": 5}``.
+        Parameters set on M′ before fitting, e.g. ``{"max_epochs": 5}``.
     random_state : None, int, RandomState or Generator
         Seeds M's posterior samples, the eval subset and, when given, the
         clone's own ``random_state``.
@@ -149,8 +199,9 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     Returns
     -------
     estimator
-        A fitted clone of ``estimator``. For skorch nets its criterion is the
-        soft-target KL loss (which also accepts hard labels).
+        A fitted clone (``"full"``) or copy of ``estimator``; M itself is never
+        modified. For skorch nets its criterion is the soft-target KL loss
+        (which also accepts hard labels).
 
     Raises
     ------
@@ -169,6 +220,12 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     The sample-weight expansion holds ``N_eval × C`` rows; use ``eval_size`` for
     big pools.
 
+    Cost: with :class:`~skal_power.models.MCDropoutClassifier`'s resampled
+    epochs an epoch is a fixed number of steps, so a fit costs its epochs,
+    whatever ``eval_size`` is: ``"full"`` costs what fitting M cost, ``"warm"``
+    :data:`SHORT_EPOCHS` epochs, ``"head"`` the same epochs with the forward
+    pass only below the last layer.
+
     What is fitted on what, for a ``Pipeline``: the transformers are refitted
     once on ``D_train ∪ D_eval``, each row once (a scaler's mean is that of
     the union; supervised transformers get the hard labels of ``D_train`` and
@@ -186,8 +243,12 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     >>> second = distill(model, X[::10], y[::10], X, random_state=0)
     >>> second.predict_proba(X).shape
     (150, 3)
+    >>> warm = distill(model, X[::10], y[::10], X, refit="warm", random_state=0)
+    >>> bool(abs(warm.predict_proba(X) - second.predict_proba(X)).max() < 0.05)
+    True
     """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    check_refit(refit)
     _check_fitted(estimator)
     _check_features(estimator, X_train, X_eval)
     seed_eval, seed_targets, seed_clone = _split(random_state)
@@ -209,20 +270,68 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     else:
         targets = _check_targets(targets, n_eval, len(classes))[chosen]
 
-    model = clone(estimator)
-    if clone_params:
-        model.set_params(**clone_params)
+    if not (_is_skorch(final) or _accepts_sample_weight(final)):
+        _raise_no_soft_targets(final)
+    start_from_m = refit != "full" and _continues(final)
+    model = _start(estimator, start_from_m, clone_params)
     if random_state is not None and "random_state" in model.get_params():
         model.set_params(random_state=seed_clone % 2**32)
+    data = (X_train, y_train, X_eval, targets, classes)
     if _is_skorch(final):
-        return _fit_skorch(model, X_train, y_train, X_eval, targets, classes)
-    if _accepts_sample_weight(final):
-        return _fit_weighted(model, X_train, y_train, X_eval, targets, classes)
+        model = _fit_skorch(model, *data, from_m=start_from_m, head=refit == "head")
+    else:
+        model = _fit_weighted(model, *data, from_m=start_from_m)
+    if start_from_m:  # M′ is fitted: give it back M's own warm_start
+        (model[-1] if isinstance(model, Pipeline) else model).set_params(
+            warm_start=final.get_params()["warm_start"])
+    return model
+
+
+def _raise_no_soft_targets(final: Any) -> None:
     raise TypeError(
         f"distill cannot fit soft targets with {type(final).__name__}: it is not a skorch "
         "NeuralNetClassifier and its fit method takes no sample_weight. Use an estimator "
         "that supports one of them."
     )
+
+
+def _continues(final: Any) -> bool:
+    """Whether M′ can start from M: skorch nets, and sklearn ``warm_start`` non-ensembles."""
+    if _is_skorch(final):
+        return True
+    if isinstance(final, (BaseEnsemble, VotingClassifier)):
+        return False  # their warm_start adds members instead of continuing a fit
+    return "warm_start" in final.get_params(deep=False)
+
+
+def _start(estimator: Any, from_m: bool, clone_params: dict | None) -> Any:
+    """M′ before fitting: a clone of M, or a copy of fitted M set to continue."""
+    if not from_m:
+        model = clone(estimator)
+        if clone_params:
+            model.set_params(**clone_params)
+        return model
+    model = copy.deepcopy(estimator)
+    final = model[-1] if isinstance(model, Pipeline) else model
+    final.set_params(warm_start=True)
+    if not _is_skorch(final):
+        return model.set_params(**clone_params) if clone_params else model
+    final.set_params(max_epochs=SHORT_EPOCHS)
+    if clone_params:
+        fixed = [key for key in clone_params if "module" in key.split("__")]
+        if fixed:
+            raise ValueError(
+                f"clone_params {fixed} would change the module of M′, which starts from M's "
+                "weights; use refit='full' to change the network."
+            )
+        # skorch applies iterator/criterion/optimizer parameters of an initialised net at
+        # once (and rejects some); on this copy they take effect when M′ is fitted.
+        final.initialized_ = False
+        try:
+            model.set_params(**clone_params)
+        finally:
+            final.initialized_ = True
+    return model
 
 
 def _accepts_sample_weight(estimator: Any) -> bool:
@@ -335,8 +444,18 @@ def _fit_transformers(model, X_train, y_train, X_eval, targets, classes):
     return transformers.transform(X_train), transformers.transform(X_eval)
 
 
-def _fit_weighted(model, X_train, y_train, X_eval, targets, classes):
-    X_train, X_eval = _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
+def _transformed(model, X_train, y_train, X_eval, targets, classes, *, from_m):
+    """Inputs of the final step: M's transformers (M′ starts from M) or refitted ones."""
+    if not from_m:
+        return _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
+    if not isinstance(model, Pipeline) or len(model) == 1:
+        return X_train, X_eval
+    return model[:-1].transform(X_train), model[:-1].transform(X_eval)
+
+
+def _fit_weighted(model, X_train, y_train, X_eval, targets, classes, *, from_m=False):
+    X_train, X_eval = _transformed(model, X_train, y_train, X_eval, targets, classes,
+                                   from_m=from_m)
     n_eval, n_classes = targets.shape
     weights = targets.ravel()
     keep = weights > 0
@@ -349,15 +468,21 @@ def _fit_weighted(model, X_train, y_train, X_eval, targets, classes):
     return model
 
 
-def _fit_skorch(model, X_train, y_train, X_eval, targets, classes):
-    X_train, X_eval = _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
+def _fit_skorch(model, X_train, y_train, X_eval, targets, classes, *, from_m=False,
+                head=False):
+    X_train, X_eval = _transformed(model, X_train, y_train, X_eval, targets, classes,
+                                   from_m=from_m)
     lookup = {label: column for column, label in enumerate(classes.tolist())}
     hard = np.zeros((len(y_train), len(classes)), dtype=np.float32)
     hard[np.arange(len(y_train)), [lookup[label] for label in y_train.tolist()]] = 1.0
     all_targets = np.concatenate([hard, targets.astype(np.float32)])
     X_all = _stack(X_train, X_eval)
     final = model[-1] if isinstance(model, Pipeline) else model
-    fitted = _fit_skorch_net(final, X_all, all_targets, classes)
+    if from_m:
+        with _continued(final, head=head):
+            fitted = _fit_skorch_net(final, X_all, all_targets, classes)
+    else:
+        fitted = _fit_skorch_net(final, X_all, all_targets, classes)
     return model if isinstance(model, Pipeline) else fitted
 
 
@@ -365,8 +490,52 @@ def _fit_skorch_net(net, X_all, targets, classes):
     from .models._losses import soft_criterion_for
 
     net.set_params(criterion=soft_criterion_for(net.criterion))
+    if net.warm_start and net.initialized_:  # a copy of M: set_params left M's criterion_
+        net.initialize_criterion()
+        net.initialize_optimizer()
     if hasattr(net, "_fit_soft_targets"):
         return net._fit_soft_targets(X_all, targets, classes)
     net.set_params(train_split=None, classes=list(classes.tolist()))
     X_all = np.asarray(as_numpy(X_all), dtype=np.float32)
     return net.fit(X_all, targets)
+
+
+@contextlib.contextmanager
+def _continued(net, *, head: bool):
+    """A copy of M trained on: its own history; with ``head`` every parameter but
+    the last layer's frozen (``requires_grad`` is restored after)."""
+    net.initialize_history()
+    frozen = []
+    if head:
+        last = last_layer(net.module_)
+        frozen = [p for p in net.module_.parameters()
+                  if p.requires_grad and not any(p is q for q in last.parameters())]
+        for parameter in frozen:
+            parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in frozen:
+            parameter.requires_grad_(True)
+
+
+def last_layer(module: Any) -> Any:
+    """The last submodule (in registration order) that holds parameters of its own.
+
+    What ``refit="head"`` trains.
+
+    Examples
+    --------
+    >>> from skal_power.models import MLP
+    >>> last_layer(MLP(n_features=4, n_classes=3, hidden_units=(8,)))
+    Linear(in_features=8, out_features=3, bias=True)
+    """
+    last = None
+    for submodule in module.modules():
+        if next(submodule.parameters(recurse=False), None) is not None:
+            last = submodule
+    if last is None:
+        raise ValueError(
+            f"refit='head' needs a module with parameters; {type(module).__name__} has none."
+        )
+    return last
