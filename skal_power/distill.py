@@ -44,8 +44,8 @@ from ._pool import pool_size, take_rows
 from ._validation import as_numpy, check_positive_int, check_seed
 from .adapters import posterior_classes, sampled_log_proba
 
-__all__ = ["REFITS", "SHORT_EPOCHS", "check_refit", "distill", "eval_subset", "last_layer",
-           "predictive_mean", "soft_targets"]
+__all__ = ["check_refit", "distill", "eval_subset", "last_layer", "predictive_mean",
+           "soft_targets"]
 
 #: Eval rows scored at a time when computing soft targets (bounds memory).
 _CHUNK_ROWS = 8192
@@ -60,7 +60,7 @@ SHORT_EPOCHS = 1
 
 
 def check_refit(value: Any, *, name: str = "refit") -> str:
-    """Check a refit mode: one of :data:`REFITS`.
+    """Check a refit mode: one of ``REFITS`` (``"full"``, ``"warm"``, ``"head"``).
 
     Examples
     --------
@@ -177,7 +177,7 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         * ``"full"``: a fresh clone of M fitted from scratch with M's own
           schedule (the seed's M′; the most expensive: a whole fit of M).
         * ``"warm"``: a copy of M, all layers trained on for a short schedule,
-          :data:`SHORT_EPOCHS` epochs unless ``clone_params`` sets
+          ``SHORT_EPOCHS`` (one) epochs unless ``clone_params`` sets
           ``max_epochs``, with a fresh optimizer.
         * ``"head"``: as ``"warm"``, but only the module's last layer with
           parameters (last in registration order: the output ``Linear`` of
@@ -223,7 +223,7 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     Cost: with :class:`~skal_power.models.MCDropoutClassifier`'s resampled
     epochs an epoch is a fixed number of steps, so a fit costs its epochs,
     whatever ``eval_size`` is: ``"full"`` costs what fitting M cost, ``"warm"``
-    :data:`SHORT_EPOCHS` epochs, ``"head"`` the same epochs with the forward
+    ``SHORT_EPOCHS`` (one) epochs, ``"head"`` the same epochs with the forward
     pass only below the last layer.
 
     What is fitted on what, for a ``Pipeline``: the transformers are refitted
