@@ -189,7 +189,10 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         (they are part of M). An sklearn classifier with a ``warm_start``
         parameter (linear models, ``MLPClassifier``; not ensembles, whose
         ``warm_start`` adds members) continues from M's fitted state for
-        either; any other non-skorch estimator is refitted in full.
+        either; any other non-skorch estimator is refitted in full. This
+        function keeps ``"full"`` as its default; the strategies
+        (``distill_refit``) default to ``"warm"``, chosen from the cost and
+        quality measured in ``benchmarks/results/second-model.md``.
     clone_params : dict, optional
         Parameters set on M′ before fitting, e.g. ``{"max_epochs": 5}``.
     random_state : None, int, RandomState or Generator
