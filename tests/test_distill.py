@@ -78,27 +78,18 @@ def test_refit_must_be_known(split, bad):
         distill(model, X_train, y_train, X_eval, refit=bad)
 
 
-def test_warm_logistic_regression_continues_from_m(split):
-    # warm_start: lbfgs starts from M's coefficients and reaches the same convex optimum.
-    X_train, y_train, X_eval = split
-    model = LogisticRegression(max_iter=2000).fit(X_train, y_train)
-    coef = model.coef_.copy()
-    warm = distill(model, X_train, y_train, X_eval, refit="warm", random_state=0)
-    full = distill(model, X_train, y_train, X_eval, refit="full", random_state=0)
-    np.testing.assert_array_equal(model.coef_, coef)  # M is not touched
-    assert warm is not model and warm.warm_start is False and model.warm_start is False
-    assert mean_kl(full.predict_proba(X_eval), warm.predict_proba(X_eval)) < 1e-3
-    assert warm.n_iter_[0] < full.n_iter_[0]  # it started near the optimum
-
-
 @pytest.mark.parametrize("refit", ["warm", "head"])
-def test_ensembles_are_refitted_in_full(split, refit):
-    # a forest's warm_start adds trees instead of continuing a fit: M′ is the full refit
+@pytest.mark.parametrize("make", [
+    lambda: RandomForestClassifier(n_estimators=10, random_state=0),  # warm_start adds trees
+    lambda: LogisticRegression(max_iter=2000),  # warm_start would stop within tol of M
+], ids=["forest", "logistic"])
+def test_sklearn_estimators_are_refitted_in_full(split, refit, make):
     X_train, y_train, X_eval = split
-    model = RandomForestClassifier(n_estimators=10, random_state=0).fit(X_train, y_train)
+    model = make().fit(X_train, y_train)
     full = distill(model, X_train, y_train, X_eval, refit="full", random_state=0)
     other = distill(model, X_train, y_train, X_eval, refit=refit, random_state=0)
     np.testing.assert_array_equal(full.predict_proba(X_eval), other.predict_proba(X_eval))
+    assert other is not model
 
 
 def test_pipeline_with_sample_weight_and_string_labels(split):

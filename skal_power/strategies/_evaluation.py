@@ -280,8 +280,10 @@ _PARAMETERS = """
         ``"warm"`` trains a copy of M on for a short schedule (one epoch for
         an :class:`~skal_power.models.MCDropoutClassifier`), ``"head"`` only
         its last layer, ``"full"`` refits a fresh clone with M's own schedule
-        (the seed's M′, a whole fit of M per query). What each costs and how
-        close it comes to the full refit: ``benchmarks/results/models.md``.
+        (the seed's M′, a whole fit of M per query). ``"warm"`` and ``"head"``
+        apply to skorch nets; other estimators are always refitted in full.
+        What each costs and how close it comes to the full refit:
+        ``benchmarks/results/second-model.md``.
     distill_params : dict, optional
         Parameters set on M′ before fitting, e.g. ``{"max_epochs": 2}``.
     chunk_size : int, default=8192
