@@ -101,10 +101,11 @@ def timed(module, name, totals, label=None):
         setattr(module, name, original)
 
 
-def one_query(net, X_train, y_train, X_pool, n_samples, n_instances, distill_params):
+def one_query(net, X_train, y_train, X_pool, n_samples, n_instances, distill_params,
+              distill_refit):
     totals = defaultdict(float)
     strategy = PowerEvaluationBALD(alpha=5.0, n_samples=n_samples, random_state=0,
-                                   distill_params=distill_params)
+                                   distill_refit=distill_refit, distill_params=distill_params)
 
     def which_model(estimator, *args):
         return ("sample M′ on the pool" if estimator is getattr(strategy, "distilled_", None)
@@ -135,6 +136,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--distill-epochs", type=int, default=None,
                         help="max_epochs of M′ (default: those of M)")
+    parser.add_argument("--distill-refit", default="full",
+                        help="distill_refit of the query (default: full, as on models.md; "
+                             "benchmarks/bench_second_model.py compares the options)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default=None)
     args = parser.parse_args()
@@ -172,11 +176,12 @@ def main():
 
     distill_params = None if args.distill_epochs is None else {"max_epochs": args.distill_epochs}
     total, parts, strategy = one_query(net, X_train, y_train, X_pool, args.samples,
-                                       args.instances, distill_params)
+                                       args.instances, distill_params, args.distill_refit)
     m2_epochs = len(strategy.distilled_.history)
     lines += ["", f"## 2. One PowerEvaluationBALD query ({args.instances} points)", "",
               f"M fitted in {fit_seconds:.1f} s ({args.epochs} epochs on {len(X_train)} points). "
-              f"M′: {m2_epochs} epochs on {len(X_train) + len(X_pool)} rows.", "",
+              f"M′ (distill_refit={args.distill_refit!r}): {m2_epochs} epochs on "
+              f"{len(X_train) + len(X_pool)} rows.", "",
               "| part | seconds | share |", "|---|---:|---:|"]
     for name, seconds in sorted(parts.items(), key=lambda item: -item[1]):
         lines.append(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")

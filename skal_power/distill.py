@@ -19,10 +19,18 @@ How the soft targets are fitted:
   ``D_train ∪ D_eval``, every row once (supervised transformers get the hard
   labels of ``D_train`` and M's most probable label of each eval row); only
   the final classifier sees the soft targets (expanded rows or KL loss).
+
+Where M′ starts (``refit``): a full refit from scratch with M's own schedule
+(``"full"``, the seed's construction), or a copy of M trained on for a short
+schedule, all of it (``"warm"``) or its last layer only (``"head"``); see
+:func:`distill` and ``benchmarks/results/second-model.md`` for what each costs and
+how close it comes to the full refit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import numbers
 from typing import Any
 
@@ -36,10 +44,32 @@ from ._pool import pool_size, take_rows
 from ._validation import as_numpy, check_positive_int, check_seed
 from .adapters import posterior_classes, sampled_log_proba
 
-__all__ = ["distill", "eval_subset", "predictive_mean", "soft_targets"]
+__all__ = ["check_refit", "distill", "eval_subset", "last_layer", "predictive_mean",
+           "soft_targets"]
 
 #: Eval rows scored at a time when computing soft targets (bounds memory).
 _CHUNK_ROWS = 8192
+
+#: Where M′ starts: from scratch with M's schedule, from M (all layers trained on),
+#: from M with only its last layer trained on.
+REFITS = ("full", "warm", "head")
+
+#: Epochs of a skorch M′ that starts from M (``refit="warm"`` or ``"head"``) unless
+#: ``clone_params`` sets ``max_epochs``. Chosen from ``benchmarks/results/second-model.md``.
+SHORT_EPOCHS = 1
+
+
+def check_refit(value: Any, *, name: str = "refit") -> str:
+    """Check a refit mode: one of ``REFITS`` (``"full"``, ``"warm"``, ``"head"``).
+
+    Examples
+    --------
+    >>> check_refit("warm")
+    'warm'
+    """
+    if not isinstance(value, str) or value not in REFITS:
+        raise ValueError(f"{name} must be one of {list(REFITS)}; got {value!r}.")
+    return value
 
 
 def eval_subset(n_eval: int, eval_size: Any = None, *, random_state: Any = None) -> np.ndarray:
@@ -119,7 +149,8 @@ def soft_targets(estimator: Any, X_eval: Any, *, n_samples: int = 20,
 
 def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
             n_samples: int = 20, eval_size: Any = None, targets: Any = None,
-            clone_params: dict | None = None, random_state: Any = None) -> Any:
+            refit: str = "full", clone_params: dict | None = None,
+            random_state: Any = None) -> Any:
     """Fit M′, the self-distilled model of ``D_train ∪ D_eval``.
 
     Parameters
@@ -140,8 +171,31 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
         M's predictive distribution on every row of ``X_eval`` (columns in
         ``classes_`` order) when the caller has already computed it, e.g. while
         scoring the pool; otherwise it is computed with :func:`soft_targets`.
+    refit : {"full", "warm", "head"}, default="full"
+        Where M′ starts and what is trained.
+
+        * ``"full"``: a fresh clone of M fitted from scratch with M's own
+          schedule (the seed's M′; the most expensive: a whole fit of M).
+        * ``"warm"``: a copy of M, all layers trained on for a short schedule,
+          ``SHORT_EPOCHS`` (one) epochs unless ``clone_params`` sets
+          ``max_epochs``, with a fresh optimizer.
+        * ``"head"``: as ``"warm"``, but only the module's last layer with
+          parameters (last in registration order: the output ``Linear`` of
+          :class:`~skal_power.models.MLP` and
+          :class:`~skal_power.models.MNISTConvNet`) is trained; the features
+          are M's, frozen, and the backward pass stops at that layer.
+
+        ``"warm"`` and ``"head"`` are for skorch nets, and keep a
+        ``Pipeline``'s fitted transformers (they are part of M). Other
+        estimators (sklearn's ``sample_weight`` path) are refitted in full
+        whatever ``refit`` says: ensembles' ``warm_start`` adds members rather
+        than continuing a fit, and a warm-started linear model stops within
+        its tolerance of M, which leaves EIG at the level of rounding. This
+        function keeps ``"full"`` as its default; the strategies
+        (``distill_refit``) default to ``"warm"``, chosen from the cost and
+        quality measured in ``benchmarks/results/second-model.md``.
     clone_params : dict, optional
-        Parameters set on the clone before fitting, e.g. ``{"max_epochs": 5}``.
+        Parameters set on M′ before fitting, e.g. ``{"max_epochs": 5}``.
     random_state : None, int, RandomState or Generator
         Seeds M's posterior samples, the eval subset and, when given, the
         clone's own ``random_state``.
@@ -149,8 +203,9 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     Returns
     -------
     estimator
-        A fitted clone of ``estimator``. For skorch nets its criterion is the
-        soft-target KL loss (which also accepts hard labels).
+        A fitted clone (``"full"``) or copy of ``estimator``; M itself is never
+        modified. For skorch nets its criterion is the soft-target KL loss
+        (which also accepts hard labels).
 
     Raises
     ------
@@ -168,6 +223,12 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     Minimises ``Σ_train −log p_M′(y_n|x_n) + Σ_eval KL(p̄(·|x) ‖ p_M′(·|x))``.
     The sample-weight expansion holds ``N_eval × C`` rows; use ``eval_size`` for
     big pools.
+
+    Cost: with :class:`~skal_power.models.MCDropoutClassifier`'s resampled
+    epochs an epoch is a fixed number of steps, so a fit costs its epochs,
+    whatever ``eval_size`` is: ``"full"`` costs what fitting M cost, ``"warm"``
+    ``SHORT_EPOCHS`` (one) epochs, ``"head"`` the same epochs with the forward
+    pass only below the last layer.
 
     What is fitted on what, for a ``Pipeline``: the transformers are refitted
     once on ``D_train ∪ D_eval``, each row once (a scaler's mean is that of
@@ -188,6 +249,7 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     (150, 3)
     """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    check_refit(refit)
     _check_fitted(estimator)
     _check_features(estimator, X_train, X_eval)
     seed_eval, seed_targets, seed_clone = _split(random_state)
@@ -209,20 +271,60 @@ def distill(estimator: Any, X_train: Any, y_train: Any, X_eval: Any, *,
     else:
         targets = _check_targets(targets, n_eval, len(classes))[chosen]
 
-    model = clone(estimator)
-    if clone_params:
-        model.set_params(**clone_params)
+    if not (_is_skorch(final) or _accepts_sample_weight(final)):
+        _raise_no_soft_targets(final)
+    start_from_m = refit != "full" and _continues(final)
+    model = _start(estimator, start_from_m, clone_params)
     if random_state is not None and "random_state" in model.get_params():
         model.set_params(random_state=seed_clone % 2**32)
-    if _is_skorch(final):
-        return _fit_skorch(model, X_train, y_train, X_eval, targets, classes)
-    if _accepts_sample_weight(final):
-        return _fit_weighted(model, X_train, y_train, X_eval, targets, classes)
+    data = (X_train, y_train, X_eval, targets, classes)
+    if not _is_skorch(final):
+        return _fit_weighted(model, *data)
+    model = _fit_skorch(model, *data, from_m=start_from_m, head=refit == "head")
+    if start_from_m:  # M′ is fitted: give it back M's own warm_start
+        (model[-1] if isinstance(model, Pipeline) else model).set_params(
+            warm_start=final.warm_start)
+    return model
+
+
+def _raise_no_soft_targets(final: Any) -> None:
     raise TypeError(
         f"distill cannot fit soft targets with {type(final).__name__}: it is not a skorch "
         "NeuralNetClassifier and its fit method takes no sample_weight. Use an estimator "
         "that supports one of them."
     )
+
+
+def _continues(final: Any) -> bool:
+    """Whether M′ can start from M: skorch nets only (see ``refit`` in :func:`distill`)."""
+    return _is_skorch(final)
+
+
+def _start(estimator: Any, from_m: bool, clone_params: dict | None) -> Any:
+    """M′ before fitting: a clone of M, or a copy of fitted M set to continue."""
+    if not from_m:
+        model = clone(estimator)
+        if clone_params:
+            model.set_params(**clone_params)
+        return model
+    model = copy.deepcopy(estimator)
+    final = model[-1] if isinstance(model, Pipeline) else model
+    final.set_params(warm_start=True, max_epochs=SHORT_EPOCHS)
+    if clone_params:
+        fixed = [key for key in clone_params if "module" in key.split("__")]
+        if fixed:
+            raise ValueError(
+                f"clone_params {fixed} would change the module of M′, which starts from M's "
+                "weights; use refit='full' to change the network."
+            )
+        # skorch applies iterator/criterion/optimizer parameters of an initialised net at
+        # once (and rejects some); on this copy they take effect when M′ is fitted.
+        final.initialized_ = False
+        try:
+            model.set_params(**clone_params)
+        finally:
+            final.initialized_ = True
+    return model
 
 
 def _accepts_sample_weight(estimator: Any) -> bool:
@@ -335,6 +437,15 @@ def _fit_transformers(model, X_train, y_train, X_eval, targets, classes):
     return transformers.transform(X_train), transformers.transform(X_eval)
 
 
+def _transformed(model, X_train, y_train, X_eval, targets, classes, *, from_m):
+    """Inputs of the final step: M's transformers (M′ starts from M) or refitted ones."""
+    if not from_m:
+        return _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
+    if not isinstance(model, Pipeline) or len(model) == 1:
+        return X_train, X_eval
+    return model[:-1].transform(X_train), model[:-1].transform(X_eval)
+
+
 def _fit_weighted(model, X_train, y_train, X_eval, targets, classes):
     X_train, X_eval = _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
     n_eval, n_classes = targets.shape
@@ -349,15 +460,21 @@ def _fit_weighted(model, X_train, y_train, X_eval, targets, classes):
     return model
 
 
-def _fit_skorch(model, X_train, y_train, X_eval, targets, classes):
-    X_train, X_eval = _fit_transformers(model, X_train, y_train, X_eval, targets, classes)
+def _fit_skorch(model, X_train, y_train, X_eval, targets, classes, *, from_m=False,
+                head=False):
+    X_train, X_eval = _transformed(model, X_train, y_train, X_eval, targets, classes,
+                                   from_m=from_m)
     lookup = {label: column for column, label in enumerate(classes.tolist())}
     hard = np.zeros((len(y_train), len(classes)), dtype=np.float32)
     hard[np.arange(len(y_train)), [lookup[label] for label in y_train.tolist()]] = 1.0
     all_targets = np.concatenate([hard, targets.astype(np.float32)])
     X_all = _stack(X_train, X_eval)
     final = model[-1] if isinstance(model, Pipeline) else model
-    fitted = _fit_skorch_net(final, X_all, all_targets, classes)
+    if from_m:
+        with _continued(final, head=head):
+            fitted = _fit_skorch_net(final, X_all, all_targets, classes)
+    else:
+        fitted = _fit_skorch_net(final, X_all, all_targets, classes)
     return model if isinstance(model, Pipeline) else fitted
 
 
@@ -365,8 +482,52 @@ def _fit_skorch_net(net, X_all, targets, classes):
     from .models._losses import soft_criterion_for
 
     net.set_params(criterion=soft_criterion_for(net.criterion))
+    if net.warm_start and net.initialized_:  # a copy of M: set_params left M's criterion_
+        net.initialize_criterion()
+        net.initialize_optimizer()
     if hasattr(net, "_fit_soft_targets"):
         return net._fit_soft_targets(X_all, targets, classes)
     net.set_params(train_split=None, classes=list(classes.tolist()))
     X_all = np.asarray(as_numpy(X_all), dtype=np.float32)
     return net.fit(X_all, targets)
+
+
+@contextlib.contextmanager
+def _continued(net, *, head: bool):
+    """A copy of M trained on: its own history; with ``head`` every parameter but
+    the last layer's frozen (``requires_grad`` is restored after)."""
+    net.initialize_history()
+    frozen = []
+    if head:
+        last = last_layer(net.module_)
+        frozen = [p for p in net.module_.parameters()
+                  if p.requires_grad and not any(p is q for q in last.parameters())]
+        for parameter in frozen:
+            parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in frozen:
+            parameter.requires_grad_(True)
+
+
+def last_layer(module: Any) -> Any:
+    """The last submodule (in registration order) that holds parameters of its own.
+
+    What ``refit="head"`` trains.
+
+    Examples
+    --------
+    >>> from skal_power.models import MLP
+    >>> last_layer(MLP(n_features=4, n_classes=3, hidden_units=(8,)))
+    Linear(in_features=8, out_features=3, bias=True)
+    """
+    last = None
+    for submodule in module.modules():
+        if next(submodule.parameters(recurse=False), None) is not None:
+            last = submodule
+    if last is None:
+        raise ValueError(
+            f"refit='head' needs a module with parameters; {type(module).__name__} has none."
+        )
+    return last

@@ -15,7 +15,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skal_power.distill import distill, eval_subset, soft_targets
+from skal_power.distill import SHORT_EPOCHS, distill, eval_subset, last_layer, soft_targets
 
 
 def mean_kl(p, q, floor=1e-6):
@@ -68,6 +68,28 @@ def test_logistic_regression_is_its_own_distillation(split):
     second = distill(model, X_train, y_train, X_eval, random_state=0)
     assert mean_kl(model.predict_proba(X_eval), second.predict_proba(X_eval)) < 1e-2
     np.testing.assert_array_equal(second.classes_, model.classes_)
+
+
+@pytest.mark.parametrize("bad", ["warmest", None, 1])
+def test_refit_must_be_known(split, bad):
+    X_train, y_train, X_eval = split
+    model = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+    with pytest.raises(ValueError, match=r"refit must be one of \['full', 'warm', 'head'\]"):
+        distill(model, X_train, y_train, X_eval, refit=bad)
+
+
+@pytest.mark.parametrize("refit", ["warm", "head"])
+@pytest.mark.parametrize("make", [
+    lambda: RandomForestClassifier(n_estimators=10, random_state=0),  # warm_start adds trees
+    lambda: LogisticRegression(max_iter=2000),  # warm_start would stop within tol of M
+], ids=["forest", "logistic"])
+def test_sklearn_estimators_are_refitted_in_full(split, refit, make):
+    X_train, y_train, X_eval = split
+    model = make().fit(X_train, y_train)
+    full = distill(model, X_train, y_train, X_eval, refit="full", random_state=0)
+    other = distill(model, X_train, y_train, X_eval, refit=refit, random_state=0)
+    np.testing.assert_array_equal(full.predict_proba(X_eval), other.predict_proba(X_eval))
+    assert other is not model
 
 
 def test_pipeline_with_sample_weight_and_string_labels(split):
@@ -213,6 +235,83 @@ class TestSkorch:
                          clone_params={"mcdropoutclassifier__max_epochs": 2})
         assert second[-1].classes_.tolist() == list("abcdefghij")
         assert second[-1].max_epochs == 2
+        assert second.predict_proba(X_eval).shape == (len(X_eval), 10)
+
+    @pytest.fixture
+    def net(self, split):
+        from skal_power.models import MCDropoutClassifier
+
+        X_train, y_train, _ = split
+        return MCDropoutClassifier(module__hidden_units=(32,), max_epochs=4, lr=0.02,
+                                   iterator_train__samples_per_epoch=512,
+                                   random_state=0).fit(X_train, y_train)
+
+    def test_warm_without_an_epoch_is_m(self, split, net):
+        X_train, y_train, X_eval = split
+        second = distill(net, X_train, y_train, X_eval, refit="warm",
+                         clone_params={"max_epochs": 0}, random_state=0)
+        np.testing.assert_array_equal(second.predict_proba(X_eval), net.predict_proba(X_eval))
+        np.testing.assert_array_equal(
+            second.predict_proba_samples(X_eval, 4, random_state=1),
+            net.predict_proba_samples(X_eval, 4, random_state=1))
+
+    @pytest.mark.parametrize("refit", ["warm", "head"])
+    def test_copy_of_m_fits_the_soft_targets_and_leaves_m_alone(self, split, net, refit):
+        import torch
+
+        X_train, y_train, X_eval = split
+        before = {name: value.clone() for name, value in net.module_.state_dict().items()}
+        uniform = np.full((len(X_eval), 10), 0.1)
+        second = distill(net, X_train, y_train, X_eval, targets=uniform, refit=refit,
+                         clone_params={"max_epochs": 4}, random_state=0)
+        for name, value in net.module_.state_dict().items():
+            assert torch.equal(value, before[name]), name
+        assert len(second.history) == 4 and net.warm_start is second.warm_start is False
+        entropy = [float(-np.mean(np.sum(p * np.log(p), axis=1)))
+                   for p in (net.predict_proba(X_eval), second.predict_proba(X_eval))]
+        assert entropy[0] < 1.5 and entropy[1] > entropy[0] + 0.3  # pulled towards uniform
+        assert all(p.requires_grad for p in second.module_.parameters())
+
+    def test_warm_trains_for_the_short_schedule(self, split, net):
+        X_train, y_train, X_eval = split
+        second = distill(net, X_train, y_train, X_eval, refit="warm", random_state=0)
+        assert len(second.history) == SHORT_EPOCHS and second.max_epochs == SHORT_EPOCHS
+        full = distill(net, X_train, y_train, X_eval, refit="full", random_state=0)
+        assert len(full.history) == net.max_epochs
+
+    def test_head_trains_the_last_layer_only(self, split, net):
+        import torch
+
+        X_train, y_train, X_eval = split
+        second = distill(net, X_train, y_train, X_eval, refit="head",
+                         clone_params={"max_epochs": 2}, random_state=0)
+        last = {id(p) for p in last_layer(second.module_).parameters()}
+        changed = {name for (name, p), q in zip(second.module_.named_parameters(),
+                                                net.module_.parameters())
+                   if not torch.equal(p, q)}
+        assert changed == {name for name, p in second.module_.named_parameters()
+                           if id(p) in last}
+        assert changed == {"layers.3.weight", "layers.3.bias"}
+
+    def test_warm_copy_takes_iterator_and_optimizer_params(self, split, net):
+        X_train, y_train, X_eval = split
+        second = distill(net, X_train, y_train, X_eval, refit="warm", random_state=0,
+                         clone_params={"iterator_train__samples_per_epoch": 128, "lr": 0.5})
+        assert second.optimizer_.param_groups[0]["lr"] == 0.5
+        assert net.iterator_train__samples_per_epoch == 512
+        assert second.iterator_train__samples_per_epoch == 128
+        with pytest.raises(ValueError, match="module__dropout.*refit='full'"):
+            distill(net, X_train, y_train, X_eval, refit="head",
+                    clone_params={"module__dropout": 0.1})
+
+    def test_warm_pipeline_keeps_the_fitted_transformers(self, split):
+        from skal_power.models import MCDropoutClassifier
+
+        X_train, y_train, X_eval = split
+        model = make_pipeline(StandardScaler(), MCDropoutClassifier(
+            module__hidden_units=(32,), max_epochs=2, random_state=0)).fit(X_train, y_train)
+        second = distill(model, X_train, y_train, X_eval, refit="warm", random_state=0)
+        np.testing.assert_array_equal(second[0].mean_, model[0].mean_)
         assert second.predict_proba(X_eval).shape == (len(X_eval), 10)
 
     def test_unfitted_net(self, split):

@@ -225,3 +225,66 @@ def test_distilled_committee_predicts_without_recursion():
     assert np.all(np.isneginf(samples[:, 1, 2]))
     np.testing.assert_allclose(committee.predict_proba(X[:5]),
                                np.exp(samples).mean(axis=1))
+
+
+# ----------------------------------------------------------------- the second model's refit
+@pytest.mark.torch
+def test_full_refit_gives_the_picks_before_issue_34():
+    """``distill_refit="full"`` is the M′ of the code before issue 34: the same picks.
+
+    The indices were recorded with the same script on commit c05f712, before ``distill``
+    had a ``refit`` parameter (its M′ was always the full refit)."""
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_digits
+
+    from skal_power.models import MCDropoutClassifier
+    from skal_power.strategies import BatchEvaluationBALD
+
+    torch.set_num_threads(1)
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    X_train, y_train, X_pool = X[:40], y[:40], X[40:240]
+    net = MCDropoutClassifier(module__hidden_units=(32,), max_epochs=2,
+                              iterator_train__samples_per_epoch=256,
+                              random_state=0).fit(X_train, y_train)
+    kwargs = dict(X_training=X_train, y_training=y_train)
+    picks, scores = PowerEvaluationBALD(n_samples=8, distill_refit="full", random_state=3)(
+        net, X_pool, 6, **kwargs)
+    assert picks.tolist() == [138, 49, 149, 78, 173, 5]
+    np.testing.assert_allclose(
+        scores, [0.005429, 0.006284, 0.007433, 0.004101, 0.005465, 0.006203], atol=2e-6)
+    picks, _ = EvaluationBALD(n_samples=8, eval_size=50, distill_refit="full",
+                              random_state=4)(net, X_pool, 6, **kwargs)
+    assert picks.tolist() == [123, 164, 115, 5, 38, 152]
+    picks, _ = BatchEvaluationBALD(n_samples=8, eval_size=50, distill_refit="full",
+                                   random_state=5)(net, X_pool, 4, **kwargs)
+    assert picks.tolist() == [23, 147, 51, 140]
+
+
+@pytest.mark.parametrize("strategy_class", ALL + ["BatchEvaluationBALD", "BatchEIG"],
+                         ids=lambda c: c if isinstance(c, str) else c.__name__)
+@pytest.mark.parametrize("refit", ["full", "warm", "head"])
+def test_distill_refit_reaches_distill(monkeypatch, forest, data, strategy_class, refit):
+    import skal_power.strategies as strategies
+
+    if isinstance(strategy_class, str):
+        strategy_class = getattr(strategies, strategy_class)
+    X_train, y_train, X_pool, _ = data
+    seen, original = [], second_model_module.distill
+
+    def recording_distill(*args, **kwargs):
+        seen.append(kwargs["refit"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(second_model_module, "distill", recording_distill)
+    strategy = strategy_class(n_samples=5, distill_refit=refit, random_state=0)
+    strategy(forest, X_pool[:30], 2, X_training=X_train, y_training=y_train)
+    assert seen == [refit]
+    assert strategy_class(random_state=0).distill_refit == "warm"  # the measured default
+
+
+def test_distill_refit_is_checked(forest, data):
+    X_train, y_train, X_pool, _ = data
+    with pytest.raises(ValueError, match=r"distill_refit must be one of \['full', 'warm'"):
+        PowerEIG(distill_refit="cold")(forest, X_pool, 2, X_training=X_train,
+                                       y_training=y_train)

@@ -145,7 +145,8 @@ class _BatchEvaluation(_GreedySettings, _EvaluationBase):
     _kernel = None
 
     def __init__(self, *, n_samples: int = 100, eval_size: Any = None,
-                 exclude_eval: bool = False, distill_params: dict | None = None,
+                 exclude_eval: bool = False, distill_refit: str = "warm",
+                 distill_params: dict | None = None,
                  max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
                  n_configurations: int = DEFAULT_N_CONFIGURATIONS,
                  max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
@@ -153,8 +154,8 @@ class _BatchEvaluation(_GreedySettings, _EvaluationBase):
                  saturation_alpha: float = 5.0, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
         super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
-                         distill_params=distill_params, chunk_size=chunk_size,
-                         random_state=random_state)
+                         distill_refit=distill_refit, distill_params=distill_params,
+                         chunk_size=chunk_size, random_state=random_state)
         self.max_exact_size = max_exact_size
         self.n_configurations = n_configurations
         self.max_memory = max_memory
@@ -206,7 +207,7 @@ class BatchEIG(_BatchEvaluation):
 
     Parameters
     ----------
-    n_samples, eval_size, exclude_eval, distill_params
+    n_samples, eval_size, exclude_eval, distill_refit, distill_params
         As in :class:`EIG`.
     max_exact_size, n_configurations, max_memory, device, progress, on_saturation,
     saturation_alpha
@@ -237,7 +238,7 @@ class BatchEvaluationBALD(_BatchEvaluation):
 
     Parameters
     ----------
-    n_samples, eval_size, exclude_eval, distill_params
+    n_samples, eval_size, exclude_eval, distill_refit, distill_params
         As in :class:`EvaluationBALD`.
     max_exact_size, n_configurations, max_memory, device, progress, on_saturation,
     saturation_alpha

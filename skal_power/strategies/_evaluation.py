@@ -33,7 +33,7 @@ from .._validation import (
     split_seed,
 )
 from ..adapters import sampled_log_proba
-from ..distill import eval_subset, predictive_mean
+from ..distill import check_refit, eval_subset, predictive_mean
 from ..sampling import Power, Selector, Top
 from ..scores import bald, entropy
 from ._acquisition import check_selector, select_batch
@@ -56,17 +56,21 @@ def _check_evaluation_score(value: Any, *, name: str) -> None:
 class _EvaluationBase(PosteriorStrategy):
     """The machinery of scores that need M′: one pass of M, one distillation, one of M′."""
 
-    _constraints = {"exclude_eval": check_bool, "distill_params": check_optional_dict}
+    _constraints = {"exclude_eval": check_bool, "distill_refit": check_refit,
+                    "distill_params": check_optional_dict}
     #: Name of the score (a key of ``EVALUATION_SCORES``); set by the class or the caller.
     score = "evaluation_bald"
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
-                 exclude_eval: bool = False, distill_params: dict | None = None,
-                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
+                 exclude_eval: bool = False, distill_refit: str = "warm",
+                 distill_params: dict | None = None, chunk_size: int = 8192,
+                 random_state: Any = None,
+                 progress: bool = False) -> None:
         super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
                          progress=progress)
         self.eval_size = eval_size
         self.exclude_eval = exclude_eval
+        self.distill_refit = distill_refit
         self.distill_params = distill_params
 
     @property
@@ -146,7 +150,8 @@ class _EvaluationBase(PosteriorStrategy):
 
     def _second_model(self, classifier, training, X_eval, targets, seed):
         return second_model(classifier, training, X_eval, targets, n_samples=self.n_samples,
-                            clone_params=self.distill_params, random_state=seed)
+                            refit=self.distill_refit, clone_params=self.distill_params,
+                            random_state=seed)
 
     def _first_pass(self, classifier, X_pool, needed, eval_indices, seed):
         """M's part of the score on ``needed`` rows and its predictive distribution
@@ -195,7 +200,9 @@ class EvaluationAcquisition(_EvaluationBase):
     selector : Selector, default=None
         :class:`~skal_power.sampling.Top` (the default), ``Power``, ``Softmax``,
         ``Softrank`` or ``UniformTop``.
-    n_samples, eval_size, exclude_eval, distill_params, chunk_size, random_state, progress
+    n_samples, eval_size, exclude_eval, distill_refit, distill_params
+        As in :class:`EvaluationBALD`.
+    chunk_size, random_state, progress
         As in :class:`EvaluationBALD`.
 
     Examples
@@ -217,11 +224,13 @@ class EvaluationAcquisition(_EvaluationBase):
 
     def __init__(self, score: str = "evaluation_bald", selector: Selector | None = None, *,
                  n_samples: int = 20, eval_size: Any = None, exclude_eval: bool = False,
-                 distill_params: dict | None = None, chunk_size: int = 8192,
-                 random_state: Any = None, progress: bool = False) -> None:
+                 distill_refit: str = "warm", distill_params: dict | None = None,
+                 chunk_size: int = 8192, random_state: Any = None,
+                 progress: bool = False) -> None:
         super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
-                         distill_params=distill_params, chunk_size=chunk_size,
-                         random_state=random_state, progress=progress)
+                         distill_refit=distill_refit, distill_params=distill_params,
+                         chunk_size=chunk_size, random_state=random_state,
+                         progress=progress)
         self.score = score
         self.selector = selector
 
@@ -241,12 +250,14 @@ class _NamedEvaluation(EvaluationAcquisition):
     """A fixed composition: the score is the class's, the selector top-B."""
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
-                 exclude_eval: bool = False, distill_params: dict | None = None,
-                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
+                 exclude_eval: bool = False, distill_refit: str = "warm",
+                 distill_params: dict | None = None, chunk_size: int = 8192,
+                 random_state: Any = None,
+                 progress: bool = False) -> None:
         _EvaluationBase.__init__(self, n_samples=n_samples, eval_size=eval_size,
-                                 exclude_eval=exclude_eval, distill_params=distill_params,
-                                 chunk_size=chunk_size, random_state=random_state,
-                                 progress=progress)
+                                 exclude_eval=exclude_eval, distill_refit=distill_refit,
+                                 distill_params=distill_params, chunk_size=chunk_size,
+                                 random_state=random_state, progress=progress)
 
     def get_selector(self) -> Selector:
         return Top()
@@ -256,11 +267,14 @@ class _PowerEvaluation(_NamedEvaluation):
     _constraints = {"alpha": check_exponent}
 
     def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, eval_size: Any = None,
-                 exclude_eval: bool = False, distill_params: dict | None = None,
-                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
+                 exclude_eval: bool = False, distill_refit: str = "warm",
+                 distill_params: dict | None = None, chunk_size: int = 8192,
+                 random_state: Any = None,
+                 progress: bool = False) -> None:
         super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
-                         distill_params=distill_params, chunk_size=chunk_size,
-                         random_state=random_state, progress=progress)
+                         distill_refit=distill_refit, distill_params=distill_params,
+                         chunk_size=chunk_size, random_state=random_state,
+                         progress=progress)
         self.alpha = alpha
 
     def get_selector(self) -> Selector:
@@ -277,8 +291,17 @@ _PARAMETERS = """
     exclude_eval : bool, default=False
         Leave the evaluation subset out of the batch candidates (needs
         ``eval_size``).
+    distill_refit : {"warm", "head", "full"}, default="warm"
+        How M′ is built (:func:`skal_power.distill.distill`'s ``refit``):
+        ``"warm"`` trains a copy of M on for a short schedule (one epoch for
+        an :class:`~skal_power.models.MCDropoutClassifier`), ``"head"`` only
+        its last layer, ``"full"`` refits a fresh clone with M's own schedule
+        (the seed's M′, a whole fit of M per query). ``"warm"`` and ``"head"``
+        apply to skorch nets; other estimators are always refitted in full.
+        What each costs and how close it comes to the full refit:
+        ``benchmarks/results/second-model.md``.
     distill_params : dict, optional
-        Parameters set on M′ before fitting, e.g. ``{"max_epochs": 5}``.
+        Parameters set on M′ before fitting, e.g. ``{"max_epochs": 2}``.
     chunk_size : int, default=8192
         Pool rows scored at a time.
     random_state : None, int, RandomState or Generator

@@ -25,18 +25,22 @@ __all__ = ["DistilledCommittee", "second_model", "training_data"]
 
 
 def second_model(classifier: Any, training: tuple, X_eval: Any, targets: np.ndarray, *,
-                 n_samples: int, clone_params: dict | None, random_state: int) -> Any:
-    """M′ for ``classifier`` given its training data and M's soft targets on ``X_eval``."""
+                 n_samples: int, clone_params: dict | None, random_state: int,
+                 refit: str = "full") -> Any:
+    """M′ for ``classifier`` given its training data and M's soft targets on ``X_eval``
+    (``refit`` as in :func:`skal_power.distill.distill`)."""
     if _is_modal_committee(classifier):
-        return distil_committee(classifier, X_eval, targets, n_samples=n_samples,
+        return distil_committee(classifier, X_eval, targets, n_samples=n_samples, refit=refit,
                                 clone_params=clone_params, random_state=random_state)
     estimator, X_training, y_training = training
     return distill(estimator, X_training, y_training, X_eval, targets=targets,
-                   n_samples=n_samples, clone_params=clone_params, random_state=random_state)
+                   n_samples=n_samples, refit=refit, clone_params=clone_params,
+                   random_state=random_state)
 
 
 def distil_committee(committee: Any, X_eval: Any, targets: np.ndarray, *, n_samples: int,
-                     clone_params: dict | None, random_state: int) -> "DistilledCommittee":
+                     clone_params: dict | None, random_state: int,
+                     refit: str = "full") -> "DistilledCommittee":
     """Every member distilled on its own training data plus the evaluation set, with the
     committee's predictive distribution restricted to the member's classes."""
     classes = np.asarray(committee.classes_)
@@ -52,7 +56,8 @@ def distil_committee(committee: Any, X_eval: Any, targets: np.ndarray, *, n_samp
                                   1.0 / len(columns))
         members.append(distill(
             estimator, X_training, y_training, X_eval, targets=member_targets,
-            n_samples=n_samples, clone_params=clone_params, random_state=member_seed,
+            n_samples=n_samples, refit=refit, clone_params=clone_params,
+            random_state=member_seed,
         ))
     return DistilledCommittee(members, classes).fit()
 

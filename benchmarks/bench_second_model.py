@@ -1,0 +1,312 @@
+"""Benchmark: what the second model M′ of the evaluation-oriented strategies costs, and its quality.
+
+PowerEvaluationBALD, PowerEIG, BatchEvaluationBALD, ... distil a second model M′ on
+``D_train ∪ D_eval`` every query (:func:`skal_power.distill.distill`). Its ``refit``
+says where M′ starts: ``"full"`` (a fresh clone fitted with M's whole schedule, the
+code before issue 34), ``"warm"`` (a copy of M trained on for a short schedule) or
+``"head"`` (a copy of M whose last layer alone is trained on). For each option, on two
+instances, in one run:
+
+* the query time of PowerEvaluationBALD against PowerBALD's (same model, same pool);
+* the quality of its M′ against the full refit's: the mean ``KL(p̄_M ‖ p̄_M′)`` over
+  the pool, the share of the pool's BALD left by M′ (mean BALD_M′ / mean BALD_M), the
+  overlap of the EvaluationBALD picks (power sampling, α = 5, the same Gumbel noise;
+  and top-B) with the full refit's, and M′'s test accuracy. A second full refit with
+  another seed gives the noise floor of these numbers;
+* on the claims protocol, the BatchEvaluationBALD query (K = 100) with the default
+  against the full refit;
+* the fit of M under the claims schedule with what issue 34 asked to try: a
+  channels-last module and skorch's ``compile=True`` (torch.compile).
+
+Instances: digits (``MCDropoutClassifier()`` with the default MLP, 100 labels, a
+1,500-point pool, K = 20, B = 50) and the claims protocol
+(``benchmarks/claims/claims-large-batch.json``: MNISTConvNet, Repeated MNIST, 20
+initial labels, its 3,980-point pool, eval_size 500, B = 50; round 0 of seed 0).
+
+Run from the repository root (about 15 minutes on one loaded thread)::
+
+    PYTHONPATH=. python benchmarks/bench_second_model.py --output benchmarks/results/second-model.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from skal_power.adapters import sampled_log_proba
+from skal_power.datasets import load_digits_data
+from skal_power.distill import distill, predictive_mean
+from skal_power.experiments import initial_indices, load_config, make_data, make_model
+from skal_power.models import MCDropoutClassifier, MNISTConvNet
+from skal_power.sampling import Power, Top
+from skal_power.scores import bald
+from skal_power.strategies import BatchEvaluationBALD, PowerBALD, PowerEvaluationBALD
+
+CLAIMS = Path(__file__).parent / "claims" / "claims-large-batch.json"
+#: (label, distill_refit, distill_params) of every M′ measured.
+OPTIONS = [
+    ("full refit (before issue 34)", "full", None),
+    ("warm, 1 epoch", "warm", None),
+    ("warm, 2 epochs", "warm", {"max_epochs": 2}),
+    ("warm, 1 epoch of 1,024 points", "warm", {"iterator_train__samples_per_epoch": 1024}),
+    ("head, 1 epoch", "head", None),
+    ("head, 3 epochs", "head", {"max_epochs": 3}),
+]
+DEFAULT = PowerEvaluationBALD().distill_refit
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def best_of(repeats, function):
+    return min(timed(function)[0] for _ in range(repeats))
+
+
+def quality(model, second, X_pool, X_test, y_test, *, n_samples, n_instances):
+    """KL(p̄_M ‖ p̄_M′), BALD_M′/BALD_M, power and top-B EvaluationBALD picks, test accuracy."""
+    log_m = sampled_log_proba(model, X_pool, n_samples=n_samples, random_state=11)
+    log_2 = sampled_log_proba(second, X_pool, n_samples=n_samples, random_state=12)
+    p, q = predictive_mean(log_m), predictive_mean(log_2)
+    kl = float(np.mean(np.sum(p * (np.log(np.clip(p, 1e-12, None))
+                                   - np.log(np.clip(q, 1e-12, None))), axis=1)))
+    bald_m, bald_2 = bald(log_m), bald(log_2)
+    scores = bald_m - bald_2
+    return {
+        "kl": kl,
+        "left": float(bald_2.mean() / bald_m.mean()),
+        "power": Power(5.0).select(scores, n_instances, seed=13),
+        "top": Top().select(scores, n_instances, seed=13),
+        "accuracy": float(np.mean(second.predict(X_test) == y_test)),
+    }
+
+
+def measure_instance(name, model, X_train, y_train, X_pool, X_test, y_test, *, n_samples,
+                     n_instances, eval_size, batch_samples=None, repeats=3):
+    """Rows of the option table of one instance and its target ratios."""
+    kwargs = dict(X_training=X_train, y_training=y_train)
+    power_bald = best_of(repeats, lambda: PowerBALD(alpha=5.0, n_samples=n_samples,
+                                                    random_state=0)(model, X_pool, n_instances))
+    rows, results = [], {}
+    for label, refit, params in OPTIONS:
+        strategy = PowerEvaluationBALD(alpha=5.0, n_samples=n_samples, eval_size=eval_size,
+                                       distill_refit=refit, distill_params=params,
+                                       random_state=0)
+        seconds, _ = timed(lambda: strategy(model, X_pool, n_instances, **kwargs))
+        results[label] = (seconds, quality(model, strategy.distilled_, X_pool, X_test, y_test,
+                                           n_samples=n_samples, n_instances=n_instances))
+        print(f"{name}: {label}: {seconds:.2f} s", file=sys.stderr, flush=True)
+        if refit == "full":
+            eval_rows = X_pool[strategy.eval_indices_]
+    # the noise floor: the same full refit with another seed (soft targets, init, shuffling)
+    other = distill(model, X_train, y_train, eval_rows, n_samples=n_samples, refit="full",
+                    random_state=1)
+    results["full refit, another seed"] = (None, quality(
+        model, other, X_pool, X_test, y_test, n_samples=n_samples, n_instances=n_instances))
+    full = results[OPTIONS[0][0]][1]
+    for label, (seconds, q) in results.items():
+        power = len(np.intersect1d(q["power"], full["power"])) / n_instances
+        top = len(np.intersect1d(q["top"], full["top"])) / n_instances
+        rows.append([label, "–" if seconds is None else f"{seconds:.2f}",
+                     "–" if seconds is None else f"{seconds / power_bald:.1f}×",
+                     f"{q['kl']:.4f}", f"{q['left']:.3f}", f"{power:.0%}", f"{top:.0%}",
+                     f"{q['accuracy']:.3f}"])
+    default_label = next(label for label, refit, params in OPTIONS
+                         if refit == DEFAULT and params is None)
+    targets = {
+        "power_bald": power_bald,
+        "full": results[OPTIONS[0][0]][0] / power_bald,
+        "default": results[default_label][0] / power_bald,
+        "default_label": default_label,
+        "quality": (full, results[default_label][1]),
+    }
+    if batch_samples:
+        times = {}
+        for refit in ("full", DEFAULT):
+            strategy = BatchEvaluationBALD(n_samples=batch_samples, eval_size=eval_size,
+                                           distill_refit=refit, random_state=0)
+            times[refit], _ = timed(lambda: strategy(model, X_pool, n_instances, **kwargs))
+            print(f"{name}: BatchEvaluationBALD {refit}: {times[refit]:.1f} s", file=sys.stderr,
+                  flush=True)
+        targets["batch"] = times
+    return rows, targets
+
+
+def digits_instance(args):
+    X, y = load_digits_data()
+    order = np.random.default_rng(0).permutation(len(X))
+    train, pool, test = order[:100], order[100:1600], order[1600:]
+    fit_seconds, model = timed(lambda: MCDropoutClassifier(random_state=0).fit(X[train],
+                                                                               y[train]))
+    rows, targets = measure_instance(
+        "digits", model, X[train], y[train], X[pool], X[test], y[test], n_samples=20,
+        n_instances=50, eval_size=None, repeats=args.repeats)
+    return fit_seconds, rows, targets
+
+
+def claims_data(seed=0):
+    config = load_config(str(CLAIMS))
+    data = make_data(config, seed)
+    labelled = initial_indices(config, seed, data.y_pool)
+    unlabelled = np.setdiff1d(np.arange(len(data.y_pool)), labelled)
+    return config, data, labelled, unlabelled
+
+
+def claims_model(config, data, *, seed=0, **params):
+    model = make_model(config, seed, classes=data.classes,
+                       validation=(data.X_validation, data.y_validation))
+    return model.set_params(**params) if params else model
+
+
+def claims_instance(args):
+    config, data, labelled, unlabelled = claims_data()
+    model = claims_model(config, data)
+    fit_seconds, _ = timed(lambda: model.fit(data.X_pool[labelled], data.y_pool[labelled]))
+    strategy = next(s for s in config["strategies"] if s["name"] == "PowerEvaluationBALD")
+    rows, targets = measure_instance(
+        "claims", model, data.X_pool[labelled], data.y_pool[labelled], data.X_pool[unlabelled],
+        data.X_test, data.y_test, n_samples=strategy["params"]["n_samples"],
+        n_instances=config["batch_size"], eval_size=strategy["params"]["eval_size"],
+        batch_samples=None if args.no_batch else 100, repeats=args.repeats)
+    return fit_seconds, rows, targets
+
+
+class ChannelsLastConvNet(MNISTConvNet):
+    """MNISTConvNet whose images run channels-last (NHWC) through the convolutions."""
+
+    def forward(self, X):
+        images = X.reshape(X.shape[0], *self.input_shape)
+        features = self.features(images.contiguous(memory_format=torch.channels_last))
+        return self.head(features.flatten(1))
+
+
+def fit_tries(args):
+    """One claims-schedule fit of M (``--fit-epochs`` epochs of 5,056 resampled images,
+    batch 64, the validation pass each epoch, no early stop) with each change tried."""
+    config, data, labelled, _ = claims_data()
+    X, y = data.X_pool[labelled], data.y_pool[labelled]
+    tries = [("today", {}),
+             ("channels-last module", {"module": ChannelsLastConvNet}),
+             ("skorch compile=True (torch.compile, inductor)", {"compile": True})]
+    results = []
+    for label, params in tries:
+        model = claims_model(config, data, max_epochs=args.fit_epochs, callbacks=None,
+                             **params)
+        try:
+            seconds, _ = timed(lambda: model.fit(X, y))
+            accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
+            results.append((label, seconds, accuracy))
+        except Exception as error:  # noqa: BLE001 - report what failed, keep the rest
+            results.append((label, None, f"failed: {type(error).__name__}: {error}"[:120]))
+        print(f"fit: {label}: {results[-1][1]}", file=sys.stderr, flush=True)
+    return results
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
+HEADER = ["M′", "PowerEvaluationBALD query (s)", "/ PowerBALD", "mean KL(M‖M′)",
+          "BALD_M′ / BALD_M", "power picks ∩ full", "top-B picks ∩ full", "M′ test acc."]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3, help="PowerBALD timed best of")
+    parser.add_argument("--fit-epochs", type=int, default=2)
+    parser.add_argument("--no-batch", action="store_true", help="skip BatchEvaluationBALD")
+    parser.add_argument("--no-claims", action="store_true", help="digits only (a smoke run)")
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+    digits_fit, digits_rows, digits = digits_instance(args)
+    lines = [
+        "# The second model M′: cost and quality of each refit",
+        "",
+        f"`PYTHONPATH=. python benchmarks/bench_second_model.py {' '.join(sys.argv[1:])}`",
+        "",
+        f"torch {torch.__version__}, torch.set_num_threads({args.threads}), "
+        f"{os.cpu_count()} CPUs shared with other jobs (load average before: {load}). "
+        f"The strategies' default: `distill_refit={DEFAULT!r}` ({digits['default_label']}). "
+        "Picks ∩ full: the share of the batch also picked with the full refit's M′ (the "
+        "same M samples, the same Gumbel noise). \"full refit, another seed\" is the noise "
+        "floor: the code before issue 34 refitted with another seed.",
+        "",
+    ]
+    if not args.no_claims:
+        claims_fit, claims_rows, claims = claims_instance(args)
+        tries = fit_tries(args)
+    targets = [["PowerEvaluationBALD / PowerBALD query, digits", "≤ 5× (moonshot ≤ 2×)",
+                f"{digits['default']:.1f}× (full refit: {digits['full']:.1f}×)"]]
+    quality_rows = [("digits", digits)]
+    if not args.no_claims:
+        targets.append(["PowerEvaluationBALD / PowerBALD query, claims protocol",
+                        "≤ 2× (moonshot ≤ 1.3×)",
+                        f"{claims['default']:.1f}× (full refit: {claims['full']:.1f}×)"])
+        if "batch" in claims:
+            batch = claims["batch"]
+            targets.append(["BatchEvaluationBALD query, claims protocol, B = 50, K = 100",
+                            "≤ 1/5 of the full refit's",
+                            f"{batch[DEFAULT]:.1f} s / {batch['full']:.1f} s = "
+                            f"{batch[DEFAULT] / batch['full']:.2f}"])
+        today = next(seconds for label, seconds, _ in tries if label == "today")
+        best = min((seconds, label) for label, seconds, _ in tries[1:] if seconds)
+        targets.append(["one claims-protocol fit of M, same schedule", "≥ 1.25× faster",
+                        f"best try {best[1]}: {today / best[0]:.2f}× (see section 3)"])
+        quality_rows.append(("claims", claims))
+    for name, result in quality_rows:
+        full, default = result["quality"]
+        targets.append([f"M′ quality, {name}: KL / BALD left, default vs full refit",
+                        "within 10%",
+                        f"KL {default['kl']:.4f} vs {full['kl']:.4f}; BALD left "
+                        f"{default['left']:.3f} vs {full['left']:.3f}"])
+    lines += ["## Targets of issue 34 (ratios within this run)", ""]
+    lines += table(["measure", "target", "measured"], targets)
+    lines += ["", "## 1. Digits", "",
+              f"`MCDropoutClassifier()` (MLP 64-512-256-10, 8 epochs of 4,096 resampled "
+              f"points), 100 labels, a 1,500-point pool (the evaluation set), 197 test points, "
+              f"K = 20, B = 50. M fitted in {digits_fit:.1f} s; PowerBALD query "
+              f"{digits['power_bald']:.2f} s (best of {args.repeats}).", ""]
+    lines += table(HEADER, digits_rows)
+    if not args.no_claims:
+        lines += ["", "## 2. Claims protocol", "",
+                  f"`{CLAIMS.name}`, seed 0, round 0: MNISTConvNet on the 20 initial labels "
+                  f"(early stopping on 1,024 validation images, fitted in {claims_fit:.1f} s), "
+                  f"a pool of 3,980 Repeated-MNIST images, eval_size 500, K = 20, B = 50, "
+                  f"2,000 test images. PowerBALD query {claims['power_bald']:.2f} s (best of "
+                  f"{args.repeats}).", ""]
+        lines += table(HEADER, claims_rows)
+        if "batch" in claims:
+            batch = claims["batch"]
+            lines += ["", "BatchEvaluationBALD (K = 100, eval_size 500, B = 50): "
+                      + ", ".join(f"`distill_refit={refit!r}` {seconds:.1f} s"
+                                  for refit, seconds in batch.items()) + "."]
+        lines += ["", "## 3. One fit of M under the claims schedule", "",
+                  f"{args.fit_epochs} epochs of 5,056 resampled images, batch 64, the "
+                  "1,024-image validation pass each epoch, 20 labels, no early stop; test "
+                  "accuracy with dropout off.", ""]
+        lines += table(["fit", "seconds", "vs today", "test acc."], [
+            [label, "–" if seconds is None else f"{seconds:.1f}",
+             "–" if seconds is None else f"{today / seconds:.2f}×",
+             accuracy if isinstance(accuracy, str) else f"{accuracy:.3f}"]
+            for label, seconds, accuracy in tries])
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if args.output:
+        Path(args.output).write_text(report)
+
+
+if __name__ == "__main__":
+    main()
