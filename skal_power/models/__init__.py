@@ -17,7 +17,8 @@ except ImportError as _error:
         f"skal_power.models needs torch and skorch ({_error}). They come with skal_power's "
         "'torch' extra: pip install \".[torch]\" in a clone of the skal_power repository "
         "(or pip install \"skal_power-<version>.whl[torch]\" for a built wheel), or "
-        "pip install torch \"skorch>=1.0\" into this environment."
+        "pip install torch \"skorch>=1.0\" into this environment.",
+        name=_error.name,  # the missing module, as ModuleNotFoundError says
     ) from _error
 
 from ._losses import SoftTargetKLLoss, SoftTargetNLLKLLoss
