@@ -251,9 +251,11 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
                 if line.startswith("## Claim 3:")).endswith("**")  # batch 20 only
     assert "seeds complete for every strategy: [0] of [0, 1]" in text
     small = text[text.index("## Cost"):].split("\n\nBatch ")[1]  # the batch-10 table
-    removed = sum(line.split(",")[1] == "1" for line in lines[2:]) // 9  # per strategy
+    n_strategies = len(json.loads((ROOT / "benchmarks" / "claims" / "claims-small-batch.json")
+                                  .read_text())["strategies"])
+    removed = sum(line.split(",")[1] == "1" for line in lines[2:]) // n_strategies
     rows = [line.split("|") for line in small.splitlines() if line.startswith("| ")][1:-1]
-    assert len(rows) == 9 and {row[6].strip() for row in rows} == {str(removed)}
+    assert len(rows) == n_strategies and {row[6].strip() for row in rows} == {str(removed)}
     assert "unmeasured" not in small
     assert all(v in {"inconclusive", "not run", "held", "not held"} for v in again)
 
@@ -262,7 +264,8 @@ def test_saturation_diagnostic_rebuilds_a_recorded_batch(tmp_path, claims_mini):
     pytest.importorskip("torch")  # the study script imports torch
     shutil.copytree(claims_mini["directory"], tmp_path, dirs_exist_ok=True)
     page = _load_claims_script("saturation").main(
-        ["--round", "0", "--results-dir", str(tmp_path), "--page", str(tmp_path / "saturation.md")])
+        ["--round", "0", "--results-dir", str(tmp_path), "--results-name", "claims-large-batch",
+         "--page", str(tmp_path / "saturation.md")])
     text = page.read_text()
     # the miniature's runs used the library's default: the raw objective differs from them
     # only once the batch is spent, so the check is that the page says which it compared
