@@ -229,6 +229,11 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
         assert frame["strategy"].nunique() >= 7
         assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
     assert "not finished" not in text
+    # the ≈ parts pair the extra seed of their strategies with the main ones: 3 seeds, not 2
+    approx = [line for line in text.splitlines() if " ≈ " in line and line.startswith("| ")]
+    assert approx and all("(n=3)" in line for line in approx)
+    assert all("(n=2)" in line for line in text.splitlines()
+               if " > " in line and line.startswith("| batch"))
     assert "![claim parts](claims.parts.png)" in text
     # the pool holds each image twice: each setting says how many picks were copies
     assert text.count("| strategy | copies | minus BALD's |") == 2

@@ -42,7 +42,8 @@ the batch-50 run before (4 complete seeds) was 0.013 (PowerEvaluationBALD − Po
 0.021 (PowerEvaluationBALD − BatchEvaluationBALD), so a CI within ±0.01 would need 27-68
 seeds, and within ±0.02 about 10 if the true difference is small. The ≈ parts get 10 seeds
 (seeds 5-9 run for their strategies after the 5 of every strategy). Rows run with the
-code before spent batches were detected are kept as ``*-before-spent-batches.csv``. A claim
+code before spent batches were detected are kept as ``*-before-spent-batches.csv``; the
+extra seeds of the ≈ parts go to ``*-approx.csv`` (``approx_config``). A claim
 is held when every part is held and not held when any part is not held; the
 page also gives, by the same rule, each claim's verdict within each batch
 setting, so that a finished setting can be read while the other runs.
@@ -138,6 +139,27 @@ def scaled_config(setting: str, args: argparse.Namespace) -> dict:
     return load_config(config), missing
 
 
+#: The strategies of the ≈ parts (by label), which get ``APPROX_EXTRA_SEEDS`` more seeds.
+APPROX_LABELS = sorted({label for _, parts in CLAIMS for _, a, relation, b in parts
+                        if relation == "≈" for label in (a, b)})
+APPROX_EXTRA_SEEDS = 5
+
+
+def approx_config(config: dict, args: argparse.Namespace) -> dict:
+    """The extra seeds of the ≈ parts' strategies, as a config of their own.
+
+    Seeds follow the main config's (5-9 after 0-4; one more in the miniature); the rows
+    go to ``<name>-approx.csv``, and the ≈ parts pair them with the main rows.
+    """
+    extra = copy.deepcopy(config)
+    first = max(config["seeds"]) + 1
+    extra["name"] = config["name"] + "-approx"
+    extra["seeds"] = list(range(first, first + (1 if args.mini else APPROX_EXTRA_SEEDS)))
+    extra["strategies"] = [spec for spec in config["strategies"]
+                           if spec["label"] in APPROX_LABELS]
+    return load_config(extra)
+
+
 def complete_trials(path: Path, config: dict):
     """The rows of seeds complete for every strategy (all rows after a full run)."""
     import pandas as pd
@@ -153,14 +175,19 @@ def complete_trials(path: Path, config: dict):
 def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
     """How far each batch setting got (rounds, complete seeds), and whether all is done."""
     lines, finished = [], True
-    for setting in ("small", "large"):
+    for setting in ("small", "large", "small-approx", "large-approx"):
+        if setting not in configs:
+            continue
         config, path = configs[setting], paths[setting]
         total = n_rounds(config) * len(config["strategies"]) * len(config["seeds"])
         done = len(load_results(path)) if path.is_file() else 0
         finished = finished and done >= total
         seeds = sorted(int(s) for s in frames[setting]["seed"].unique())
-        lines.append(f"* batch {config['batch_size']}: {done} of {total} rounds run; seeds "
-                     f"complete for every strategy: {seeds or 'none'} of {config['seeds']}.")
+        which = ("" if not setting.endswith("-approx") else
+                 f" (the ≈ parts' extra seeds: {', '.join(APPROX_LABELS)})")
+        lines.append(f"* batch {config['batch_size']}{which}: {done} of {total} rounds run; "
+                     f"seeds complete for every strategy: {seeds or 'none'} of "
+                     f"{config['seeds']}.")
     return lines, finished
 
 
@@ -334,7 +361,12 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
         rows = []
         part_verdicts = []
         for setting, a, relation, b in parts:
-            s = paired(frames[setting], a, b)
+            frame = frames[setting]
+            if relation == "≈" and len(frames.get(f"{setting}-approx", ())):
+                import pandas as pd
+
+                frame = pd.concat([frame, frames[f"{setting}-approx"]], ignore_index=True)
+            s = paired(frame, a, b)
             v = verdict(relation, s)
             part_verdicts.append(v)
             figure_rows.append((f"{number}. batch {configs[setting]['batch_size']}: "
@@ -425,12 +457,16 @@ def main(argv=None) -> list[str]:
         config, missing[setting] = scaled_config(setting, args)
         configs[setting] = config
         paths[setting] = args.output_dir / f"{config['name']}.csv"
-    for setting in ([] if args.report_only else dict.fromkeys(args.settings)):
+        configs[f"{setting}-approx"] = approx_config(config, args)
+        paths[f"{setting}-approx"] = args.output_dir / f"{config['name']}-approx.csv"
+    # every strategy's seeds first, then the ≈ parts' extra seeds
+    order = list(dict.fromkeys(args.settings))
+    for setting in ([] if args.report_only else order + [f"{s}-approx" for s in order]):
         run_experiment(configs[setting], paths[setting], n_jobs=args.n_jobs,
                        progress=args.progress)
     for setting, config in configs.items():
         frames[setting] = complete_trials(paths[setting], config)
-        if len(frames[setting]):
+        if len(frames[setting]) and not setting.endswith("-approx"):
             # figures live next to the page: the docs copy benchmarks/results/*.png with it
             plot_curves(frames[setting], args.page.parent / f"{paths[setting].stem}.png",
                         title=f"{config['name']}: accuracy, mean and 95% CI")
