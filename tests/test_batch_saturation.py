@@ -242,3 +242,13 @@ def test_strategies_refuse_a_bad_policy_at_query_time():
     forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X[:50], y[:50])
     with pytest.raises(ValueError, match="on_saturation"):
         BatchBALD(on_saturation="ignore")(forest, X[50:100], n_instances=2)
+
+
+def test_the_warning_points_at_the_callers_line(class_sorted_forest):
+    # it used to point into skal_power/batch/_greedy.py, whatever called it
+    forest, X_pool, _ = class_sorted_forest
+    for call in (lambda: batch_bald(one_hot_votes(5, 200, 8, 10), 10, random_state=0),
+                 lambda: BatchBALD(random_state=0)(forest, X_pool, n_instances=10)):
+        with pytest.warns(AcquisitionWarning) as caught:
+            call()
+        assert [w.filename for w in caught] == [__file__]

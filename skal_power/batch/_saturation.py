@@ -46,6 +46,8 @@ Every policy records what happened in a :class:`GreedyTrace`.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -320,7 +322,20 @@ class SaturationMonitor:
         text = self.message(batch_size, n_filled, alpha)
         if self.policy == "raise":
             raise BatchSpentError(text)
-        warnings.warn(text, AcquisitionWarning, stacklevel=4)
+        warnings.warn(text, AcquisitionWarning, stacklevel=_caller_stacklevel())
+
+
+def _caller_stacklevel() -> int:
+    """``stacklevel`` of the first frame outside skal_power, seen from the caller's frame.
+
+    The greedy is reached through strategies, functions and kernels at varying depths; the
+    warning should point at the user's line, wherever that is.
+    """
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def power_fill(single_scores: np.ndarray, available: np.ndarray, n_left: int, alpha: float,
