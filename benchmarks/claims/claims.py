@@ -77,6 +77,7 @@ from skal_power.experiments import (  # noqa: E402
     plot_curves,
     report_table,
     run_experiment,
+    t_interval,
 )
 
 sys.path.insert(0, str(ROOT / "benchmarks" / "reference"))
@@ -193,17 +194,12 @@ def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
 
 def paired(frame, a: str, b: str):
     """Per-seed AUC difference ``a - b``: mean and 95% CI, or None if a side is missing."""
-    from scipy import stats
-
     acquired = frame[frame["round"] > 0]
     auc = acquired.groupby(["strategy", "seed"])["accuracy"].mean()
     if a not in auc.index.get_level_values(0) or b not in auc.index.get_level_values(0):
         return None
     diff = (auc[a] - auc[b]).dropna().to_numpy()
-    mean = float(diff.mean())
-    if len(diff) < 2:
-        return mean, float("nan"), float("nan"), len(diff)
-    half = float(stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)))
+    mean, half = t_interval(diff)
     return mean, mean - half, mean + half, len(diff)
 
 

@@ -354,7 +354,7 @@ def _information_lines(folder: Path, results) -> list[str]:
         return []
     import pandas as pd
 
-    from skal_power.experiments._gain import _t_interval
+    from skal_power.experiments import t_interval
 
     frame = pd.read_csv(path)
     reference = frame[frame["strategy"] == "BALD"].set_index(["seed", "round"])
@@ -381,14 +381,14 @@ def _information_lines(folder: Path, results) -> list[str]:
             key=lambda item: (item[0][0], order.get(item[0][1], 9), item[0][1])):
         cells = []
         for column in ("information", "bald_sum"):
-            mean, ci = _t_interval(group[column].to_numpy())
+            mean, ci = t_interval(group[column].to_numpy())
             cells.append(f"{mean:.3f} ± {ci:.3f}")
         paired = "–"
         if strategy != "BALD":
             keyed = group.set_index(["seed", "round"])
             common = keyed.index.intersection(reference.index)
             if len(common) > 1:
-                mean, ci = _t_interval((keyed.loc[common, "information"]
+                mean, ci = t_interval((keyed.loc[common, "information"]
                                         - reference.loc[common, "information"]).to_numpy())
                 paired = f"{mean:+.3f} ± {ci:.3f}" + (" *" if abs(mean) > ci else "")
         lines.append(f"| {int(n_labelled)} | {strategy} | {len(group)} | " + " | ".join(cells)
@@ -432,7 +432,7 @@ def _single_point_lines(folder: Path, results, study_config: dict) -> list[str]:
     path = folder / f"{SINGLE}.csv"
     if not path.is_file():
         return []
-    from skal_power.experiments._gain import _t_interval
+    from skal_power.experiments import t_interval
 
     config = load_config(json.loads((HERE / f"{SINGLE}.json").read_text()))
     single = load_results(path)
@@ -456,7 +456,7 @@ def _single_point_lines(folder: Path, results, study_config: dict) -> list[str]:
     def cell(values):
         if len(values) < 2:  # one seed: its difference, no interval
             return f"{values[0]:+.3f} (n=1)"
-        mean, ci = _t_interval(values)
+        mean, ci = t_interval(values)
         return f"{mean:+.3f} ± {ci:.3f} (n={len(values)})" + (" *" if abs(mean) > ci else "")
 
     lines += ["| labels | BALD, batches of 1 − Random | BALD, batches of 10 − Random | "

@@ -18,6 +18,7 @@ from ._data import TrialData, derive_seed, make_data, validation_source
 from ._runner import (config_path, evaluate, initial_indices, labelled_before, make_model,
                       make_strategy, query_round, run_experiment, train_round)
 from ._sessions import machine_record, sessions_path, source_revision
+from ._statistics import t_half_width, t_interval
 from ._user_data import DataFileError, LabelledData, check_labelled, read_labelled
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "plot_class_histogram",
     "plot_curves",
     "plot_gains",
+    "t_half_width",
+    "t_interval",
     "query_round",
     "read_labelled",
     "report_table",

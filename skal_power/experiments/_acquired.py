@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._data import make_data
-from ._gain import _t_interval
+from ._statistics import t_interval
 from ._runner import initial_indices
 
 __all__ = ["acquired_fractions", "fraction_table"]
@@ -122,11 +122,11 @@ def fraction_table(fractions: Any, *, column: str = "fraction", reference: str =
     """
     lines = [f"| strategy | {column} | minus {reference}'s |", "|---|---|---|"]
     for strategy in fractions.columns:
-        mean, half = _t_interval(fractions[strategy])
+        mean, half = t_interval(fractions[strategy])
         share = f"{mean:.0%}" + ("" if np.isnan(half) else f" ± {half:.0%}")
         difference = "–"
         if strategy != reference and reference in fractions:
-            mean, half = _t_interval(fractions[strategy] - fractions[reference])
+            mean, half = t_interval(fractions[strategy] - fractions[reference])
             difference = f"{round(100 * mean):+d}" + (" pp" if np.isnan(half) else (
                 f" ± {100 * half:.0f} pp" + (" *" if abs(mean) > half else "")))
         lines.append(f"| {strategy} | {share} | {difference} |")

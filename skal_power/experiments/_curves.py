@@ -7,6 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._statistics import t_half_width
+
 
 def summarize(results: Any, metric: str = "accuracy"):
     """Mean, standard deviation and 95% CI half-width of ``metric`` over seeds.
@@ -32,17 +34,12 @@ def summarize(results: Any, metric: str = "accuracy"):
     >>> round(float(row["mean"]), 3), round(float(row["ci95"]), 3)
     (0.6, 0.248)
     """
-    from scipy import stats
-
     if metric not in ("accuracy", "nll"):
         raise ValueError(f"metric must be 'accuracy' or 'nll'; got {metric!r}.")
     frame = results.dropna(subset=[metric])
     grouped = frame.groupby(["strategy", "n_labelled"], sort=True)[metric]
     summary = grouped.agg(n_seeds="count", mean="mean", std="std").reset_index()
-    n = summary["n_seeds"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        summary["ci95"] = t * summary["std"].to_numpy() / np.sqrt(n)
+    summary["ci95"] = t_half_width(summary["std"].to_numpy(), summary["n_seeds"].to_numpy())
     return summary
 
 

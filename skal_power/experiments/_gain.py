@@ -8,19 +8,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._statistics import t_interval
+
 #: Label of the strategy that gains are measured against, when present.
 DEFAULT_BASELINE = "RandomSampling"
-
-
-def _t_interval(values: np.ndarray) -> tuple[float, float]:
-    """Mean and 95% CI half-width (NaN for fewer than two values)."""
-    from scipy import stats
-
-    n = len(values)
-    mean = float(np.mean(values)) if n else float("nan")
-    if n < 2:
-        return mean, float("nan")
-    return mean, float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n))
 
 
 def paired_gains(results: Any, *, baseline: str = DEFAULT_BASELINE,
@@ -77,9 +68,9 @@ def paired_gains(results: Any, *, baseline: str = DEFAULT_BASELINE,
         counts = sorted(difference.index.get_level_values("n_labelled").unique())
         for n in counts if at is None else [n for n in at if n in counts]:
             values = difference.xs(n, level="n_labelled").to_numpy()
-            rows.append([strategy, int(n), len(values), *_t_interval(values)])
+            rows.append([strategy, int(n), len(values), *t_interval(values)])
         area = difference.groupby(level="seed").mean().to_numpy()
-        rows.append([strategy, "area", len(area), *_t_interval(area)])
+        rows.append([strategy, "area", len(area), *t_interval(area)])
     return pd.DataFrame(rows, columns=columns)
 
 
