@@ -124,7 +124,8 @@ def main() -> None:
               "difference / combined s.e. |", "|---:|---:|---:|---:|---:|"]
     for scale in (3.0, 0.5):
         instance = log_softmax_instance(0, 1000, 16, 10, scale)
-        picks, scores, errors = batch_bald(instance, 50, random_state=0, return_std=True)
+        picks, scores, errors = batch_bald(instance, 50, random_state=0, return_std=True,
+                                           on_saturation="continue")
         for size in (15, 50):
             mean, error = monte_carlo_batch_bald(instance, picks[:size], 100_000,
                                                  np.random.default_rng(1))
