@@ -301,7 +301,7 @@ def _diversity_lines(results, config: dict, seeds: list) -> list[str]:
     distance from each picked image to its nearest neighbour in the same batch,
     divided by the mean distance between random pool pairs of that seed.
     """
-    from skal_power.experiments._data import make_data
+    from skal_power.experiments import make_data
 
     found: dict[str, list[tuple[float, int]]] = {}
     for seed in seeds:
