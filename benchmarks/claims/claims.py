@@ -66,8 +66,10 @@ sys.path.insert(0, str(ROOT))
 import skal_power  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
     acquired_fractions,
+    acquired_rows,
     complete_seeds,
     cost_summary,
+    copy_flags,
     cost_table,
     fraction_table,
     gain_table,
@@ -259,12 +261,11 @@ def authors_copies(runs):
     """Per seed and strategy, the share of the authors' picks that copied an earlier pick."""
     import pandas as pd
 
-    from skal_power.experiments._acquired import _copy_flags, _picked
 
     images = np.arange(60000)  # their logged picks are MNIST indices (modulo 60,000)
     fractions = {}
     for (strategy, seed), trial in runs.groupby(["strategy", "seed"]):
-        flags = _copy_flags(images, np.zeros(0, dtype=int), _picked(trial))
+        flags = copy_flags(images, np.zeros(0, dtype=int), acquired_rows(trial))
         fractions.setdefault(strategy, {})[seed] = float(flags.mean())
     return pd.DataFrame(fractions).sort_index(axis=1)
 

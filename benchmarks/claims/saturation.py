@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from skal_power._validation import split_seed  # noqa: E402
 from skal_power.batch import batch_information  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
+    copy_flags,
     derive_seed,
     labelled_before,
     load_config,
@@ -42,7 +43,6 @@ from skal_power.experiments import (  # noqa: E402
     make_strategy,
     train_round,
 )
-from skal_power.experiments._acquired import _copy_flags  # noqa: E402
 from skal_power.sampling import AcquisitionWarning  # noqa: E402
 from skal_power.threads import limit_threads  # noqa: E402
 
@@ -111,7 +111,7 @@ def fmt_spent(saturated_at) -> str:
 
 def batch_summary(picked, trace, data, labelled, unlabelled) -> dict:
     """Copies and the majority class among a batch's picks, as the page shows them."""
-    copies = _copy_flags(data.source, labelled, unlabelled[picked])
+    copies = copy_flags(data.source, labelled, unlabelled[picked])
     classes = data.y_pool[unlabelled][picked].astype(int)
     counts = np.bincount(classes)
     return {"marks": "".join("c" if copy else "." for copy in copies),

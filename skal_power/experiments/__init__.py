@@ -7,7 +7,7 @@ so that a killed run resumes and gives the same numbers;
 results into learning curves (mean and Student-t 95% CI over seeds).
 """
 
-from ._acquired import acquired_fractions, fraction_table
+from ._acquired import acquired_fractions, acquired_rows, copy_flags, fraction_table
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
 from ._costs import cost_summary, cost_table, remaining_cost, timings_path
 from ._curves import experiment_title, plot_curves, report_table, summarize
@@ -30,12 +30,14 @@ __all__ = [
     "ResultsFileError",
     "TrialData",
     "acquired_fractions",
+    "acquired_rows",
     "check_config",
     "check_labelled",
     "class_histogram",
     "complete_seeds",
     "config_hash",
     "config_path",
+    "copy_flags",
     "cost_summary",
     "cost_table",
     "derive_seed",

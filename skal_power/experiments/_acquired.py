@@ -17,21 +17,64 @@ from ._data import make_data
 from ._statistics import t_interval
 from ._runner import initial_indices
 
-__all__ = ["acquired_fractions", "fraction_table"]
+__all__ = ["acquired_fractions", "acquired_rows", "copy_flags", "fraction_table"]
 
 KINDS = ("ood", "copies")
 
 
-def _picked(trial: Any) -> list[int]:
-    """The pool rows a trial acquired, in the order it acquired them."""
+def acquired_rows(trial: Any) -> list[int]:
+    """The pool rows one trial acquired, in the order it acquired them.
+
+    Parameters
+    ----------
+    trial : pandas.DataFrame
+        The results rows of one (strategy, seed): ``round`` and ``acquired`` (the
+        space-separated pool rows of each round; empty in the last row).
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> trial = pd.DataFrame({"round": [1, 0, 2], "acquired": ["7 2", "5 9", None]})
+    >>> acquired_rows(trial)
+    [5, 9, 7, 2]
+    """
     cells = trial.sort_values("round")["acquired"]
     return [int(i) for cell in cells if isinstance(cell, str) for i in cell.split()]
 
 
-def _copy_flags(source: np.ndarray, initial: np.ndarray, picked: list[int]) -> np.ndarray:
-    """For each pick, whether an image it copies was labelled before it (or earlier in
-    the same batch)."""
-    seen = set(source[initial].tolist())
+def copy_flags(source: Any, labelled: Any, picked: Any) -> np.ndarray:
+    """For each pick, whether an image it copies was labelled before it.
+
+    Before it means in ``labelled`` (e.g. the initial set) or earlier among
+    ``picked`` (an earlier round, or earlier in the same batch).
+
+    Parameters
+    ----------
+    source : array-like of int, shape (N,)
+        For each pool row, the image it copies (``TrialData.source``).
+    labelled : array-like of int
+        Pool rows labelled before the first pick.
+    picked : sequence of int
+        Pool rows in the order they were acquired.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (len(picked),)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> source = np.array([0, 1, 2, 0, 1, 2])  # every image twice
+    >>> copy_flags(source, [0], [3, 1, 4, 2]).tolist()
+    [True, False, True, False]
+    """
+    source = np.asarray(source)
+    seen = set(source[np.asarray(labelled, dtype=int)].tolist())
+    picked = np.asarray(picked, dtype=int)
     flags = np.zeros(len(picked), dtype=bool)
     for position, image in enumerate(source[picked].tolist()):
         flags[position] = image in seen
@@ -94,9 +137,9 @@ def acquired_fractions(results: Any, config: dict[str, Any], *, kind: str = "ood
             return None  # a later transform changed the rows
         initial = initial_indices(config, int(seed), data.y_pool) if kind == "copies" else None
         for strategy, trial in trials.groupby("strategy"):
-            picked = _picked(trial)
+            picked = acquired_rows(trial)
             flags = (data.ood_mask[picked] if kind == "ood"
-                     else _copy_flags(data.source, initial, picked))
+                     else copy_flags(data.source, initial, picked))
             fractions.setdefault(strategy, {})[int(seed)] = (
                 float(flags.mean()) if picked else float("nan"))
     return pd.DataFrame(fractions).sort_index(axis=1)
