@@ -58,8 +58,7 @@ def main() -> None:
 
     import torch
 
-    from skal_power.batch import batch_bald
-    from skal_power.batch._greedy import DEFAULT_N_CONFIGURATIONS
+    from skal_power.batch import DEFAULT_N_CONFIGURATIONS, batch_bald
 
     torch.set_num_threads(1)
     lines = ["# BatchBALD's sampled regime: picks and scores against references", "",

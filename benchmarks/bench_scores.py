@@ -181,11 +181,11 @@ def main() -> None:
         key=lambda item: item[1],
     )
 
-    from skal_power._kernels import native_or_none
+    from skal_power import active_kernel
 
     bald(log_probs[:1000])  # warm-up (imports, thread pool)
     ours, ours_scores = best_time(lambda: bald(log_probs), args.repeats)
-    default_kernel = "native" if native_or_none() is not None else "torch"
+    default_kernel = active_kernel()[0]  # the kernel bald() just used
     reference = float64_reference_bald(log_probs[:args.accuracy_points])
     errors: dict[str, float] = {}
 

@@ -14,9 +14,16 @@ happens next (:class:`GreedyTrace` records it; see ``_saturation``).
 """
 
 from ._epig import batch_epig
-from ._greedy import batch_bald, batch_eig, batch_evaluation_bald, default_max_memory
+from ._greedy import (
+    DEFAULT_N_CONFIGURATIONS,
+    batch_bald,
+    batch_eig,
+    batch_evaluation_bald,
+    default_max_memory,
+)
 from ._information import batch_information
 from ._saturation import SATURATION_POLICIES, BatchSpentError, GreedyTrace
 
-__all__ = ["BatchSpentError", "GreedyTrace", "SATURATION_POLICIES", "batch_bald", "batch_eig",
+__all__ = ["BatchSpentError", "DEFAULT_N_CONFIGURATIONS", "GreedyTrace", "SATURATION_POLICIES",
+           "batch_bald", "batch_eig",
            "batch_epig", "batch_evaluation_bald", "batch_information", "default_max_memory"]
