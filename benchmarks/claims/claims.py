@@ -71,6 +71,7 @@ from skal_power.experiments import (  # noqa: E402
     cost_summary,
     copy_flags,
     cost_table,
+    figure_target,
     fraction_table,
     gain_table,
     load_config,
@@ -298,8 +299,6 @@ def plot_parts(parts: list[tuple[str, str, tuple | None, str]], path: Path) -> P
     band that decides an ``≈`` part is shaded. ``None`` (and no file) when no
     part has been run.
     """
-    from skal_power.experiments._curves import figure_target
-
     drawn = [(label, relation, s, v) for label, relation, s, v in parts if s is not None]
     if not drawn:
         return None

@@ -44,7 +44,28 @@ def summarize(results: Any, metric: str = "accuracy"):
 
 
 def figure_target(path: Any):
-    """``(pyplot, Path)`` for a figure file: Agg unless a backend is set, PNG or SVG only."""
+    """``(pyplot, Path)`` for a figure file: Agg unless a backend is set, PNG or SVG only.
+
+    The one place the report figures (curves, gains, class histograms, and the
+    studies' own figures) get pyplot and check the file name.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where the figure will be saved; must end in ``.png`` or ``.svg``.
+
+    Returns
+    -------
+    pyplot : module
+        ``matplotlib.pyplot``, on the Agg backend unless another was chosen.
+    path : Path
+
+    Examples
+    --------
+    >>> plt, path = figure_target("curves.png")
+    >>> path.name
+    'curves.png'
+    """
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
