@@ -62,6 +62,7 @@ from skal_power.experiments import (  # noqa: E402
     complete_seeds,
     cost_table,
     fraction_table,
+    gain_cell,
     gain_table,
     histogram_table,
     load_config,
@@ -73,7 +74,6 @@ from skal_power.experiments import (  # noqa: E402
     plot_gains,
     run_experiment,
 )
-from skal_power.experiments._gain import _cell  # noqa: E402  (the cells of gain_table)
 
 PAGE = ROOT / "benchmarks" / "results" / "flawed-pools.md"
 RESULTS = HERE / "results"
@@ -218,7 +218,7 @@ def summary_lines(configs: dict, frames: dict, page: Path) -> list[str]:
             table = paired_gains(complete, baseline=baseline)
             for _, row in table[table["n_labelled"] == "area"].iterrows():
                 gains.setdefault(baseline, {}).setdefault(row["strategy"], {})[
-                    columns[-1]] = _cell(row, count=False)  # the column names n
+                    columns[-1]] = gain_cell(row, count=False)  # the column names n
     if not columns:
         return []
     lines = ["## Summary", "",
@@ -308,7 +308,7 @@ def single_lines(flaw: str, frame, config: dict, folder: Path, page: Path) -> li
               "|---" * (len(at) + 2) + "|"]
     for strategy, baseline in pairs:
         gains = by_baseline[baseline].loc[[strategy]].set_index("n_labelled")
-        cells = [_cell(gains.loc[n]) if n in gains.index else "–" for n in [*at, "area"]]
+        cells = [gain_cell(gains.loc[n]) if n in gains.index else "–" for n in [*at, "area"]]
         lines.append(f"| {strategy} − {baseline} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += ["Acquired labels by class with batches of 1 (mean per trial):", "",

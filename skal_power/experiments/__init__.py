@@ -11,7 +11,8 @@ from ._acquired import acquired_fractions, acquired_rows, copy_flags, fraction_t
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
 from ._costs import cost_summary, cost_table, remaining_cost, timings_path
 from ._curves import experiment_title, figure_target, plot_curves, report_table, summarize
-from ._gain import complete_seeds, gain_summary, gain_table, paired_gains, plot_gains
+from ._gain import (complete_seeds, gain_cell, gain_summary, gain_table, paired_gains,
+                    plot_gains)
 from ._histograms import class_histogram, histogram_table, plot_class_histogram
 from ._results import COLUMNS, ResultsFileError, load_results
 from ._data import TrialData, derive_seed, make_data, validation_source
@@ -45,6 +46,7 @@ __all__ = [
     "fraction_table",
     "experiment_title",
     "figure_target",
+    "gain_cell",
     "gain_summary",
     "gain_table",
     "histogram_table",

@@ -105,13 +105,33 @@ def gain_table(results: Any, at: Sequence[int] | None = None, *,
         cells = []
         for n in list(at) + ["area"]:
             row = group[group["n_labelled"] == n]
-            cells.append("–" if row.empty else _cell(row.iloc[0]))
+            cells.append("–" if row.empty else gain_cell(row.iloc[0]))
         lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _cell(row, *, count: bool = True) -> str:
-    """``mean ± ci``, ``*`` when the CI excludes 0, and ``(n=seeds)`` (always without a CI)."""
+def gain_cell(row: Any, *, count: bool = True) -> str:
+    """One cell of a gain table: ``mean ± ci``, ``*`` when the CI excludes 0, ``(n=seeds)``.
+
+    Parameters
+    ----------
+    row : mapping
+        ``mean``, ``ci95`` (NaN for a single seed) and ``n_seeds``, as in a row of
+        :func:`paired_gains`.
+    count : bool, default=True
+        Append ``(n=seeds)``; it is always appended when there is no CI.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> gain_cell({"mean": 0.031, "ci95": 0.012, "n_seeds": 5})
+    '+0.031 ± 0.012 * (n=5)'
+    >>> gain_cell({"mean": 0.01, "ci95": float("nan"), "n_seeds": 1})
+    '+0.010 (n=1)'
+    """
     mean, ci, n = float(row["mean"]), float(row["ci95"]), int(row["n_seeds"])
     if np.isnan(ci):
         return f"{mean:+.3f} (n={n})"
