@@ -315,7 +315,7 @@ class _Greedy:
                     self.scores[step - 1], self.errors[step - 1] = _batch_score(self.terms)
                 best, score = self._step(step)
             if best is None:  # spent: "raise" raises here, "power" fills the batch
-                self.monitor.announce(self.batch_size, self.batch_size - step, self.alpha)
+                self.monitor.announce(self.batch_size - step, self.alpha)
                 n_filled = self._fill(step)
                 break
             self.indices[step], self.scores[step] = best, score
@@ -328,21 +328,24 @@ class _Greedy:
             if self.batch_size > 1 and self.sampled:
                 self._score_last_pick()
         if not n_filled:
-            self.monitor.announce(self.batch_size, n_filled, self.alpha)
+            self.monitor.announce(n_filled, self.alpha)
         return self.indices, self.scores, self.errors, self.monitor.trace(n_filled)
+
+    def _summed_singles(self) -> np.ndarray:
+        """The terms' single-point values summed: the objective's score less its offset."""
+        return sum(term.sign * term.single for term in self.terms)
 
     def single_scores(self) -> np.ndarray:
         """The objective's single-point score of every point (BALD, EIG, ...)."""
-        return sum(term.sign * term.single for term in self.terms) + self.score_offset
+        return self._summed_singles() + self.score_offset
 
     def _first(self):
-        values = sum(term.sign * term.single for term in self.terms)
+        values = self._summed_singles()
         _check_finite(values, 0)
         candidates = np.arange(self.n_points)
         monitor = self.monitor
-        gains = monitor.term.single  # BALD (or entropy) under M
-        if monitor.term.conditional is None:
-            gains = gains - monitor.tracker.expected_entropy[:self.n_points]
+        # BALD under M: the term's single values less what it still holds of the aleatoric part
+        gains = monitor.gains_from_values(monitor.term.single, candidates, 0.0)
         if monitor.filters and self._has_second_model():
             keep = monitor.informative(gains, np.zeros_like(gains))
             if not np.any(keep):
@@ -360,7 +363,9 @@ class _Greedy:
 
     def _step(self, step: int):
         monitor = self.monitor
-        information = monitor.batch_information() if monitor.enabled else 0.0
+        # M's term's value of the batch so far: the information, and the gains below
+        batch_value = self.terms[0].batch_score()[0]
+        information = monitor.batch_information(batch_value) if monitor.enabled else 0.0
         if monitor.at_ceiling(information):
             monitor.spent(step, information)
             if monitor.policy in ("power", "raise"):
@@ -371,7 +376,7 @@ class _Greedy:
             gain = score - self.scores[step - 1]
             gains, candidates = np.array([gain]), np.array([best])
         else:
-            best, score, gains, candidates = self._screened_step(step)
+            best, score, gains, candidates = self._screened_step(step, batch_value)
         top, top_error = int(np.argmax(gains)), 0.0
         if monitor.enabled:
             top_error = float(monitor.errors(candidates[top:top + 1])[0])
@@ -393,13 +398,12 @@ class _Greedy:
         monitor.record(gain, error, information + gain)
         return best, score
 
-    def _screened_step(self, step: int):
+    def _screened_step(self, step: int, batch_value: float):
         """A step that scores every candidate: the pick, its score, and the gains under M."""
         candidates = np.flatnonzero(self.available)
         screened, values, errors = _screened_values(self.terms, candidates, step)
         monitor = self.monitor
-        gains = monitor.gains_from_values(screened[0][0], candidates,
-                                          self.terms[0].batch_score()[0])
+        gains = monitor.gains_from_values(screened[0][0], candidates, batch_value)
         allowed = np.ones(len(candidates), dtype=bool)
         if monitor.filters and self._has_second_model():
             allowed = self._informative_candidates(candidates, values, gains)

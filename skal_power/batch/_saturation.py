@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import as_numpy
 from ..sampling import AcquisitionWarning, power_sample
 
 __all__ = [
@@ -165,13 +166,6 @@ def check_on_saturation(value: Any, *, name: str = "on_saturation") -> str:
     return value
 
 
-def _numpy(array) -> np.ndarray:
-    """A host numpy view of a numpy array or torch tensor."""
-    if isinstance(array, np.ndarray):
-        return array
-    return array.detach().cpu().numpy()
-
-
 def sampled_gain_errors(tracker, candidates: np.ndarray, max_memory: int) -> np.ndarray:
     """Standard error of each candidate's sampled gain ``I[y_x; ω | y_batch]``.
 
@@ -183,7 +177,7 @@ def sampled_gain_errors(tracker, candidates: np.ndarray, max_memory: int) -> np.
     candidates = np.asarray(candidates, dtype=np.int64)
     if not tracker.sampled:
         return np.zeros(len(candidates))
-    weights = _numpy(tracker._current_draw()[0]).astype(np.float32, copy=False)  # (M, K)
+    weights = as_numpy(tracker._current_draw()[0]).astype(np.float32, copy=False)  # (M, K)
     n_configs, n_samples = weights.shape
     per_sample = n_configs // n_samples
     n_classes = tracker.n_classes
@@ -191,7 +185,7 @@ def sampled_gain_errors(tracker, candidates: np.ndarray, max_memory: int) -> np.
     out = np.empty(len(candidates))
     for start in range(0, len(candidates), chunk):
         index = candidates[start:start + chunk]
-        columns = _numpy(tracker.probs[:, index]).astype(np.float32, copy=False)
+        columns = as_numpy(tracker.probs[:, index]).astype(np.float32, copy=False)
         mixed = weights @ columns.reshape(n_samples, -1)  # (M, n·C)
         mixed = mixed.reshape(n_configs, len(index), n_classes).astype(np.float64)
         entropies = -np.sum(mixed * np.log(np.maximum(mixed, 1e-300)), axis=2)  # (M, n)
@@ -234,26 +228,30 @@ class SaturationMonitor:
         self.gain_errors: list[float] = []
         self.saturated_at: int | None = None
         self.spent_gain = (math.nan, math.nan)
+        self.spent_information = math.nan
 
     @property
     def filters(self) -> bool:
         """Whether candidates without information under M are kept out of the greedy."""
         return self.enabled and self.policy == "power"
 
-    def batch_information(self) -> float:
-        """``I[y_batch; ω]`` under M, on the step's configurations when sampled."""
-        value, _ = self.term.batch_score()
-        if self.term.conditional is None:
-            value -= float(self.tracker.expected_entropy[self.tracker.batch].sum())
-        return value
+    def batch_information(self, batch_value: float) -> float:
+        """``I[y_batch; ω]`` under M from the term's value of the batch (``batch_score``)."""
+        return batch_value - self._conditional(self.tracker.batch).sum()
 
     def gains_from_values(self, values: np.ndarray, candidates: np.ndarray,
                           batch_value: float) -> np.ndarray:
         """Gains under M from the term's candidate values and its value of the batch."""
-        gains = values - batch_value
-        if self.term.conditional is None:
-            gains = gains - self.tracker.expected_entropy[candidates]
-        return gains
+        return values - batch_value - self._conditional(candidates)
+
+    def _conditional(self, points) -> np.ndarray:
+        """``mean_k H[y | ω_k]`` of ``points`` where the term's values still hold it, else 0.
+
+        A term with ``conditional`` (BALD-type) has already taken it off its values.
+        """
+        if self.term.conditional is not None:
+            return np.zeros(len(points))
+        return self.tracker.expected_entropy[points]
 
     def errors(self, candidates: np.ndarray) -> np.ndarray:
         return sampled_gain_errors(self.tracker, candidates, self.max_memory)
@@ -283,7 +281,7 @@ class SaturationMonitor:
             self.spent_gain = (gain, error)
             self.spent_information = information
 
-    def message(self, batch_size: int, n_filled: int, alpha: float) -> str:
+    def message(self, n_filled: int, alpha: float) -> str:
         b = self.saturated_at
         gain, error = self.spent_gain
         best = ("" if math.isnan(gain) else
@@ -315,11 +313,11 @@ class SaturationMonitor:
             gain_errors=np.asarray(self.gain_errors, dtype=np.float64),
             saturated_at=self.saturated_at, policy=self.policy, n_filled=n_filled)
 
-    def announce(self, batch_size: int, n_filled: int, alpha: float) -> None:
+    def announce(self, n_filled: int, alpha: float) -> None:
         """Raise or warn, as the policy says, once the batch is spent."""
         if self.saturated_at is None or self.policy == "continue":
             return
-        text = self.message(batch_size, n_filled, alpha)
+        text = self.message(n_filled, alpha)
         if self.policy == "raise":
             raise BatchSpentError(text)
         warnings.warn(text, AcquisitionWarning, stacklevel=_caller_stacklevel())
