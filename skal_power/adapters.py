@@ -58,7 +58,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import as_numpy, check_positive_int
 
-__all__ = ["sampled_log_proba", "posterior_classes", "register_ensemble"]
+__all__ = ["sampled_log_proba", "n_classes_of", "posterior_classes", "register_ensemble"]
 
 #: Ensemble classes whose ``estimators_`` are posterior samples, and whether the
 #: members were fitted on label-encoded targets (column j = ``classes_[j]``).
@@ -374,6 +374,29 @@ def posterior_classes(estimator: Any) -> np.ndarray:
     if classes is None:
         raise TypeError(f"{type(estimator).__name__} has no classes_ attribute.")
     return np.asarray(classes)
+
+
+def n_classes_of(classifier: Any, X_probe: Any = None) -> int:
+    """Number of classes C of a posterior: the columns of :func:`sampled_log_proba`.
+
+    Read from the posterior's classes; a posterior without ``classes_`` is
+    asked for the predictions of ``X_probe`` (a row or two of the pool).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> n_classes_of(LogisticRegression().fit([[0], [1], [2]], ["a", "b", "c"]))
+    3
+    """
+    try:
+        return len(posterior_classes(classifier))
+    except TypeError:
+        if X_probe is None:
+            raise ValueError(
+                f"The number of classes of {type(classifier).__name__} is unknown (it has no "
+                "classes_); pass the selector's factor= explicitly.") from None
+        return int(sampled_log_proba(classifier, X_probe, n_samples=1,
+                                     random_state=0).shape[2])
 
 
 def _member_columns(member_classes: np.ndarray, classes: np.ndarray, encoded: bool) -> np.ndarray:

@@ -40,7 +40,8 @@ NAMED = sorted(name for name in skal_power.strategies.__all__
                if isinstance(getattr(skal_power.strategies, name), type)
                and issubclass(getattr(skal_power.strategies, name), QueryStrategy)
                and getattr(skal_power.strategies, name) not in (QueryStrategy,
-                                                                PosteriorStrategy))
+                                                                PosteriorStrategy,
+                                                                skal_power.strategies.SecondModelStrategy))
 FAST = {"eval_size": 20}  # keeps the distillations of the EIG family small
 
 COMPOSED = [

@@ -23,7 +23,7 @@ from sklearn.ensemble import RandomForestClassifier
 import skal_power as sp
 from skal_power.adapters import sampled_log_proba
 from skal_power.distributed import score_pool, selection_rule
-from skal_power.distributed._candidates import Candidates, best_candidates, merge_candidates
+from skal_power.sampling import Candidates, best_candidates, merge_candidates
 from skal_power.distributed._partitions import pool_partitions
 from skal_power.distributed._query import _distributed_client
 from skal_power.sampling import AcquisitionWarning
@@ -366,11 +366,11 @@ def test_strategy_with_its_own_selection_is_refused(problem):
         _rowwise_scores = True
 
     forest, pool = problem
-    assert selection_rule(RowWise()) == "top"
+    assert selection_rule(RowWise()) == "scores/Top"
     for strategy in (Greedy(), OwnQuery(), PoolWide()):
         with pytest.raises(TypeError, match="cannot query a Dask pool.*PowerBALD"):
             strategy(forest, da.from_array(pool, chunks=100), n_instances=2)
-    assert selection_rule(sp.PowerBALD()) == "stochastic"
+    assert selection_rule(sp.PowerBALD()) == "scores/Power"
 
 
 @pytest.mark.parametrize("strategy", [sp.BatchBALD(), sp.BatchEIG(eval_size=50)])

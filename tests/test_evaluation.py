@@ -7,7 +7,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier, VotingClassifier
 from sklearn.linear_model import LogisticRegression
 
-import skal_power.strategies._second_model as second_model_module
+import skal_power._second_model as second_model_module
 from skal_power.adapters import sampled_log_proba
 from skal_power.scores import entropy
 from skal_power.strategies import EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD
@@ -186,7 +186,7 @@ def test_eig_takes_training_data_from_the_learner(data):
 def test_committee_members_are_distilled_one_by_one(data):
     from modAL.models import ActiveLearner, Committee
 
-    from skal_power.strategies._second_model import DistilledCommittee
+    from skal_power._second_model import DistilledCommittee
 
     X_train, y_train, X_pool, _ = data
     learners = [
@@ -211,7 +211,7 @@ def test_distilled_committee_predicts_without_recursion():
     from sklearn.linear_model import LogisticRegression
 
     from skal_power.adapters import sampled_log_proba
-    from skal_power.strategies._second_model import DistilledCommittee
+    from skal_power._second_model import DistilledCommittee
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))

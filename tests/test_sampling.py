@@ -16,10 +16,10 @@ from skal_power import sampling
 from skal_power.sampling import (
     AcquisitionWarning,
     LinearSchedule,
-    TopKeys,
+    Candidates,
     acquisition_keys,
     gumbel_noise,
-    merge_top_keys,
+    merge_candidates,
     power_sample,
     random_sample,
     resolve_exponent,
@@ -178,7 +178,7 @@ def test_chunked_selection_equals_whole_pool_selection(pool):
         parts.append(top_keys(indices, tiers, keys, batch_size))
     # merge in a different order and in two levels: the result must not care
     groups = [g for g in (parts[1::2], parts[0::2]) if g]
-    merged = merge_top_keys([merge_top_keys(g, batch_size) for g in groups], batch_size)
+    merged = merge_candidates([merge_candidates(g, batch_size) for g in groups], batch_size)
     np.testing.assert_array_equal(merged.indices, whole)
 
 
@@ -187,7 +187,7 @@ def test_top_keys_puts_zero_weight_points_last():
     keys = np.array([50.0, -3.0, 60.0, -4.0])
     best = top_keys(np.arange(4), tiers, keys, 3)
     np.testing.assert_array_equal(best.indices, [1, 3, 2])
-    assert isinstance(best, TopKeys)
+    assert isinstance(best, Candidates)
 
 
 # --- seeding ---------------------------------------------------------------------------

@@ -22,15 +22,19 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_batch_size, check_seed
-from ..adapters import sampled_log_proba
 from .._pool import take_rows
-from .._validation import split_seed
-from ..sampling import acquisition_keys, tie_keys
-from ._candidates import Candidates, best_candidates
-from ._tasks import Part
+from .._second_model import (
+    evaluation_rows,
+    first_pass,
+    fit_second_model,
+    second_pass,
+    training_data,
+)
+from .._seeds import query_seeds
+from .._validation import check_batch_size
+from ..adapters import n_classes_of
 
-__all__ = ["evaluation_query"]
+__all__ = ["second_model_scores"]
 
 
 def first_pass_part(strategy, classifier, block, seed: int, local_eval: np.ndarray):
@@ -38,40 +42,20 @@ def first_pass_part(strategy, classifier, block, seed: int, local_eval: np.ndarr
     n = len(block)
     if n == 0:
         return np.empty(0), None, None
-    part, targets = strategy._first_pass(classifier, block, np.arange(n), local_eval, seed)
+    part, targets = first_pass(classifier, block, np.arange(n), local_eval,
+                               score_part=strategy._score_part, n_samples=strategy.n_samples,
+                               chunk_size=strategy.chunk_size, seed=seed,
+                               min_samples=strategy.min_samples, owner=type(strategy).__name__)
     return part, take_rows(block, local_eval), targets
 
 
-def second_pass_part(strategy, distilled, block, seed: int, first, offset: int,
-                     local_eval: np.ndarray, n_eval_before: int, exclude: bool, keep: int,
-                     selector: Any, exponent: float | None, selection_seed: int) -> Part:
-    """Score the partition's candidates with M′ and keep the local best ``keep``."""
-    part_m = first[0]
-    local = np.arange(len(part_m))
-    if exclude:
-        local = np.setdiff1d(local, local_eval)
-    part_m2 = np.empty(len(local), dtype=np.float64)
-    for start in range(0, len(local), strategy.chunk_size):
-        stop = min(start + strategy.chunk_size, len(local))
-        log_probs = sampled_log_proba(distilled, take_rows(block, local[start:stop]),
-                                      n_samples=strategy.n_samples, random_state=seed)
-        part_m2[start:stop] = strategy._score_part(log_probs)
-    scores = part_m[local] - part_m2
-    indices = offset + local.astype(np.int64)
-    # In memory the noise and the tie keys are keyed by the position among the
-    # candidates, not in the pool.
-    positions = indices
-    if exclude:
-        positions = indices - n_eval_before - np.searchsorted(local_eval, local)
-    if exponent is None:
-        ties = tie_keys(check_seed(selection_seed), positions)  # as top_sample
-        best = best_candidates(Candidates.ranked(indices, np.ones(len(local), np.int8), scores,
-                                                 scores, ties), keep)
-        return Part(best, len(local), len(local), keep)
-    tiers, keys = acquisition_keys(selector.log_weights(scores, exponent), selection_seed,
-                                   positions)
-    best = best_candidates(Candidates.ranked(indices, tiers, keys, scores), keep)
-    return Part(best, len(local), int(np.count_nonzero(tiers)), keep)
+def second_pass_scores(strategy, distilled, block, seed: int, first,
+                       local: np.ndarray) -> np.ndarray:
+    """The scores of the partition's candidate rows ``local``: M's part minus M′'s."""
+    part_m2 = second_pass(distilled, block, local, score_part=strategy._score_part,
+                          n_samples=strategy.n_samples, chunk_size=strategy.chunk_size,
+                          seed=seed)
+    return first[0][local] - part_m2
 
 
 def _concatenate_rows(pieces):
@@ -83,17 +67,14 @@ def _concatenate_rows(pieces):
     return np.concatenate(pieces)
 
 
-def evaluation_query(strategy, rule, classifier, partitions, n_instances, *, seed, round_index,
-                     kwargs, ship, tree_merge, prefix_sums):
-    """Two passes over the Dask pool around one distillation on the client."""
+def second_model_scores(strategy, classifier, partitions, n_instances, *, seed, round_index,
+                        kwargs, ship, prefix_sums, select):
+    """Two passes over the Dask pool around one distillation on the client, then the
+    strategy's selector draws the batch from the partitions' candidates (``select``)."""
     import dask
 
-    from ..distill import eval_subset
-    from ..strategies._second_model import training_data
-
+    seeds = query_seeds(seed, "second_model")
     selector = strategy.get_selector()
-    exponent = None if rule == "evaluation_top" else selector.exponent(round_index)
-    model_seed, second_seed, distill_seed, eval_seed, selection_seed = split_seed(seed, 5)
     training = training_data(
         classifier, kwargs.pop("X_training", None), kwargs.pop("y_training", None))
     if strategy.eval_size is None:
@@ -105,33 +86,43 @@ def evaluation_query(strategy, rule, classifier, partitions, n_instances, *, see
     lengths = partitions.lengths
     if lengths is None:  # the evaluation subset is drawn from range(N): read the lengths
         lengths = list(dask.compute([dask.delayed(len)(b) for b in partitions.blocks])[0])
-    n_pool = int(sum(lengths))
-    if n_pool < 1:
-        raise ValueError("The pool is empty: there is nothing to query.")
-    eval_indices = eval_subset(n_pool, strategy.eval_size, random_state=eval_seed)
     exclude = bool(strategy.exclude_eval)
-    n_candidates = n_pool - len(eval_indices) if exclude else n_pool
-    n_instances = check_batch_size(n_instances, n_candidates)
+    rows = evaluation_rows(int(sum(lengths)), strategy.eval_size, exclude=exclude,
+                           seed=seeds.eval_subset)
+    eval_indices = rows.eval_indices
+    n_instances = check_batch_size(n_instances, len(rows.candidates))
     offsets = prefix_sums(lengths)
     local_evals = [eval_indices[(eval_indices >= o) & (eval_indices < o + n)] - o
                    for o, n in zip(offsets, lengths)]
+    n_classes = None
+    if selector.needs_n_classes:
+        n_classes = n_classes_of(classifier)
 
     with ship(classifier) as model:
         first = dask.persist(*[
-            dask.delayed(first_pass_part)(strategy, model, block, model_seed, local)
+            dask.delayed(first_pass_part)(strategy, model, block, seeds.model, local)
             for block, local in zip(partitions.blocks, local_evals)])
-        rows, targets = dask.compute([f[1] for f in first], [f[2] for f in first])
-        strategy.eval_indices_ = eval_indices
-        strategy.distilled_ = strategy._second_model(
-            classifier, training, _concatenate_rows(rows),
-            np.concatenate([t for t in targets if t is not None]), distill_seed,
-        )
-        with ship(strategy.distilled_) as distilled:
-            parts = [
-                dask.delayed(second_pass_part)(
-                    strategy, distilled, block, second_seed, f, o, local,
-                    int(np.searchsorted(eval_indices, o)), exclude, n_instances, selector,
-                    exponent, selection_seed)
-                for block, f, o, local in zip(partitions.blocks, first, offsets, local_evals)]
-            (part,) = dask.compute(tree_merge(parts))
-    return part, n_instances
+        X_eval, targets = dask.compute([f[1] for f in first], [f[2] for f in first])
+        distilled = fit_second_model(
+            classifier, training, _concatenate_rows(X_eval),
+            np.concatenate([t for t in targets if t is not None]), n_samples=strategy.n_samples,
+            refit=strategy.distill_refit, params=strategy.distill_params, seed=seeds.distill)
+        strategy._remember_second_model(eval_indices, distilled)
+        locals_, positions = [], []
+        for o, n, local_eval in zip(offsets, lengths, local_evals):
+            local = np.arange(n)
+            if exclude:
+                local = np.setdiff1d(local, local_eval)
+            locals_.append(local)
+            # In memory the noise and the tie keys are keyed by the position among the
+            # candidates, not in the pool.
+            global_rows = o + local.astype(np.int64)
+            positions.append(global_rows - int(np.searchsorted(eval_indices, o))
+                             - np.searchsorted(local_eval, local) if exclude else None)
+        with ship(distilled) as shipped:
+            scores = [dask.delayed(second_pass_scores)(strategy, shipped, block,
+                                                       seeds.second_model, f, local)
+                      for block, f, local in zip(partitions.blocks, first, locals_)]
+            return select(selector, scores, offsets, n_instances, seed=seeds.selection,
+                          round_index=round_index, n_classes=n_classes, locals_=locals_,
+                          positions=positions)

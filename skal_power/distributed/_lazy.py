@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_seed
-from ..strategies import Acquisition
 from ._partitions import pool_partitions, require_dask
-from ._query import _scores, _ship, selection_rule
+from ._query import _score_blocks, _ship, selection_rule
 
 __all__ = ["score_pool"]
 
@@ -24,7 +23,7 @@ def score_pool(strategy: Any, classifier: Any, X_pool: Any, *, seed: int | None 
 
     Parameters
     ----------
-    strategy : Acquisition
+    strategy : PosteriorStrategy
         A single-point strategy (BALD, PowerBALD, ...) whose ``score_pool`` is
         row-wise (see :func:`selection_rule`).
     classifier : fitted posterior
@@ -46,18 +45,21 @@ def score_pool(strategy: Any, classifier: Any, X_pool: Any, *, seed: int | None 
     (((40, 40, 40, 30),), True)
     """
     da = require_dask()
-    if not isinstance(strategy, Acquisition):
+    try:
+        rule = selection_rule(strategy)
+    except TypeError:
+        rule = ""
+    if not rule.startswith("scores/"):
         raise TypeError(
             f"score_pool needs a strategy that scores points one by one; got "
             f"{type(strategy).__name__}."
         )
     if seed is None:
         seed = check_seed(strategy.random_state)
-    selection_rule(strategy)  # refuses scores that are not row-wise
     strategy._check_params()
     partitions = pool_partitions(X_pool)
     lengths = partitions.lengths or [np.nan] * len(partitions.blocks)
     model = _ship(classifier)  # held by the lazy array for as long as it lives
     blocks = [da.from_delayed(scores, shape=(n,), dtype=np.float64)
-              for scores, n in zip(_scores(strategy, model, partitions, seed, {}), lengths)]
+              for scores, n in zip(_score_blocks(strategy, model, partitions, seed, {}), lengths)]
     return da.concatenate(blocks) if blocks else da.zeros(0, chunks=1)

@@ -1,38 +1,36 @@
 """A strategy query on a Dask pool: one task graph, the same batch as in memory.
 
 The strategy's own ``score_pool`` scores each partition where it lives; each
-partition keeps its local candidates under the rule's total order (top-B by
-score, or Gumbel top-B with the noise of each *global* index); the
-candidates are merged in a tree on the workers and the client receives the
-final ``n_instances`` points only. Seeds are split exactly as in
-:meth:`~skal_power.strategies.PosteriorStrategy._query`, so the answer is
+partition keeps its selector's candidates
+(:meth:`~skal_power.sampling.Selector.partition_candidates`: top-B by score,
+or Gumbel top-B with the noise of each *global* index); the candidates are
+merged in a tree on the workers and the selector draws the batch from the
+merge (:meth:`~skal_power.sampling.Selector.merged_batch`), so the client
+receives the final candidates only. The seeds are the query's named seeds
+(:func:`skal_power._seeds.query_seeds`), as in memory, so the answer is
 bit-identical to the in-memory call whatever the partitioning.
+
+A selector takes part through that contract alone: a new selector that
+implements it runs on Dask with no change here.
 """
 
 from __future__ import annotations
 
 import sys
 import uuid
-import warnings
 from contextlib import contextmanager
 from typing import Any, Callable
 
 import numpy as np
 
-from .._validation import check_batch_size, check_positive_int, check_seed, split_seed
+from .._seeds import query_seeds
+from .._validation import check_batch_size, check_positive_int, check_seed
+from ..adapters import n_classes_of
+from ..sampling import Power, pick_per_slot
+from ..strategies import PosteriorStrategy, RandomSampling, SecondModelStrategy, ThompsonBALD
 from ..threads import limit_threads
-from ..sampling import (
-    AcquisitionWarning,
-    Softrank,
-    Top,
-    UniformTop,
-    acquisition_keys,
-    pick_per_slot,
-    top_keys,
-)
-from ..strategies import Acquisition, EvaluationAcquisition, RandomSampling, ThompsonBALD
 from . import _tasks
-from ._evaluation import evaluation_query
+from ._evaluation import second_model_scores
 from ._partitions import pool_partitions
 
 __all__ = ["dask_query", "selection_rule"]
@@ -41,70 +39,60 @@ __all__ = ["dask_query", "selection_rule"]
 MERGE_WIDTH = 8
 
 
-def _overrides(strategy: Any, base: type, names: tuple[str, ...]) -> bool:
-    """Whether a class between ``type(strategy)`` and ``base`` defines one of ``names``."""
-    for klass in type(strategy).__mro__:
-        if klass is base:
-            return False
-        if any(name in vars(klass) for name in names):
-            return True
-    return False
-
-
-def _selector_rule(selector: Any, prefix: str = "") -> str | None:
-    if isinstance(selector, Top):
-        return prefix + "top"
-    if isinstance(selector, Softrank):
-        return None if prefix else "softrank"
-    if hasattr(selector, "log_weights") and selector.partition_merge == "keys":
-        return prefix + "stochastic"
-    if isinstance(selector, UniformTop):
-        return None if prefix else "uniform_top"
+def _plan(strategy: Any) -> str | None:
+    """Which graph answers ``strategy``: read from the query it runs, not from its class
+    name, so a subclass that replaces the query, the selection or (without declaring
+    ``_rowwise_scores = True``) the scores is refused rather than answered wrongly."""
+    klass = type(strategy)
+    if klass._query is RandomSampling._query:
+        return "random"
+    if klass._query is ThompsonBALD._query and klass.iter_log_probs is PosteriorStrategy.iter_log_probs:
+        return "thompson"
+    if klass._query is not PosteriorStrategy._query or \
+            klass._select is not PosteriorStrategy._select:
+        return None
+    if klass._candidate_scores is SecondModelStrategy._candidate_scores:
+        return "second_model"
+    rowwise = (klass.score_pool is PosteriorStrategy.score_pool
+               or getattr(strategy, "_rowwise_scores", False))
+    if klass._candidate_scores is PosteriorStrategy._candidate_scores and rowwise:
+        return "scores"
     return None
 
 
 def selection_rule(strategy: Any) -> str:
-    """Name of the partition-mergeable rule a strategy uses, or ``TypeError``.
+    """How ``strategy`` queries a Dask pool, or ``TypeError`` if it cannot.
 
-    Read from the strategy's selector (:mod:`skal_power.sampling`), so any
-    score composed with a mergeable selector runs on Dask unchanged. A
-    subclass that replaces the query or the selection is refused rather than
-    answered wrongly, and so is one that overrides ``score_pool`` (say, to fit
-    something on the whole pool first) unless it declares that the score of a
-    row depends on that row alone with ``_rowwise_scores = True``.
+    ``"scores/<Selector>"`` (row-wise scores, then the selector's partition
+    merge), ``"second_model/<Selector>"`` (EIG and EvaluationBALD: two passes
+    around one M′), ``"thompson"`` or ``"random"``. Any score composed with a
+    selector that merges across partitions runs on Dask unchanged. A subclass
+    that replaces the query or the selection is refused rather than answered
+    wrongly, and so is one that overrides ``score_pool`` (say, to fit something
+    on the whole pool first) unless it declares that the score of a row depends
+    on that row alone with ``_rowwise_scores = True``.
 
     Examples
     --------
     >>> from skal_power import BALD, PowerBALD, SoftrankBALD
     >>> from skal_power.strategies import PowerEvaluationBALD
     >>> [selection_rule(s) for s in (BALD(), PowerBALD(), SoftrankBALD(), PowerEvaluationBALD())]
-    ['top', 'stochastic', 'softrank', 'evaluation_stochastic']
+    ['scores/Top', 'scores/Power', 'scores/Softrank', 'second_model/Power']
     """
-    rule = None
-    if isinstance(strategy, RandomSampling) and not _overrides(
-            strategy, RandomSampling, ("_query",)):
-        rule = "random"
-    elif isinstance(strategy, ThompsonBALD) and not _overrides(
-            strategy, ThompsonBALD, ("_query", "iter_log_probs")):
-        rule = "thompson"
-    elif isinstance(strategy, EvaluationAcquisition) and not _overrides(
-            strategy, EvaluationAcquisition,
-            ("_query", "_select", "_score", "_first_pass", "_chunks", "score_pool")):
-        rule = _selector_rule(strategy.get_selector(), prefix="evaluation_")
-    elif isinstance(strategy, Acquisition) and not _overrides(
-            strategy, Acquisition, ("_query", "_select")):
-        if getattr(strategy, "_rowwise_scores", False) or not _overrides(
-                strategy, Acquisition, ("score_pool",)):
-            rule = _selector_rule(strategy.get_selector())
-    if rule is not None:
-        return rule
+    plan = _plan(strategy)
+    if plan in ("scores", "second_model"):
+        selector = strategy.get_selector()
+        if selector.partition_merge is not None:
+            return f"{plan}/{type(selector).__name__}"
+    elif plan is not None:
+        return plan
     raise TypeError(
-        f"{type(strategy).__name__} cannot query a Dask pool: its batch is not a per-point rule whose "
-        "partition results merge exactly (supported: top-B, power, softmax, softrank, "
-        "UniformTop, Thompson and random selection; EIG/EvaluationBALD top-B, power or "
-        "softmax). For greedy batch scores such as BatchBALD, pre-filter the pool with "
-        "PowerBALD on Dask, compute those candidate rows and run the strategy on them in "
-        "memory (see the 'Pools on a Dask cluster' docs page)."
+        f"{type(strategy).__name__} cannot query a Dask pool: its batch is not a per-point rule "
+        "whose partition results merge exactly (supported: the selectors of "
+        "skal_power.sampling that merge across partitions, Thompson and random selection). "
+        "For greedy batch scores such as BatchBALD, pre-filter the pool with PowerBALD on "
+        "Dask, compute those candidate rows and run the strategy on them in memory (see the "
+        "'Pools on a Dask cluster' docs page)."
     )
 
 
@@ -178,112 +166,80 @@ def _tree_merge(parts: list):
     return parts[0]
 
 
-def _scores(strategy, model, partitions, seed, kwargs, task=_tasks.score_block):
+def select_from_scores(selector, scores: list, offsets: list, n_instances: int, *, seed: int,
+                       round_index: int, n_classes: int | None = None, locals_=None,
+                       positions=None) -> tuple[np.ndarray, np.ndarray]:
+    """The batch ``selector`` draws from the delayed scores of every partition.
+
+    ``locals_``/``positions``: per partition, the rows the scores belong to and
+    what their randomness is keyed by (all rows and their global index if None).
+    """
     import dask
 
-    return [dask.delayed(task)(strategy, model, block, seed, kwargs)
+    keep = selector.n_kept(n_instances, n_classes)
+    sorted_all = (dask.delayed(_tasks.sorted_scores)(*scores)
+                  if selector.needs_sorted_scores else None)
+    n = len(scores)
+    locals_ = locals_ or [None] * n
+    positions = positions or [None] * n
+    parts = [dask.delayed(_tasks.candidates_part)(selector, s, o, keep, seed, round_index,
+                                                  sorted_all, local, position)
+             for s, o, local, position in zip(scores, offsets, locals_, positions)]
+    if not parts:
+        raise ValueError("The pool is empty: there is nothing to query.")
+    (part,) = dask.compute(_tree_merge(parts))
+    check_batch_size(n_instances, part.n_points)
+    return selector.merged_batch(part.candidates, n_instances, seed=seed,
+                                 n_points=part.n_points, n_positive=part.n_positive)
+
+
+def _score_blocks(strategy, model, partitions, seed, kwargs):
+    import dask
+
+    return [dask.delayed(_tasks.score_block)(strategy, model, block, seed, kwargs)
             for block in partitions.blocks]
 
 
-def _top_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
-    import dask
-
-    model_seed, selection_seed = split_seed(seed, 2)
-    scores = _scores(strategy, model, partitions, model_seed, kwargs)
-    offsets = _offsets(partitions, _lengths_of(scores))
-    tie_seed = check_seed(selection_seed)  # as top_sample(..., random_state=selection_seed)
-    return [dask.delayed(_tasks.top_part)(s, o, n_instances, tie_seed)
-            for s, o in zip(scores, offsets)]
-
-
-def _stochastic_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
-    import dask
-
-    model_seed, selection_seed = split_seed(seed, 2)
+def _scores_query(strategy, classifier, partitions, n_instances, seed, round_index, kwargs):
+    seeds = query_seeds(seed, "posterior")
     selector = strategy.get_selector()
-    exponent = selector.exponent(round_index)
-    scores = _scores(strategy, model, partitions, model_seed, kwargs)
+    n_classes = n_classes_of(classifier) if selector.needs_n_classes else None
+    with _shipped(classifier) as model:
+        scores = _score_blocks(strategy, model, partitions, seeds.model, kwargs)
+        offsets = _offsets(partitions, _lengths_of(scores))
+        return select_from_scores(selector, scores, offsets, n_instances, seed=seeds.selection,
+                                  round_index=round_index, n_classes=n_classes)
+
+
+def _random_query(strategy, classifier, partitions, n_instances, seed, round_index, kwargs):
+    """Uniform sampling: Gumbel keys on zero log-weights, no model needed (as
+    :func:`~skal_power.sampling.random_sample`)."""
+    import dask
+
+    scores = [dask.delayed(_tasks.zero_scores)(block) for block in partitions.blocks]
     offsets = _offsets(partitions, _lengths_of(scores))
-    if isinstance(selector, Softrank):
-        everything = dask.delayed(_tasks.sorted_scores)(*scores)
-        return [dask.delayed(_tasks.softrank_part)(s, everything, o, n_instances, exponent,
-                                                   selection_seed)
-                for s, o in zip(scores, offsets)]
-    return [dask.delayed(_tasks.stochastic_part)(selector, s, o, n_instances, exponent,
-                                                 selection_seed)
-            for s, o in zip(scores, offsets)]
+    selection = check_seed(query_seeds(seed, "random").selection)
+    return select_from_scores(Power(0.0), scores, offsets, n_instances, seed=selection,
+                              round_index=round_index)
 
 
-def _uniform_top_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
+def _thompson_query(strategy, classifier, partitions, n_instances, seed, round_index, kwargs):
     import dask
 
-    model_seed, _ = split_seed(seed, 2)
-    scored = _scores(strategy, model, partitions, model_seed, kwargs,
-                     task=_tasks.score_block_with_classes)
-    offsets = _offsets(partitions, _lengths_of([s[0] for s in scored]))
-    selector = strategy.get_selector()
-    return [dask.delayed(_tasks.uniform_top_part)(s, o, n_instances, selector.factor)
-            for s, o in zip(scored, offsets)]
-
-
-def _random_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
-    import dask
-
-    noise_seed = check_seed(seed)  # as random_sample(..., random_state=seed)
-    lengths = partitions.lengths
-    if lengths is None:
-        lengths = [dask.delayed(len)(block) for block in partitions.blocks]
-    offsets = _offsets(partitions, lambda: lengths)
-    return [dask.delayed(_tasks.random_part)(o, n, n_instances, noise_seed)
-            for o, n in zip(offsets, lengths)]
-
-
-def _thompson_graph(strategy, model, partitions, n_instances, seed, round_index, kwargs):
-    import dask
-
-    model_seed, _ = split_seed(seed, 2)
-    # KL candidates need no noise: rank with local indices, then shift by the offset.
-    parts = [dask.delayed(_tasks.thompson_part)(strategy, model, block, model_seed, 0,
-                                                n_instances)
-             for block in partitions.blocks]
-    offsets = _offsets(partitions, lambda: [part[1] for part in parts])
-    return [dask.delayed(_tasks.shift_part)(part, offset) for part, offset in zip(parts, offsets)]
-
-
-def _finish_ranked(part, n_instances, seed, strategy):
-    return part.candidates.indices, part.candidates.scores
-
-
-def _finish_stochastic(part, n_instances, seed, strategy):
-    if part.n_positive < n_instances:
-        warnings.warn(
-            f"Only {part.n_positive} of {part.n_points} pool points have a positive acquisition "
-            f"weight; the other {n_instances - part.n_positive} points of the batch were drawn "
-            "uniformly from the rest.",
-            AcquisitionWarning,
-            stacklevel=4,  # the user's call of the strategy
-        )
-    return _finish_ranked(part, n_instances, seed, strategy)
-
-
-def _finish_random(part, n_instances, seed, strategy):
-    return part.candidates.indices, np.zeros(n_instances)
-
-
-def _finish_uniform_top(part, n_instances, seed, strategy):
-    _, selection_seed = split_seed(seed, 2)
-    candidates = part.candidates
-    tiers, keys = acquisition_keys(np.zeros(len(candidates.indices)),
-                                   check_seed(selection_seed), candidates.indices)
-    chosen = top_keys(candidates.indices, tiers, keys, n_instances).indices
-    position = {int(index): i for i, index in enumerate(candidates.indices)}
-    scores = candidates.scores[[position[int(index)] for index in chosen]]
-    return chosen, scores
-
-
-def _finish_thompson(part, n_instances, seed, strategy):
-    _, slot_seed = split_seed(seed, 2)
-    rng = np.random.default_rng(slot_seed)
+    seeds = query_seeds(seed, "posterior")
+    with _shipped(classifier) as model:
+        # KL candidates need no noise: rank with local indices, then shift by the offset.
+        parts = [dask.delayed(_tasks.thompson_part)(strategy, model, block, seeds.model,
+                                                    n_instances)
+                 for block in partitions.blocks]
+        offsets = _offsets(partitions, lambda: [part[1] for part in parts])
+        parts = [dask.delayed(_tasks.shift_part)(part, offset)
+                 for part, offset in zip(parts, offsets)]
+        if not parts:
+            raise ValueError("The pool is empty: there is nothing to query.")
+        (part,) = dask.compute(_tree_merge(parts))
+    check_batch_size(n_instances, part.n_points)
+    rng = np.random.default_rng(seeds.selection)
     slot_samples = rng.integers(0, len(part.candidates), size=n_instances)
     unique, columns = np.unique(slot_samples, return_inverse=True)
     # Slot b can only take one of the top n_instances of its column, so the KL table
@@ -298,13 +254,18 @@ def _finish_thompson(part, n_instances, seed, strategy):
     return rows[picked], scores
 
 
-_RULES: dict[str, tuple[Callable, Callable]] = {
-    "top": (_top_graph, _finish_ranked),
-    "stochastic": (_stochastic_graph, _finish_stochastic),
-    "softrank": (_stochastic_graph, _finish_stochastic),
-    "uniform_top": (_uniform_top_graph, _finish_uniform_top),
-    "random": (_random_graph, _finish_random),
-    "thompson": (_thompson_graph, _finish_thompson),
+def _second_model_query(strategy, classifier, partitions, n_instances, seed, round_index,
+                        kwargs):
+    return second_model_scores(strategy, classifier, partitions, n_instances, seed=seed,
+                               round_index=round_index, kwargs=kwargs, ship=_shipped,
+                               prefix_sums=_prefix_sums, select=select_from_scores)
+
+
+_QUERIES: dict[str, Callable] = {
+    "scores": _scores_query,
+    "random": _random_query,
+    "thompson": _thompson_query,
+    "second_model": _second_model_query,
 }
 
 
@@ -346,27 +307,11 @@ def dask_query(strategy: Any, classifier: Any, X_pool: Any, n_instances: int, *,
 
 
 def _dask_query(strategy, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-    import dask
-
-    rule = selection_rule(strategy)
+    plan = selection_rule(strategy).partition("/")[0]
     partitions = pool_partitions(X_pool)
-    if rule.startswith("evaluation"):
-        part, n_instances = evaluation_query(
-            strategy, rule, classifier, partitions, n_instances, seed=seed,
-            round_index=round_index, kwargs=kwargs, ship=_shipped, tree_merge=_tree_merge,
-            prefix_sums=_prefix_sums)
-        finish = _finish_ranked if rule == "evaluation_top" else _finish_stochastic
-        return finish(part, n_instances, seed, strategy)
-    build, finish = _RULES[rule]
     if partitions.lengths is not None:
         n_instances = check_batch_size(n_instances, sum(partitions.lengths))
     else:
         n_instances = check_positive_int(n_instances, name="n_instances")
-    needs_model = rule != "random"
-    with _shipped(classifier if needs_model else None) as model:
-        parts = build(strategy, model, partitions, n_instances, seed, round_index, kwargs)
-        if not parts:
-            raise ValueError("The pool is empty: there is nothing to query.")
-        (part,) = dask.compute(_tree_merge(parts))
-    check_batch_size(n_instances, part.n_points)
-    return finish(part, n_instances, seed, strategy)
+    return _QUERIES[plan](strategy, classifier, partitions, n_instances, seed, round_index,
+                          kwargs)

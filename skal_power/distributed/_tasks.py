@@ -2,7 +2,9 @@
 
 Each function is a pure function of its arguments (a partition, the fitted
 posterior, the seeds and its global offset), so Dask may run it anywhere and
-rerun it after a worker dies: the result is the same.
+rerun it after a worker dies: the result is the same. A selector is used only
+through its partition contract (:meth:`~skal_power.sampling.Selector.partition_candidates`,
+:func:`~skal_power.sampling.merge_candidates`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from .._validation import check_log_probs
-from ..sampling import Softrank, acquisition_keys, sample_kl_to_mean, tie_keys
-from ._candidates import Candidates, best_candidates, merge_candidates
+from ..sampling import Candidates, best_candidates, merge_candidates, sample_kl_to_mean
 
-__all__ = ["Part", "merge_parts"]
+__all__ = ["Part", "candidates_part", "merge_parts"]
 
 
 class Part(NamedTuple):
@@ -23,8 +24,8 @@ class Part(NamedTuple):
 
     ``keep`` is how many candidates a merge keeps; ``n_points`` and
     ``n_positive`` count the pool points and those of positive weight.
-    ``candidates`` is a :class:`Candidates`, or a list of them (one per
-    posterior sample, for Thompson batches).
+    ``candidates`` is a :class:`~skal_power.sampling.Candidates`, or a list of
+    them (one per posterior sample, for Thompson batches).
     """
 
     candidates: Any
@@ -52,47 +53,9 @@ def score_block(strategy, classifier, block, seed: int, kwargs: dict) -> np.ndar
                       dtype=np.float64)
 
 
-def score_block_with_classes(strategy, classifier, block, seed: int, kwargs: dict):
-    """Scores and number of classes C of one partition (C is ``None`` if it is empty)."""
-    scores = score_block(strategy, classifier, block, seed, kwargs)
-    return scores, (getattr(strategy, "_n_classes", None) if len(scores) else None)
-
-
-def _global_indices(offset: int, n: int) -> np.ndarray:
-    return np.arange(offset, offset + n, dtype=np.int64)
-
-
-def top_part(scores: np.ndarray, offset: int, keep: int, seed: int | None = None) -> Part:
-    """Local best ``keep`` by score, ties by the seed's tie keys, as ``top_sample``."""
-    n = len(scores)
-    indices = _global_indices(offset, n)
-    ties = None if seed is None else tie_keys(seed, indices)
-    candidates = Candidates.ranked(indices, np.ones(n, np.int8), scores, scores, ties)
-    return Part(best_candidates(candidates, keep), n, n, keep)
-
-
-def uniform_top_part(scored, offset: int, batch_size: int, factor: int | None) -> Part:
-    """Local top ``batch_size * F`` by score; F is ``factor`` or the number of classes."""
-    scores, n_classes = scored
-    factor = factor if factor is not None else n_classes
-    keep = batch_size * factor if factor is not None else 0
-    return top_part(scores, offset, keep)
-
-
-def gumbel_part(log_weights: np.ndarray, scores: np.ndarray, offset: int, keep: int,
-                seed: int) -> Part:
-    """Local Gumbel top-``keep`` with the noise of each global index."""
-    n = len(scores)
-    indices = _global_indices(offset, n)
-    tiers, keys = acquisition_keys(log_weights, seed, indices)
-    best = best_candidates(Candidates.ranked(indices, tiers, keys, scores), keep)
-    return Part(best, n, int(np.count_nonzero(tiers)), keep)
-
-
-def stochastic_part(selector, scores: np.ndarray, offset: int, keep: int, exponent: float,
-                    seed: int) -> Part:
-    """Power/softmax rules: log-weights are a function of each point's own score."""
-    return gumbel_part(selector.log_weights(scores, exponent), scores, offset, keep, seed)
+def zero_scores(block) -> np.ndarray:
+    """Scores of a strategy that ignores the model (random sampling): zeros."""
+    return np.zeros(len(block))
 
 
 def sorted_scores(*scores: np.ndarray) -> np.ndarray:
@@ -100,29 +63,37 @@ def sorted_scores(*scores: np.ndarray) -> np.ndarray:
     return np.sort(np.concatenate(scores))
 
 
-def softrank_part(scores: np.ndarray, all_sorted: np.ndarray, offset: int, keep: int,
-                  beta: float, seed: int) -> Part:
-    """Softrank with global ranks: rank 1 is the best score, ties get their average rank."""
-    return gumbel_part(Softrank.ranked_log_weights(scores, all_sorted, beta), scores, offset,
-                       keep, seed)
+def candidates_part(selector, scores: np.ndarray, offset: int, keep: int, seed: int,
+                    round_index: int, sorted_all: np.ndarray | None = None,
+                    local: np.ndarray | None = None,
+                    positions: np.ndarray | None = None) -> Part:
+    """The selector's best ``keep`` candidates of one partition.
+
+    ``local`` are the partition rows the scores belong to (all rows if None);
+    ``positions`` what their randomness is keyed by (their global index if None).
+    """
+    if local is None:
+        local = np.arange(len(scores))
+    indices = offset + np.asarray(local, dtype=np.int64)
+    candidates = selector.partition_candidates(scores, indices, seed=seed,
+                                               round_index=round_index, positions=positions,
+                                               sorted_scores=sorted_all)
+    return Part(best_candidates(candidates, keep), len(scores),
+                int(np.count_nonzero(candidates.tiers)), keep)
 
 
-def random_part(offset: int, n: int, keep: int, seed: int) -> Part:
-    """Uniform sampling: Gumbel keys on zero log-weights, no data needed."""
-    return gumbel_part(np.zeros(n), np.zeros(n), offset, keep, seed)
-
-
-def thompson_part(strategy, classifier, block, seed: int, offset: int, keep: int) -> Part:
-    """KL(p_k ‖ p̄) for every posterior sample k; the local best ``keep`` of each column."""
+def thompson_part(strategy, classifier, block, seed: int, keep: int) -> Part:
+    """KL(p_k ‖ p̄) for every posterior sample k; the local best ``keep`` of each column
+    (local indices: :func:`shift_part` moves them to the pool's)."""
     columns, n = [], 0
-    for start, log_probs in strategy.iter_log_probs(classifier, block, seed=seed):
+    for _, log_probs in strategy.iter_log_probs(classifier, block, seed=seed):
         log_probs = check_log_probs(log_probs, min_samples=2)
         columns.append(sample_kl_to_mean(log_probs, np.arange(log_probs.shape[1])))
         n += len(log_probs)
     if not columns:
         return Part(None, 0, 0, keep)
     kl = np.concatenate(columns)
-    indices = _global_indices(offset, n)
+    indices = np.arange(n, dtype=np.int64)
     tiers = np.ones(n, np.int8)
     best = [best_candidates(Candidates.ranked(indices, tiers, kl[:, k], kl[:, k]), keep)
             for k in range(kl.shape[1])]

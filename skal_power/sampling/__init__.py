@@ -7,17 +7,13 @@ functions below are the same rules on a plain score vector.
 Stochastic rules sample a batch without replacement via Gumbel-top-B, with
 the noise of each point derived from ``(seed, index)`` alone, so a pool split
 into chunks gives exactly the batch of the whole pool (:func:`top_keys` per
-part, then :func:`merge_top_keys`).
+part, then :func:`merge_candidates`). A selector's partition contract
+(:meth:`Selector.partition_candidates`, :meth:`Selector.merged_batch`) is all a
+Dask pool needs of it.
 """
 
-from ._gumbel import (
-    TopKeys,
-    acquisition_keys,
-    gumbel_noise,
-    merge_top_keys,
-    tie_keys,
-    top_keys,
-)
+from ._candidates import Candidates, best_candidates, merge_candidates
+from ._gumbel import acquisition_keys, gumbel_noise, tie_keys, top_keys
 from ._rules import (
     AcquisitionWarning,
     power_log_weights,
@@ -37,6 +33,7 @@ from ._thompson import pick_per_slot, sample_kl_to_mean, thompson_sample
 
 __all__ = [
     "AcquisitionWarning",
+    "Candidates",
     "LinearSchedule",
     "Power",
     "Selector",
@@ -44,10 +41,10 @@ __all__ = [
     "Softrank",
     "Top",
     "UniformTop",
-    "TopKeys",
     "acquisition_keys",
+    "best_candidates",
     "gumbel_noise",
-    "merge_top_keys",
+    "merge_candidates",
     "pick_per_slot",
     "power_log_weights",
     "power_sample",

@@ -16,9 +16,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+import warnings
+
 from .._validation import check_positive_int, check_seed
-from ._gumbel import acquisition_keys, tie_keys
+from ._candidates import Candidates
+from ._gumbel import acquisition_keys, tie_keys, top_keys
 from ._rules import (
+    AcquisitionWarning,
     power_log_weights,
     sample_from_log_weights,
     softmax_log_weights,
@@ -58,6 +62,8 @@ class Selector(BaseEstimator):
     """
 
     partition_merge: str | None = None
+    #: Whether ``select`` needs the number of classes C of the scored posterior.
+    needs_n_classes = False
 
     def check(self) -> None:
         """Validate the parameters (raises ``ValueError``/``TypeError``)."""
@@ -66,6 +72,36 @@ class Selector(BaseEstimator):
                round_index: int = 0, n_classes: int | None = None) -> np.ndarray:
         """Positions of the batch in ``scores``, in selection order."""
         raise NotImplementedError
+
+    # -- the partition contract: all a pool split into parts (Dask) needs of a selector --
+    #: ``partition_candidates`` needs every score of the pool, sorted (global ranks).
+    needs_sorted_scores = False
+
+    def n_kept(self, n_instances: int, n_classes: int | None = None) -> int:
+        """How many candidates each part of a pool keeps (and each merge of parts)."""
+        return n_instances
+
+    def partition_candidates(self, scores: np.ndarray, indices: np.ndarray, *, seed: int,
+                             round_index: int = 0, positions: np.ndarray | None = None,
+                             sorted_scores: np.ndarray | None = None) -> Candidates:
+        """The keys of some points of the pool, as :class:`Candidates` (not yet cut).
+
+        ``indices`` are the points' pool positions (what the batch returns),
+        ``positions`` what their randomness is keyed by (the position among the
+        scored candidates; defaults to ``indices``). The best
+        :meth:`n_kept` of the union of every part's candidates, merged by
+        :func:`~skal_power.sampling.merge_candidates`, are those of the whole pool.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not merge across partitions.")
+
+    def merged_batch(self, merged: Candidates, n_instances: int, *, seed: int,
+                     n_points: int, n_positive: int) -> tuple[np.ndarray, np.ndarray]:
+        """The batch ``(indices, scores)`` from the merged candidates of every part.
+
+        ``n_points`` and ``n_positive`` count the pool's points and those of
+        positive weight (tier 1).
+        """
+        return merged.indices[:n_instances], merged.scores[:n_instances]
 
 
 class Top(Selector):
@@ -84,11 +120,12 @@ class Top(Selector):
     def select(self, scores, n_instances, *, seed, round_index=0, n_classes=None):
         return top_sample(scores, n_instances, random_state=seed)
 
-    def keys(self, scores: np.ndarray, seed: int, indices: np.ndarray,
-             round_index: int = 0):
-        """``(tiers, keys, ties)`` of each point: its score, ties by :func:`tie_keys`."""
-        return (np.ones(len(scores), np.int8), scores,
-                tie_keys(check_seed(seed), indices))
+    def partition_candidates(self, scores, indices, *, seed, round_index=0, positions=None,
+                             sorted_scores=None):
+        """Each point keyed by its score, exact ties by :func:`tie_keys` (as ``select``)."""
+        positions = indices if positions is None else positions
+        return Candidates(indices, np.ones(len(scores), np.int8), scores, scores,
+                          tie_keys(check_seed(seed), positions))
 
 
 class _Weighted(Selector):
@@ -114,11 +151,30 @@ class _Weighted(Selector):
         return sample_from_log_weights(self.log_weights(scores, self.exponent(round_index)),
                                        n_instances, seed)
 
-    def keys(self, scores, seed, indices, round_index=0):
-        """``(tiers, keys, None)``: Gumbel keys of the points' log-weights."""
-        tiers, keys = acquisition_keys(self.log_weights(scores, self.exponent(round_index)),
-                                       seed, indices)
-        return tiers, keys, None
+    def _partition_log_weights(self, scores, exponent, sorted_scores):
+        return self.log_weights(scores, exponent)
+
+    def partition_candidates(self, scores, indices, *, seed, round_index=0, positions=None,
+                             sorted_scores=None):
+        """Gumbel keys of the points' log-weights, the noise of each point's position."""
+        positions = indices if positions is None else positions
+        log_weights = self._partition_log_weights(scores, self.exponent(round_index),
+                                                  sorted_scores)
+        tiers, keys = acquisition_keys(log_weights, seed, positions)
+        return Candidates.ranked(indices, tiers, keys, scores)
+
+    def merged_batch(self, merged, n_instances, *, seed, n_points, n_positive):
+        """The first ``n_instances``; warns as ``select`` when too few weights are positive."""
+        if n_positive < n_instances:
+            warnings.warn(
+                f"Only {n_positive} of {n_points} pool points have a positive acquisition "
+                f"weight; the other {n_instances - n_positive} points of the batch were drawn "
+                "uniformly from the rest.",
+                AcquisitionWarning,
+                stacklevel=7,  # the user's call of the strategy on a Dask pool
+            )
+        return super().merged_batch(merged, n_instances, seed=seed, n_points=n_points,
+                                    n_positive=n_positive)
 
 
 class Power(_Weighted):
@@ -188,6 +244,7 @@ class Softrank(_Weighted):
     """
 
     partition_merge = "global_ranks"
+    needs_sorted_scores = True
     exponent_name = "beta"
 
     def __init__(self, beta: Any = 1.0) -> None:
@@ -208,6 +265,9 @@ class Softrank(_Weighted):
         left = np.searchsorted(all_sorted, scores, side="left")
         ranks = (len(all_sorted) - right) + ((right - left) + 1) / 2.0
         return -exponent * np.log(ranks)
+
+    def _partition_log_weights(self, scores, exponent, sorted_scores):
+        return self.ranked_log_weights(scores, sorted_scores, exponent)
 
 
 class UniformTop(Selector):
@@ -232,6 +292,11 @@ class UniformTop(Selector):
     def __init__(self, factor: int | None = None) -> None:
         self.factor = factor
 
+    @property
+    def needs_n_classes(self) -> bool:
+        """F defaults to the number of classes C."""
+        return self.factor is None
+
     def check(self) -> None:
         if self.factor is not None:
             check_positive_int(self.factor, name="factor")
@@ -246,3 +311,19 @@ class UniformTop(Selector):
     def select(self, scores, n_instances, *, seed, round_index=0, n_classes=None):
         factor = self.factor if self.factor is not None else n_classes
         return uniform_top_sample(scores, n_instances, factor=factor, random_state=seed)
+
+    def n_kept(self, n_instances, n_classes=None):
+        """The candidate set, ``B · F``."""
+        return self.candidates(n_instances, n_classes)
+
+    def partition_candidates(self, scores, indices, *, seed, round_index=0, positions=None,
+                             sorted_scores=None):
+        """Each point keyed by its score, ties in index order (as ``select``'s candidates)."""
+        return Candidates.ranked(indices, np.ones(len(scores), np.int8), scores, scores)
+
+    def merged_batch(self, merged, n_instances, *, seed, n_points, n_positive):
+        """``n_instances`` drawn uniformly from the merged ``B · F`` candidates."""
+        tiers, keys = acquisition_keys(np.zeros(len(merged.indices)), check_seed(seed),
+                                       merged.indices)
+        chosen = top_keys(np.arange(len(merged.indices)), tiers, keys, n_instances).indices
+        return merged.indices[chosen], merged.scores[chosen]

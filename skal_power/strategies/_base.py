@@ -14,29 +14,34 @@ from __future__ import annotations
 
 import copy
 import inspect
-import sys
 from typing import Any, Callable, Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._pool import as_row_pool, pool_size, row_slice
+from .._passes import sampled_pass
+from .._pool import as_row_pool, pool_size, take_rows
 from .._pool_types import register_pool_type, registered_query
+from .._second_model import evaluation_scores, training_data
+from .._seeds import QuerySeeds, query_seeds
+from .._targets import check_targets
 from .._validation import (
     check_batch_size,
     check_bool,
+    check_non_negative,
+    check_optional_dict,
+    check_optional_positive_int,
     check_positive_int,
     check_seed,
     query_seed,
-    split_seed,
 )
-from ..adapters import sampled_log_proba, too_few_samples
+from ..adapters import n_classes_of
+from ..batch._saturation import check_on_saturation
+from ..distill import check_refit
+from ..sampling import Selector, resolve_exponent
 
-__all__ = ["QueryStrategy", "PosteriorStrategy", "pool_size", "pool_rows", "register_pool_type",
-           "split_seed"]
-
-#: Rows ``start:stop`` of a pool (the name strategies have always used).
-pool_rows = row_slice
+__all__ = ["QueryStrategy", "PosteriorStrategy", "SecondModelStrategy", "check_selector",
+           "register_pool_type"]
 
 
 class _Summary:
@@ -163,7 +168,7 @@ class QueryStrategy(BaseEstimator):
         >>> sorted(PowerBALD.parameter_checks())
         ['alpha', 'chunk_size', 'n_samples', 'progress']
         """
-        checks: dict[str, Callable] = {}
+        checks: dict[str, Callable] = dict(PARAMETER_CHECKS)
         for klass in reversed(cls.__mro__):
             checks.update(vars(klass).get("_constraints", {}))
         parameters = inspect.signature(cls.__init__).parameters
@@ -214,12 +219,57 @@ class QueryStrategy(BaseEstimator):
         raise NotImplementedError
 
 
+def check_exponent(value: Any, *, name: str) -> None:
+    """An exponent >= 0 or a schedule (see :func:`~skal_power.sampling.resolve_exponent`)."""
+    resolve_exponent(value, 0, name=name)
+
+
+def check_selector(selector: Any, *, name: str = "selector") -> Selector:
+    """``selector`` checked (``None`` is :class:`~skal_power.sampling.Top`)."""
+    from ..sampling import Top
+
+    if selector is None:
+        return Top()
+    if not isinstance(selector, Selector):
+        raise TypeError(f"{name} must be a skal_power.sampling.Selector (Top(), Power(5.0), "
+                        f"...); got {selector!r}.")
+    selector.check()
+    return selector
+
+
+#: The check of every strategy parameter, by name: a name means the same in every
+#: strategy. A class whose parameter differs (``score``) declares its own in ``_constraints``.
+PARAMETER_CHECKS: dict[str, Callable] = {
+    "n_samples": check_positive_int,
+    "chunk_size": check_positive_int,
+    "progress": check_bool,
+    "alpha": check_exponent,
+    "beta": check_exponent,
+    "factor": check_optional_positive_int,
+    "selector": check_selector,
+    "exclude_eval": check_bool,
+    "distill_refit": check_refit,
+    "distill_params": check_optional_dict,
+    "n_configurations": check_positive_int,
+    "max_memory": check_optional_positive_int,
+    "max_exact_size": check_optional_positive_int,
+    "lazy": check_bool,
+    "on_saturation": check_on_saturation,
+    "saturation_alpha": check_non_negative,
+    "X_target": check_targets,
+    "target_size": check_positive_int,
+}
+
+
 class PosteriorStrategy(QueryStrategy):
-    """A strategy that scores pool points from sampled predictions.
+    """A strategy that scores pool points from sampled predictions, then selects a batch.
 
     The pool is processed ``chunk_size`` rows at a time, with the same posterior
-    samples for every chunk, so memory is bounded by the chunk, not by N.
-    Subclasses implement ``_score_log_probs`` and ``_select``.
+    samples for every chunk, so memory is bounded by the chunk, not by N. A
+    subclass names its two parts with hooks: ``_score_log_probs(log_probs)``
+    (``(N, K, C) -> (N,)``, higher is better) and either ``get_selector()`` (a
+    :class:`~skal_power.sampling.Selector`) or ``_select(scores, n_instances, *,
+    seed, round_index)``.
 
     Examples
     --------
@@ -252,52 +302,25 @@ class PosteriorStrategy(QueryStrategy):
         self.random_state = random_state
         self.progress = progress
 
-    _constraints = {"n_samples": check_positive_int, "chunk_size": check_positive_int,
-                    "progress": check_bool}
+    def _progress(self, what: str = "pool") -> str | None:
+        """The description of this strategy's bars, or None when ``progress`` is off."""
+        return f"{type(self).__name__} {what}" if getattr(self, "progress", False) else None
 
-    def _progress_bar(self, total: int, what: str = "pool"):
-        """A tqdm bar over ``total`` pool rows when ``progress`` is on, else None.
-
-        The form of the experiment runner's bars: ``tqdm.auto``, on stderr, not
-        left behind once done.
-        """
-        if not getattr(self, "progress", False):
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc=f"{type(self).__name__} {what}", unit="row",
-                    leave=False, file=sys.stderr)
+    def _sampled_pass(self, estimator: Any, X_pool: Any, rows: Any = None, *, seed: int,
+                      what: str = "pool", check: bool = True):
+        """:func:`skal_power._passes.sampled_pass` with this strategy's settings."""
+        return sampled_pass(estimator, X_pool, rows, n_samples=self.n_samples,
+                            chunk_size=self.chunk_size, seed=seed,
+                            progress=self._progress(what),
+                            min_samples=self.min_samples if check else 1,
+                            owner=type(self).__name__)
 
     def iter_log_probs(self, classifier: Any, X_pool: Any, *,
                        seed: int) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(start, log_probs_chunk)`` over the pool, chunk by chunk."""
-        X_pool = as_row_pool(X_pool)
-        n_pool = pool_size(X_pool)
-        bar = self._progress_bar(n_pool)
-        try:
-            for start in range(0, n_pool, self.chunk_size):
-                chunk = pool_rows(X_pool, start, min(start + self.chunk_size, n_pool))
-                log_probs = sampled_log_proba(
-                    classifier, chunk, n_samples=self.n_samples, random_state=seed
-                )
-                self._check_sample_count(classifier, log_probs)
-                yield start, log_probs
-                if bar is not None:
-                    bar.update(len(log_probs))
-        finally:
-            if bar is not None:
-                bar.close()
-
-    def _check_sample_count(self, classifier: Any, log_probs: np.ndarray) -> None:
-        """Refuse fewer posterior samples than the score needs, naming the model and the fix.
-
-        Scores that average over samples would otherwise quietly give 0 everywhere
-        (EPIG with K = 1), and the batch would be the seeded tie-break.
-        """
-        n_samples = log_probs.shape[1] if np.ndim(log_probs) == 3 else None
-        if n_samples is not None and n_samples < self.min_samples:
-            raise ValueError(too_few_samples(classifier, n_samples, self.min_samples,
-                                             type(self).__name__))
+        for start, _, log_probs in self._sampled_pass(classifier, as_row_pool(X_pool),
+                                                      seed=seed):
+            yield start, log_probs
 
     def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
                    **kwargs: Any) -> np.ndarray:
@@ -321,12 +344,150 @@ class PosteriorStrategy(QueryStrategy):
     def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def get_selector(self) -> Selector:
+        """The selector this strategy draws its batch with."""
+        raise NotImplementedError(f"{type(self).__name__} names no selector: implement "
+                                  "get_selector() or _select().")
+
     def _select(self, scores: np.ndarray, n_instances: int, *, seed: int,
                 round_index: int) -> np.ndarray:
         raise NotImplementedError
 
+    def _select_batch(self, classifier: Any, X_pool: Any, scores: np.ndarray,
+                      n_instances: int, *, seed: int, round_index: int) -> np.ndarray:
+        """The batch: ``_select`` if the class defines one, else its selector's draw."""
+        if type(self)._select is not PosteriorStrategy._select:
+            return self._select(scores, n_instances, seed=seed, round_index=round_index)
+        selector = self.get_selector()
+        n_classes = None
+        if selector.needs_n_classes:
+            n_classes = n_classes_of(classifier, take_rows(X_pool, np.arange(1)))
+        return selector.select(scores, n_instances, seed=seed, round_index=round_index,
+                               n_classes=n_classes)
+
+    def _candidate_scores(self, classifier: Any, X_pool: Any, seeds: QuerySeeds,
+                          **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The pool positions that may join the batch, and their scores."""
+        scores = self.score_pool(classifier, X_pool, seed=seeds.model, **kwargs)
+        return np.arange(len(scores)), scores
+
+    #: The layout of this strategy's per-query seeds (:func:`skal_power._seeds.query_seeds`).
+    _seed_layout = "posterior"
+
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        model_seed, selection_seed = split_seed(seed, 2)
-        scores = self.score_pool(classifier, X_pool, seed=model_seed, **kwargs)
-        indices = self._select(scores, n_instances, seed=selection_seed, round_index=round_index)
-        return indices, scores[indices]
+        seeds = query_seeds(seed, self._seed_layout)
+        candidates, scores = self._candidate_scores(classifier, X_pool, seeds, **kwargs)
+        n_instances = check_batch_size(n_instances, len(candidates))
+        picked = self._select_batch(classifier, X_pool, scores, n_instances,
+                                    seed=seeds.selection, round_index=round_index)
+        return candidates[picked], scores[picked]
+
+
+class SecondModelStrategy(PosteriorStrategy):
+    """A strategy whose score compares the model M with the pool-augmented model M′.
+
+    EIG, EvaluationBALD, their power and batch forms. Each query distils exactly
+    one M′ (:func:`skal_power.distill.distill`) on ``D_train ∪ D_eval`` and keeps
+    it as ``distilled_``; the steps and their seeds are those of
+    :mod:`skal_power._second_model`. The hook ``_score_part(log_probs)`` is one
+    model's part of the score (M's minus M′'s is the score).
+
+    The training data of M comes from a modAL ``ActiveLearner`` (its
+    ``X_training`` and ``y_training``) or from the call's ``X_training`` and
+    ``y_training`` keywords, which win.
+
+    Examples
+    --------
+    A strategy of one's own: top-B by how much M′ lowers the expected entropy
+    (the aleatoric part), a score with no named class:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.sampling import Top
+    >>> from skal_power.scores import expected_entropy
+    >>> from skal_power.strategies import SecondModelStrategy
+    >>> class NoiseDrop(SecondModelStrategy):
+    ...     def _score_part(self, log_probs):
+    ...         return expected_entropy(log_probs)
+    ...     def get_selector(self):
+    ...         return Top()
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[::10], y[::10])
+    >>> strategy = NoiseDrop(eval_size=50, random_state=0)
+    >>> indices, _ = strategy(forest, X, 3, X_training=X[::10], y_training=y[::10])
+    >>> indices.shape, len(strategy.eval_indices_)
+    ((3,), 50)
+    """
+
+    _seed_layout = "second_model"
+
+    def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
+                 exclude_eval: bool = False, distill_refit: str = "warm",
+                 distill_params: dict | None = None, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.n_samples = n_samples
+        self.eval_size = eval_size
+        self.exclude_eval = exclude_eval
+        self.distill_refit = distill_refit
+        self.distill_params = distill_params
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
+
+    def _score_part(self, log_probs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.exclude_eval and self.eval_size is None:  # the one rule across parameters
+            raise ValueError(
+                "exclude_eval=True needs eval_size: with the whole pool as evaluation set no "
+                "candidate would be left."
+            )
+
+    def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
+                   X_training: Any = None, y_training: Any = None,
+                   **kwargs: Any) -> np.ndarray:
+        """Score every pool point (distils M′ on the evaluation set first).
+
+        Parameters
+        ----------
+        classifier : fitted posterior or modAL ActiveLearner
+        X_pool : array-like of shape (N, n_features)
+        seed : int, optional
+            The query's seed (:func:`skal_power._seeds.query_seeds`, layout
+            ``"second_model"``); drawn from ``random_state`` if omitted.
+        X_training, y_training : array-like, optional
+            The training data of M (taken from a modAL learner if omitted).
+
+        Returns
+        -------
+        numpy.ndarray of shape (N,)
+        """
+        self._check_params()
+        seed = check_seed(self.random_state) if seed is None else seed
+        return self._second_model_scores(classifier, X_pool, query_seeds(seed, "second_model"),
+                                         X_training, y_training, exclude=False).scores
+
+    def _candidate_scores(self, classifier, X_pool, seeds, X_training=None, y_training=None,
+                          **kwargs):
+        result = self._second_model_scores(classifier, X_pool, seeds, X_training, y_training,
+                                           exclude=bool(self.exclude_eval))
+        return result.candidates, result.scores
+
+    def _second_model_scores(self, classifier, X_pool, seeds, X_training, y_training, *,
+                             exclude):
+        training = training_data(classifier, X_training, y_training)
+        result = evaluation_scores(
+            classifier, as_row_pool(X_pool), training, score_part=self._score_part,
+            seeds=seeds, eval_size=self.eval_size, exclude=exclude, n_samples=self.n_samples,
+            chunk_size=self.chunk_size, refit=self.distill_refit, params=self.distill_params,
+            progress=self._progress("pool pass"), min_samples=self.min_samples,
+            owner=type(self).__name__)
+        self._remember_second_model(result.eval_indices, result.distilled)
+        return result
+
+    def _remember_second_model(self, eval_indices: np.ndarray, distilled: Any) -> None:
+        """Keep the query's evaluation rows and M′ as fitted attributes (every path)."""
+        self.eval_indices_ = eval_indices
+        self.distilled_ = distilled

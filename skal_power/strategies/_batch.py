@@ -6,65 +6,51 @@ from typing import Any
 
 import numpy as np
 
+from .._passes import pool_log_probs
 from .._pool import pool_size, take_rows
-from .._validation import (
-    check_batch_size,
-    check_bool,
-    check_non_negative,
-    check_optional_positive_int,
-    check_positive_int,
-    split_seed,
-)
-from ..adapters import sampled_log_proba
+from .._second_model import evaluation_rows, fit_second_model, training_data
+from .._seeds import query_seeds
+from .._targets import target_inputs
+from .._validation import check_batch_size
 from ..batch import batch_bald, batch_eig, batch_epig, batch_evaluation_bald
-from ..batch._greedy import (
-    DEFAULT_MAX_EXACT_SIZE,
-    DEFAULT_MAX_MEMORY,
-    DEFAULT_N_CONFIGURATIONS,
-)
-from ..batch._saturation import check_on_saturation
-from ..distill import eval_subset, predictive_mean
-from ._base import PosteriorStrategy
-from ._epig import check_targets, target_inputs
-from ._evaluation import _EvaluationBase
-from ._second_model import training_data
+from ..batch._greedy import DEFAULT_MAX_EXACT_SIZE, DEFAULT_MAX_MEMORY, DEFAULT_N_CONFIGURATIONS
+from ..distill import predictive_mean
+from ..scores import bald, entropy
+from ._base import PosteriorStrategy, SecondModelStrategy
 
 __all__ = ["BatchBALD", "BatchEIG", "BatchEPIG", "BatchEvaluationBALD"]
 
-
-class _GreedySettings:
-    """Settings of the greedy batch kernels, and what a query of them recorded.
-
-    After a query, ``saturated_at_`` is the number of greedy picks when the
-    batch was found spent (None if it never was), ``gains_`` and
-    ``gain_errors_`` each greedy pick's information gain under the model and
-    its standard error, and ``trace_`` the whole
-    :class:`~skal_power.batch.GreedyTrace`.
-    """
-
-    _constraints = {"n_configurations": check_positive_int,
-                    "max_memory": check_optional_positive_int,
-                    "max_exact_size": check_optional_positive_int, "lazy": check_bool,
-                    "on_saturation": check_on_saturation,
-                    "saturation_alpha": check_non_negative}
-
-    def _greedy_kwargs(self, seed: int) -> dict:
-        return dict(max_exact_size=self.max_exact_size, n_configurations=self.n_configurations,
-                    max_memory=self.max_memory, device=self.device, random_state=seed,
-                    progress=self.progress, on_saturation=self.on_saturation,
-                    saturation_alpha=self.saturation_alpha, return_info=True)
-
-    def _record(self, result):
-        """Keep the trace of a greedy query as fitted attributes; return (indices, scores)."""
-        indices, scores, trace = result
-        self.trace_ = trace
-        self.saturated_at_ = trace.saturated_at
-        self.gains_ = trace.gains
-        self.gain_errors_ = trace.gain_errors
-        return indices, scores
+_RECORDED = """
+    Attributes
+    ----------
+    saturated_at_ : int or None
+        Greedy picks made when the batch was found spent (None if it never was).
+    gains_, gain_errors_ : numpy.ndarray
+        Each greedy pick's information gain under the model, and its standard error.
+    trace_ : skal_power.batch.GreedyTrace
+        The whole record of the last query."""
 
 
-class BatchBALD(_GreedySettings, PosteriorStrategy):
+def _greedy_kwargs(strategy: PosteriorStrategy, seed: int) -> dict:
+    """The keywords of the greedy kernels, from a batch strategy's parameters."""
+    return dict(max_exact_size=strategy.max_exact_size,
+                n_configurations=strategy.n_configurations, max_memory=strategy.max_memory,
+                device=strategy.device, random_state=seed, progress=strategy.progress,
+                on_saturation=strategy.on_saturation,
+                saturation_alpha=strategy.saturation_alpha, return_info=True)
+
+
+def _record(strategy: PosteriorStrategy, result: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the trace of a greedy query as fitted attributes; return (indices, scores)."""
+    indices, scores, trace = result
+    strategy.trace_ = trace
+    strategy.saturated_at_ = trace.saturated_at
+    strategy.gains_ = trace.gains
+    strategy.gain_errors_ = trace.gain_errors
+    return indices, scores
+
+
+class BatchBALD(PosteriorStrategy):
     """Greedy BatchBALD: the batch with (approximately) maximal joint mutual information.
 
     Unlike top-B BALD it rarely spends two labels on points that carry the
@@ -119,7 +105,7 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
                  progress: bool = False, lazy: bool = True, on_saturation: str = "power",
                  saturation_alpha: float = 5.0, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
+        self.n_samples = n_samples
         self.max_exact_size = max_exact_size
         self.n_configurations = n_configurations
         self.max_memory = max_memory
@@ -128,77 +114,51 @@ class BatchBALD(_GreedySettings, PosteriorStrategy):
         self.lazy = lazy
         self.on_saturation = on_saturation
         self.saturation_alpha = saturation_alpha
-
+        self.chunk_size = chunk_size
+        self.random_state = random_state
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        model_seed, greedy_seed = split_seed(seed, 2)
+        seeds = query_seeds(seed, "posterior")
         log_probs = np.concatenate(
-            [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=model_seed)]
-        )
-        return self._record(batch_bald(log_probs, n_instances, lazy=self.lazy,
-                                       **self._greedy_kwargs(greedy_seed)))
+            [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])
+        return _record(self, batch_bald(log_probs, n_instances, lazy=self.lazy,
+                                        **_greedy_kwargs(self, seeds.selection)))
 
 
-class _BatchEvaluation(_GreedySettings, _EvaluationBase):
-    """BatchEIG / BatchEvaluationBALD: distil M′ once, then greedy on both models."""
+class _BatchSecondModel(SecondModelStrategy):
+    """What BatchEIG and BatchEvaluationBALD share: M′ distilled once per query (or passed
+    as ``distilled_estimator=``), then the greedy kernel on both models' samples."""
 
-    _kernel = None
-
-    def __init__(self, *, n_samples: int = 100, eval_size: Any = None,
-                 exclude_eval: bool = False, distill_refit: str = "warm",
-                 distill_params: dict | None = None,
-                 max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
-                 n_configurations: int = DEFAULT_N_CONFIGURATIONS,
-                 max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
-                 progress: bool = False, on_saturation: str = "power",
-                 saturation_alpha: float = 5.0, chunk_size: int = 8192,
-                 random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, eval_size=eval_size, exclude_eval=exclude_eval,
-                         distill_refit=distill_refit, distill_params=distill_params,
-                         chunk_size=chunk_size, random_state=random_state)
-        self.max_exact_size = max_exact_size
-        self.n_configurations = n_configurations
-        self.max_memory = max_memory
-        self.device = device
-        self.progress = progress
-        self.on_saturation = on_saturation
-        self.saturation_alpha = saturation_alpha
-
+    def _greedy(self, log_probs, log_probs_distilled, n_instances, **kwargs):
+        raise NotImplementedError
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
                X_training=None, y_training=None, distilled_estimator=None, **kwargs):
-        model_seed, second_seed, distill_seed, eval_seed, greedy_seed = split_seed(seed, 5)
-        n_pool = pool_size(X_pool)
-        eval_indices = eval_subset(n_pool, self.eval_size, random_state=eval_seed)
-        candidates = (np.setdiff1d(np.arange(n_pool), eval_indices)
-                      if self.exclude_eval else np.arange(n_pool))
-        n_instances = check_batch_size(n_instances, len(candidates))
-        log_probs = self._log_probs(classifier, X_pool, model_seed)
-        self._check_sample_count(classifier, log_probs)
+        seeds = query_seeds(seed, "second_model")
+        rows = evaluation_rows(pool_size(X_pool), self.eval_size,
+                               exclude=bool(self.exclude_eval), seed=seeds.eval_subset)
+        n_instances = check_batch_size(n_instances, len(rows.candidates))
+        passes = dict(n_samples=self.n_samples, chunk_size=self.chunk_size,
+                      progress=self._progress("pool pass"))
+        log_probs = pool_log_probs(classifier, X_pool, seed=seeds.model,
+                                   min_samples=self.min_samples, owner=type(self).__name__,
+                                   **passes)
         if distilled_estimator is None:
-            training = training_data(classifier, X_training, y_training)
-            targets = predictive_mean(log_probs[eval_indices])
-            X_eval = take_rows(X_pool, eval_indices)
-            distilled_estimator = self._second_model(classifier, training, X_eval, targets,
-                                                     distill_seed)
-        self.eval_indices_ = eval_indices
-        self.distilled_ = distilled_estimator
-        log_probs_distilled = self._log_probs(distilled_estimator, X_pool, second_seed)
-        picked, scores = self._record(type(self)._kernel(
-            log_probs[candidates], log_probs_distilled[candidates], n_instances,
-            **self._greedy_kwargs(greedy_seed),
-        ))
-        return candidates[picked], scores
-
-    def _log_probs(self, estimator, X_pool, seed):
-        return np.concatenate([
-            sampled_log_proba(estimator, rows, n_samples=self.n_samples, random_state=seed)
-            for _, _, rows in self._chunks(X_pool, np.arange(pool_size(X_pool)))
-        ])
+            distilled_estimator = fit_second_model(
+                classifier, training_data(classifier, X_training, y_training),
+                take_rows(X_pool, rows.eval_indices),
+                predictive_mean(log_probs[rows.eval_indices]), n_samples=self.n_samples,
+                refit=self.distill_refit, params=self.distill_params, seed=seeds.distill)
+        self._remember_second_model(rows.eval_indices, distilled_estimator)
+        log_probs_distilled = pool_log_probs(distilled_estimator, X_pool,
+                                             seed=seeds.second_model, **passes)
+        picked, scores = _record(self, self._greedy(
+            log_probs[rows.candidates], log_probs_distilled[rows.candidates], n_instances,
+            **_greedy_kwargs(self, seeds.selection)))
+        return rows.candidates[picked], scores
 
 
-
-class BatchEIG(_BatchEvaluation):
+class BatchEIG(_BatchSecondModel):
     """Greedy BatchEIG: maximise ``H_M[y_batch] − H_M′[y_batch]``.
 
     M′ is distilled once per query (:func:`skal_power.distill.distill`), or
@@ -229,11 +189,39 @@ class BatchEIG(_BatchEvaluation):
     3
     """
 
-    score = "eig"
-    _kernel = staticmethod(batch_eig)
+    def __init__(self, *, n_samples: int = 100, eval_size: Any = None,
+                 exclude_eval: bool = False, distill_refit: str = "warm",
+                 distill_params: dict | None = None,
+                 max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
+                 n_configurations: int = DEFAULT_N_CONFIGURATIONS,
+                 max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                 progress: bool = False, on_saturation: str = "power",
+                 saturation_alpha: float = 5.0, chunk_size: int = 8192,
+                 random_state: Any = None) -> None:
+        self.n_samples = n_samples
+        self.eval_size = eval_size
+        self.exclude_eval = exclude_eval
+        self.distill_refit = distill_refit
+        self.distill_params = distill_params
+        self.max_exact_size = max_exact_size
+        self.n_configurations = n_configurations
+        self.max_memory = max_memory
+        self.device = device
+        self.progress = progress
+        self.on_saturation = on_saturation
+        self.saturation_alpha = saturation_alpha
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+
+    def _score_part(self, log_probs: np.ndarray) -> np.ndarray:
+        """M's (or M′'s) predictive entropy (the fill of a spent batch)."""
+        return entropy(log_probs)
+
+    def _greedy(self, log_probs, log_probs_distilled, n_instances, **kwargs):
+        return batch_eig(log_probs, log_probs_distilled, n_instances, **kwargs)
 
 
-class BatchEvaluationBALD(_BatchEvaluation):
+class BatchEvaluationBALD(_BatchSecondModel):
     """Greedy BatchEvaluationBALD: maximise ``BatchBALD_M − BatchBALD_M′``.
 
     Parameters
@@ -262,11 +250,41 @@ class BatchEvaluationBALD(_BatchEvaluation):
     3
     """
 
-    score = "evaluation_bald"
-    _kernel = staticmethod(batch_evaluation_bald)
+    def __init__(self, *, n_samples: int = 100, eval_size: Any = None,
+                 exclude_eval: bool = False, distill_refit: str = "warm",
+                 distill_params: dict | None = None,
+                 max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
+                 n_configurations: int = DEFAULT_N_CONFIGURATIONS,
+                 max_memory: int | None = DEFAULT_MAX_MEMORY, device: Any = "cpu",
+                 progress: bool = False, on_saturation: str = "power",
+                 saturation_alpha: float = 5.0, chunk_size: int = 8192,
+                 random_state: Any = None) -> None:
+        self.n_samples = n_samples
+        self.eval_size = eval_size
+        self.exclude_eval = exclude_eval
+        self.distill_refit = distill_refit
+        self.distill_params = distill_params
+        self.max_exact_size = max_exact_size
+        self.n_configurations = n_configurations
+        self.max_memory = max_memory
+        self.device = device
+        self.progress = progress
+        self.on_saturation = on_saturation
+        self.saturation_alpha = saturation_alpha
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+
+    min_samples = 2
+
+    def _score_part(self, log_probs: np.ndarray) -> np.ndarray:
+        """M's (or M′'s) BALD."""
+        return bald(log_probs)
+
+    def _greedy(self, log_probs, log_probs_distilled, n_instances, **kwargs):
+        return batch_evaluation_bald(log_probs, log_probs_distilled, n_instances, **kwargs)
 
 
-class BatchEPIG(_GreedySettings, PosteriorStrategy):
+class BatchEPIG(PosteriorStrategy):
     """Greedy BatchEPIG: the batch whose joint labels say most about the target labels.
 
     ``mean_j I[y_batch; y*_j]`` over the target points (the joint form of
@@ -303,7 +321,6 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
     """
 
     min_samples = 2
-    _constraints = {"X_target": check_targets, "target_size": check_positive_int}
 
     def __init__(self, *, X_target: Any = None, target_size: int = 20, n_samples: int = 100,
                  max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
@@ -312,9 +329,9 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
                  progress: bool = False, on_saturation: str = "power",
                  saturation_alpha: float = 5.0, chunk_size: int = 8192,
                  random_state: Any = None) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state)
         self.X_target = X_target
         self.target_size = target_size
+        self.n_samples = n_samples
         self.max_exact_size = max_exact_size
         self.n_configurations = n_configurations
         self.max_memory = max_memory
@@ -322,13 +339,15 @@ class BatchEPIG(_GreedySettings, PosteriorStrategy):
         self.progress = progress
         self.on_saturation = on_saturation
         self.saturation_alpha = saturation_alpha
+        self.chunk_size = chunk_size
+        self.random_state = random_state
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        model_seed, target_seed, greedy_seed = split_seed(seed, 3)
-        targets = target_inputs(self.X_target, self.target_size, X_pool, target_seed)
+        seeds = query_seeds(seed, "targets")
+        targets = target_inputs(self.X_target, self.target_size, X_pool, seeds.targets)
         log_probs = np.concatenate(
-            [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=model_seed)])
+            [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])
         log_probs_target = np.concatenate(
-            [chunk for _, chunk in self.iter_log_probs(classifier, targets, seed=model_seed)])
-        return self._record(batch_epig(log_probs, log_probs_target, n_instances,
-                                       **self._greedy_kwargs(greedy_seed)))
+            [chunk for _, chunk in self.iter_log_probs(classifier, targets, seed=seeds.model)])
+        return _record(self, batch_epig(log_probs, log_probs_target, n_instances,
+                                        **_greedy_kwargs(self, seeds.selection)))

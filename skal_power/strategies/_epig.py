@@ -13,45 +13,65 @@ from typing import Any
 
 import numpy as np
 
-from .._pool import as_row_pool, pool_size, take_rows
-from .._validation import check_positive_int, check_seed, split_seed
+from .._pool import as_row_pool, pool_size
+from .._seeds import epig_target_seed
+from .._targets import target_inputs
+from .._validation import check_seed
 from ..adapters import sampled_log_proba
 from ..sampling import Power, Selector, Top
 from ..scores import epig
-from ._acquisition import Acquisition
-from ._base import PosteriorStrategy
-from ._single_point import check_exponent
+from ._base import PosteriorStrategy, check_selector
 
-__all__ = ["EPIG", "PowerEPIG", "TargetAcquisition", "check_targets", "target_inputs"]
+__all__ = ["EPIG", "PowerEPIG", "TargetAcquisition"]
 
 
-def check_targets(value: Any, *, name: str) -> None:
-    if value is None or callable(value):
-        return
-    try:
-        n_rows = pool_size(value)
-    except TypeError:
-        raise TypeError(f"{name} must be None, an array-like of target rows or a callable "
-                        f"rng -> rows; got {type(value).__name__}.") from None
-    if n_rows < 1:
-        raise ValueError(f"{name} must hold at least one target input.")
+class _TargetScores:
+    """EPIG of every pool row about one query's target rows (shared by the EPIG classes).
+
+    The targets are scored once, with the posterior samples of the pool (the
+    same seed); their seed is drawn from that seed
+    (:func:`skal_power._seeds.epig_target_seed`).
+    """
+
+    min_samples = 2
+
+    @property
+    def _rowwise_scores(self) -> bool:
+        """With given targets a row's score depends on that row alone (Dask may split
+        the pool); targets drawn from the pool are not."""
+        return self.X_target is not None
+
+    def get_score(self):
+        """:func:`skal_power.scores.epig`, of pool and target log-probs."""
+        return epig
+
+    def target_inputs(self, X_pool: Any, seed: int) -> Any:
+        """The target rows of one query (seeded by the query's seed)."""
+        return target_inputs(self.X_target, self.target_size, X_pool, seed)
+
+    def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
+                   **kwargs: Any) -> np.ndarray:
+        """EPIG of every pool point about this query's targets, shape ``(N,)``.
+
+        The targets are scored once, with the posterior samples of the pool
+        (the same ``seed``).
+        """
+        if seed is None:
+            seed = check_seed(self.random_state)
+        self._check_params()
+        X_pool = as_row_pool(X_pool)
+        targets = self.target_inputs(X_pool, epig_target_seed(seed))
+        target_log_probs = sampled_log_proba(classifier, targets, n_samples=self.n_samples,
+                                             random_state=seed)
+        self.n_targets_ = len(target_log_probs)
+        # no other state on self while scoring: Dask may score partitions in threads at once
+        scores = np.empty(pool_size(X_pool), dtype=np.float64)
+        for start, log_probs in self.iter_log_probs(classifier, X_pool, seed=seed):
+            scores[start:start + len(log_probs)] = epig(log_probs, target_log_probs)
+        return scores
 
 
-def target_inputs(X_target: Any, target_size: int, X_pool: Any, seed: int) -> Any:
-    """The target rows of one query: ``X_target``, a draw of the sampler, or a pool subsample."""
-    if X_target is None:
-        n_pool = pool_size(X_pool)
-        if n_pool < 1:
-            raise ValueError("The pool is empty: there is nothing to query.")
-        rng = np.random.default_rng(seed)
-        chosen = np.sort(rng.choice(n_pool, size=min(target_size, n_pool), replace=False))
-        return take_rows(X_pool, chosen)
-    if callable(X_target):
-        return X_target(np.random.default_rng(seed))
-    return X_target
-
-
-class TargetAcquisition(Acquisition):
+class TargetAcquisition(_TargetScores, PosteriorStrategy):
     """EPIG (needs target inputs) composed with a selector.
 
     Parameters
@@ -93,57 +113,23 @@ class TargetAcquisition(Acquisition):
     (4,)
     """
 
-    score = "epig"
-    min_samples = 2
-    _constraints = {"X_target": check_targets, "target_size": check_positive_int}
-
     def __init__(self, selector: Selector | None = None, *, X_target: Any = None,
                  target_size: int = 100, n_samples: int = 20, chunk_size: int = 8192,
                  random_state: Any = None, progress: bool = False) -> None:
-        PosteriorStrategy.__init__(self, n_samples=n_samples, chunk_size=chunk_size,
-                                   random_state=random_state, progress=progress)
         self.selector = selector
         self.X_target = X_target
         self.target_size = target_size
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
 
-    @property
-    def _rowwise_scores(self) -> bool:
-        """With given targets a row's score depends on that row alone (Dask may split
-        the pool); targets drawn from the pool are not."""
-        return self.X_target is not None
-
-    def get_score(self):
-        """:func:`skal_power.scores.epig`, of pool and target log-probs."""
-        return epig
-
-    def target_inputs(self, X_pool: Any, seed: int) -> Any:
-        """The target rows of one query (seeded by the query's seed)."""
-        return target_inputs(self.X_target, self.target_size, X_pool, seed)
-
-    def score_pool(self, classifier: Any, X_pool: Any, *, seed: int | None = None,
-                   **kwargs: Any) -> np.ndarray:
-        """EPIG of every pool point about this query's targets, shape ``(N,)``.
-
-        The targets are scored once, with the posterior samples of the pool
-        (the same ``seed``).
-        """
-        if seed is None:
-            seed = check_seed(self.random_state)
-        self._check_params()
-        target_seed = split_seed(seed, 2)[1]
-        X_pool = as_row_pool(X_pool)
-        targets = self.target_inputs(X_pool, target_seed)
-        target_log_probs = sampled_log_proba(classifier, targets, n_samples=self.n_samples,
-                                             random_state=seed)
-        self.n_targets_ = len(target_log_probs)
-        # no state on self while scoring: Dask may score partitions in threads at once
-        scores = np.empty(pool_size(X_pool), dtype=np.float64)
-        for start, log_probs in self.iter_log_probs(classifier, X_pool, seed=seed):
-            scores[start:start + len(log_probs)] = epig(log_probs, target_log_probs)
-        return scores
+    def get_selector(self) -> Selector:
+        """The selector this strategy draws its batch with."""
+        return check_selector(self.selector)
 
 
-class EPIG(TargetAcquisition):
+class EPIG(_TargetScores, PosteriorStrategy):
     """Top-B by EPIG, the expected predictive information gain about target inputs.
 
     Prefers points whose labels would change the predictions at the targets,
@@ -174,20 +160,21 @@ class EPIG(TargetAcquisition):
     ((3,), True)
     """
 
-    _constraints = {"X_target": check_targets, "target_size": check_positive_int}
-
     def __init__(self, *, X_target: Any = None, target_size: int = 100, n_samples: int = 20,
                  chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
-        PosteriorStrategy.__init__(self, n_samples=n_samples, chunk_size=chunk_size,
-                                   random_state=random_state, progress=progress)
         self.X_target = X_target
         self.target_size = target_size
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
 
     def get_selector(self) -> Selector:
+        """The top-B selector."""
         return Top()
 
 
-class PowerEPIG(EPIG):
+class PowerEPIG(_TargetScores, PosteriorStrategy):
     """Stochastic EPIG: a batch drawn without replacement with p(x) ∝ EPIG(x)^α.
 
     Parameters
@@ -209,14 +196,17 @@ class PowerEPIG(EPIG):
     5
     """
 
-    _constraints = {"alpha": check_exponent}
-
     def __init__(self, *, alpha: Any = 5.0, X_target: Any = None, target_size: int = 100,
                  n_samples: int = 20, chunk_size: int = 8192, random_state: Any = None,
                  progress: bool = False) -> None:
-        super().__init__(X_target=X_target, target_size=target_size, n_samples=n_samples,
-                         chunk_size=chunk_size, random_state=random_state, progress=progress)
         self.alpha = alpha
+        self.X_target = X_target
+        self.target_size = target_size
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
 
     def get_selector(self) -> Selector:
+        """:class:`~skal_power.sampling.Power` with this strategy's α."""
         return Power(self.alpha)

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 from ..sampling import random_sample
-from ._base import QueryStrategy, pool_size
+from .._pool import pool_size
+from .._seeds import query_seeds
+from ._base import QueryStrategy
 
 __all__ = ["RandomSampling"]
 
@@ -35,5 +37,6 @@ class RandomSampling(QueryStrategy):
         self.random_state = random_state
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        indices = random_sample(pool_size(X_pool), n_instances, random_state=seed)
+        indices = random_sample(pool_size(X_pool), n_instances,
+                                random_state=query_seeds(seed, "random").selection)
         return indices, np.zeros(n_instances)

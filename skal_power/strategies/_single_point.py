@@ -12,20 +12,24 @@ strategy                      score           selector
 :class:`UniformTopBALD`       ``bald``        ``UniformTop(factor)``
 ============================  ==============  ============================
 
-Each is an :class:`~skal_power.strategies.Acquisition` whose score and selector
-are fixed by the class and whose parameters are the selector's.
+Each is a flat class of its own: the score and the selector are its two hooks
+(``_score_log_probs`` and ``get_selector``), its parameters are the pool
+pass's and the selector's. :class:`Acquisition` composes any score with any
+selector.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from .._validation import check_optional_positive_int
-from ..sampling import Power, Softmax, Softrank, Top, UniformTop, resolve_exponent
-from ._acquisition import Acquisition
-from ._base import PosteriorStrategy
+import numpy as np
+
+from ..sampling import Power, Selector, Softmax, Softrank, Top, UniformTop
+from ..scores import bald, entropy, expected_entropy
+from ._base import PosteriorStrategy, check_selector
 
 __all__ = [
+    "Acquisition",
     "BALD",
     "MaxEntropy",
     "PowerBALD",
@@ -36,50 +40,107 @@ __all__ = [
 ]
 
 
-def check_exponent(value: Any, *, name: str) -> None:
-    """An exponent >= 0 or a schedule (see :func:`~skal_power.sampling.resolve_exponent`)."""
-    resolve_exponent(value, 0, name=name)
+#: Single-point scores by name, with the fewest posterior samples K each needs.
+SCORES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {
+    "bald": (bald, 2),
+    "entropy": (entropy, 1),
+    "expected_entropy": (expected_entropy, 1),
+}
 
 
-class _Named(Acquisition):
-    """A fixed composition: ``score`` is a class attribute, the selector comes from
-    the class's own parameters."""
+def resolve_score(score: Any) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    """``(function, min_samples)`` of a score name of :data:`SCORES` or a callable.
 
-    score = "bald"
-
-    def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None, progress: bool = False) -> None:
-        PosteriorStrategy.__init__(self, n_samples=n_samples, chunk_size=chunk_size,
-                                   random_state=random_state, progress=progress)
-
-    def get_selector(self):
-        return Top()
-
-
-class _WithAlpha(_Named):
-    _constraints = {"alpha": check_exponent}
-
-    def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None, progress: bool = False) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
-                         progress=progress)
-        self.alpha = alpha
-
-    def get_selector(self):
-        return Power(self.alpha)
+    Examples
+    --------
+    >>> resolve_score("bald")[1]
+    2
+    """
+    if callable(score):
+        return score, int(getattr(score, "min_samples", 1))
+    if isinstance(score, str) and score in SCORES:
+        return SCORES[score]
+    raise ValueError(f"score must be one of {sorted(SCORES)} or a callable "
+                     f"(N, K, C) log-probs -> (N,) scores; got {score!r}.")
 
 
-class _WithBeta(_Named):
-    _constraints = {"beta": check_exponent}
-
-    def __init__(self, *, beta: Any = 1.0, n_samples: int = 20, chunk_size: int = 8192,
-                 random_state: Any = None, progress: bool = False) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
-                         progress=progress)
-        self.beta = beta
+def _score_check(value: Any, *, name: str) -> None:
+    resolve_score(value)
 
 
-class BALD(_Named):
+class Acquisition(PosteriorStrategy):
+    """A score composed with a selector: the general strategy.
+
+    Parameters
+    ----------
+    score : str or callable, default="bald"
+        ``"bald"``, ``"entropy"``, ``"expected_entropy"`` or a function of
+        sampled log-probabilities ``(N, K, C) -> (N,)`` (higher is better; an
+        attribute ``min_samples`` states the K it needs).
+    selector : Selector, default=None
+        How the batch is drawn from the scores: :class:`~skal_power.sampling.Top`
+        (the default), :class:`~skal_power.sampling.Power`,
+        :class:`~skal_power.sampling.Softmax`,
+        :class:`~skal_power.sampling.Softrank` or
+        :class:`~skal_power.sampling.UniformTop`.
+    n_samples : int, default=20
+        Posterior samples K for stochastic models (MC dropout).
+    chunk_size : int, default=8192
+        Pool rows scored at a time; bounds memory whatever the pool size.
+    random_state : None, int, RandomState or Generator
+        Seeds the posterior samples and the selector.
+    progress : bool, default=False
+        Show a tqdm bar over the pool chunks scored (as the experiment runner's).
+
+    See Also
+    --------
+    skal_power.strategies.EvaluationAcquisition : scores that need M′ (EIG, EvaluationBALD).
+
+    Examples
+    --------
+    Softrank sampling on predictive entropy, a combination with no named class:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skal_power.sampling import Softrank
+    >>> from skal_power.strategies import Acquisition
+    >>> X, y = load_digits(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:100], y[:100])
+    >>> strategy = Acquisition("entropy", Softrank(beta=2.0), random_state=0)
+    >>> strategy(forest, X[100:], n_instances=4)[0].shape
+    (4,)
+    """
+
+    _constraints = {"score": _score_check, "selector": check_selector}
+
+    def __init__(self, score: Any = "bald", selector: Selector | None = None, *,
+                 n_samples: int = 20, chunk_size: int = 8192, random_state: Any = None,
+                 progress: bool = False) -> None:
+        self.score = score
+        self.selector = selector
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
+
+    def get_score(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The score function ``(N, K, C) log-probs -> (N,)``."""
+        return resolve_score(self.score)[0]
+
+    def get_selector(self) -> Selector:
+        """The selector this strategy draws its batch with."""
+        return check_selector(self.selector)
+
+    @property
+    def min_samples(self) -> int:
+        """Fewest posterior samples K the score needs."""
+        return resolve_score(self.score)[1]
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return self.get_score()(log_probs)
+
+
+class BALD(PosteriorStrategy):
     """Top-B by BALD, the mutual information between label and parameters.
 
     Parameters
@@ -111,8 +172,24 @@ class BALD(_Named):
     ((5,), True)
     """
 
+    def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
 
-class MaxEntropy(_Named):
+    min_samples = 2
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return bald(log_probs)
+
+    def get_selector(self) -> Selector:
+        """The top-B selector."""
+        return Top()
+
+
+class MaxEntropy(PosteriorStrategy):
     """Top-B by predictive entropy (works with a plain ``predict_proba``, K = 1).
 
     Parameters are those of :class:`BALD`.
@@ -128,10 +205,22 @@ class MaxEntropy(_Named):
     (3,)
     """
 
-    score = "entropy"
+    def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return entropy(log_probs)
+
+    def get_selector(self) -> Selector:
+        """The top-B selector."""
+        return Top()
 
 
-class PowerBALD(_WithAlpha):
+class PowerBALD(PosteriorStrategy):
     """Stochastic BALD: sample a batch without replacement with p(x) ∝ BALD(x)^α.
 
     Picks diverse batches at the cost of single-point scores: one pass of
@@ -164,8 +253,25 @@ class PowerBALD(_WithAlpha):
     (True, 10)
     """
 
+    def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.alpha = alpha
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
 
-class PowerEntropy(_WithAlpha):
+    min_samples = 2
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return bald(log_probs)
+
+    def get_selector(self) -> Selector:
+        """:class:`~skal_power.sampling.Power` with this strategy's parameter."""
+        return Power(self.alpha)
+
+
+class PowerEntropy(PosteriorStrategy):
     """Stochastic predictive entropy: p(x) ∝ H[p̄(y|x)]^α (works with K = 1).
 
     Parameters are those of :class:`PowerBALD`.
@@ -181,10 +287,23 @@ class PowerEntropy(_WithAlpha):
     (4,)
     """
 
-    score = "entropy"
+    def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.alpha = alpha
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return entropy(log_probs)
+
+    def get_selector(self) -> Selector:
+        """:class:`~skal_power.sampling.Power` with this strategy's parameter."""
+        return Power(self.alpha)
 
 
-class SoftmaxBALD(_WithBeta):
+class SoftmaxBALD(PosteriorStrategy):
     """Stochastic BALD with p(x) ∝ exp(β · BALD(x)).
 
     Parameters
@@ -205,11 +324,25 @@ class SoftmaxBALD(_WithBeta):
     (3,)
     """
 
-    def get_selector(self):
+    def __init__(self, *, beta: Any = 1.0, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.beta = beta
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
+
+    min_samples = 2
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return bald(log_probs)
+
+    def get_selector(self) -> Selector:
+        """:class:`~skal_power.sampling.Softmax` with this strategy's parameter."""
         return Softmax(self.beta)
 
 
-class SoftrankBALD(_WithBeta):
+class SoftrankBALD(PosteriorStrategy):
     """Stochastic BALD with p(x) ∝ rank(x)^(−β), rank 1 = highest BALD (scale-free).
 
     Parameters
@@ -230,11 +363,25 @@ class SoftrankBALD(_WithBeta):
     (3,)
     """
 
-    def get_selector(self):
+    def __init__(self, *, beta: Any = 1.0, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.beta = beta
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
+
+    min_samples = 2
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return bald(log_probs)
+
+    def get_selector(self) -> Selector:
+        """:class:`~skal_power.sampling.Softrank` with this strategy's parameter."""
         return Softrank(self.beta)
 
 
-class UniformTopBALD(_Named):
+class UniformTopBALD(PosteriorStrategy):
     """B points drawn uniformly without replacement from the top B·F by BALD.
 
     Parameters
@@ -256,13 +403,19 @@ class UniformTopBALD(_Named):
     (3,)
     """
 
-    _constraints = {"factor": check_optional_positive_int}
-
-    def __init__(self, *, factor: int | None = None, n_samples: int = 20,
-                 chunk_size: int = 8192, random_state: Any = None, progress: bool = False) -> None:
-        super().__init__(n_samples=n_samples, chunk_size=chunk_size, random_state=random_state,
-                         progress=progress)
+    def __init__(self, *, factor: int | None = None, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
         self.factor = factor
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
 
-    def get_selector(self):
+    min_samples = 2
+
+    def _score_log_probs(self, log_probs: np.ndarray) -> np.ndarray:
+        return bald(log_probs)
+
+    def get_selector(self) -> Selector:
+        """:class:`~skal_power.sampling.UniformTop` with this strategy's parameter."""
         return UniformTop(self.factor)

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from ..sampling import pick_per_slot, sample_kl_to_mean
+from .._seeds import query_seeds
 from .._validation import check_log_probs
-from ._base import PosteriorStrategy, split_seed
+from ..sampling import pick_per_slot, sample_kl_to_mean
+from ._base import PosteriorStrategy
 
 __all__ = ["ThompsonBALD"]
 
@@ -48,11 +49,18 @@ class ThompsonBALD(PosteriorStrategy):
 
     min_samples = 2
 
+    def __init__(self, *, n_samples: int = 20, chunk_size: int = 8192,
+                 random_state: Any = None, progress: bool = False) -> None:
+        self.n_samples = n_samples
+        self.chunk_size = chunk_size
+        self.random_state = random_state
+        self.progress = progress
+
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        model_seed, slot_seed = split_seed(seed, 2)
-        rng = np.random.default_rng(slot_seed)
+        seeds = query_seeds(seed, "posterior")  # the slots' samples are its selection
+        rng = np.random.default_rng(seeds.selection)
         chunks, slot_samples, columns = [], None, None
-        for _, log_probs in self.iter_log_probs(classifier, X_pool, seed=model_seed):
+        for _, log_probs in self.iter_log_probs(classifier, X_pool, seed=seeds.model):
             log_probs = check_log_probs(log_probs, min_samples=2)
             if slot_samples is None:
                 slot_samples = rng.integers(0, log_probs.shape[1], size=n_instances)
