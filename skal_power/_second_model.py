@@ -20,6 +20,7 @@ is the :class:`DistilledCommittee` of them.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -101,12 +102,13 @@ def second_pass(distilled: Any, X_pool: Any, rows: np.ndarray, *,
 
 class SecondModelScores(NamedTuple):
     """What :func:`evaluation_scores` found: the candidates, their scores (M's part minus
-    M′'s), the evaluation rows and M′."""
+    M′'s), the evaluation rows, M′ and the seconds each step took."""
 
     candidates: np.ndarray
     scores: np.ndarray
     eval_indices: np.ndarray
     distilled: Any
+    timings: dict
 
 
 def evaluation_scores(classifier: Any, X_pool: Any, training: tuple, *,
@@ -115,6 +117,7 @@ def evaluation_scores(classifier: Any, X_pool: Any, training: tuple, *,
                       refit: str, params: dict | None, progress: str | None = None,
                       min_samples: int = 1, owner: str = "the strategy") -> SecondModelScores:
     """The four steps in memory: one pass of M, one distillation, one pass of M′."""
+    started = time.perf_counter()
     rows = evaluation_rows(pool_size(X_pool), eval_size, exclude=exclude,
                            seed=seeds.eval_subset)
     needed = np.union1d(rows.candidates, rows.eval_indices)
@@ -122,14 +125,18 @@ def evaluation_scores(classifier: Any, X_pool: Any, training: tuple, *,
                                  score_part=score_part, n_samples=n_samples,
                                  chunk_size=chunk_size, seed=seeds.model, progress=progress,
                                  min_samples=min_samples, owner=owner)
+    first_done = time.perf_counter()
     distilled = fit_second_model(classifier, training, take_rows(X_pool, rows.eval_indices),
                                  targets, n_samples=n_samples, refit=refit, params=params,
                                  seed=seeds.distill)
+    fit_done = time.perf_counter()
     part_m2 = second_pass(distilled, X_pool, rows.candidates, score_part=score_part,
                           n_samples=n_samples, chunk_size=chunk_size, seed=seeds.second_model,
                           progress=progress)
     scores = part_m[np.searchsorted(needed, rows.candidates)] - part_m2
-    return SecondModelScores(rows.candidates, scores, rows.eval_indices, distilled)
+    timings = {"first pass (M)": first_done - started, "fit M′": fit_done - first_done,
+               "second pass (M′)": time.perf_counter() - fit_done}
+    return SecondModelScores(rows.candidates, scores, rows.eval_indices, distilled, timings)
 
 
 def fit_second_model(classifier: Any, training: tuple, X_eval: Any, targets: np.ndarray, *,

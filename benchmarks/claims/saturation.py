@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skal_power._validation import split_seed  # noqa: E402
+from skal_power.adapters import sampled_log_proba  # noqa: E402
 from skal_power.batch import batch_information  # noqa: E402
 from skal_power.experiments import (  # noqa: E402
     copy_flags,
@@ -74,9 +74,11 @@ def rebuild(config, results, seed: int, round_index: int):
             picks[policy], _ = strategy(model, X, n_instances=config["batch_size"],
                                         distilled_estimator=distilled_model, **training)
         traces[policy], distilled_model = strategy.trace_, strategy.distilled_
-    model_seed, second_seed, *_ = split_seed(strategy_seed, 5)
-    log_probs = strategy._log_probs(model, X, model_seed)  # as the query drew them
-    distilled = strategy._log_probs(distilled_model, X, second_seed)
+    seeds = strategy.seeds_  # the seeds the query drew its samples with
+    log_probs = sampled_log_proba(model, X, n_samples=strategy.n_samples,
+                                  random_state=seeds.model)
+    distilled = sampled_log_proba(distilled_model, X, n_samples=strategy.n_samples,
+                                  random_state=seeds.second_model)
     row = results[(results["strategy"] == LABEL) & (results["seed"] == seed)
                   & (results["round"] == round_index)].iloc[0]
     same = (sorted(unlabelled[picks["continue"]].tolist())

@@ -18,8 +18,6 @@ The evaluation set is brought to the client, so a Dask pool needs an
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .._pool import take_rows

@@ -46,7 +46,8 @@ def _plan(strategy: Any) -> str | None:
     klass = type(strategy)
     if klass._query is RandomSampling._query:
         return "random"
-    if klass._query is ThompsonBALD._query and klass.iter_log_probs is PosteriorStrategy.iter_log_probs:
+    if (klass._query is ThompsonBALD._query
+            and klass.iter_log_probs is PosteriorStrategy.iter_log_probs):
         return "thompson"
     if klass._query is not PosteriorStrategy._query or \
             klass._select is not PosteriorStrategy._select:

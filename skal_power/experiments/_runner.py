@@ -128,8 +128,7 @@ def make_strategy(spec: dict[str, Any], seed: int, *, validation_inputs: Any = N
 
 
 def _wants_training_data(strategy: Any) -> bool:
-    parameters = inspect.signature(type(strategy)._query).parameters
-    return "X_training" in parameters
+    return "X_training" in strategy.query_keywords()
 
 
 def evaluate(model: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, *,

@@ -2,9 +2,10 @@
 
 The one candidates type of the package: Gumbel-top-B sampling, top-B and the
 partitions of a Dask pool all rank points by it. Every batch rule of the
-selectors picks "the best k points" under one total order: higher tier first, then larger key, then smaller tie key, then smaller
-global index. Top-B rules use ``tier = 1, key = score`` and the seeded
-:func:`skal_power.sampling.tie_keys` of each global index; Gumbel-top-B rules use the tier and key of
+selectors picks "the best k points" under one total order: higher tier first,
+then larger key, then smaller tie key, then smaller global index. Top-B rules
+use ``tier = 1, key = score`` and the seeded :func:`skal_power.sampling.tie_keys`
+of each global index; Gumbel-top-B rules use the tier and key of
 :func:`skal_power.sampling.acquisition_keys`. The global best k is contained in
 the union of every partition's local best k, so partitions keep their best k
 and the merge keeps the best k of the union: the same points, in the same

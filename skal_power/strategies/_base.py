@@ -75,6 +75,9 @@ class QueryStrategy(BaseEstimator):
     ----------
     n_queries_ : int
         Number of completed queries; the default round index of schedules.
+    seeds_ : QuerySeeds
+        The named seeds of the last query (posterior samples, selection, ...),
+        for rebuilding what it drew.
 
     Examples
     --------
@@ -217,6 +220,14 @@ class QueryStrategy(BaseEstimator):
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         raise NotImplementedError
+
+    #: The layout of this strategy's per-query seeds (:func:`skal_power._seeds.query_seeds`).
+    _seed_layout = "posterior"
+
+    def _query_seeds(self, seed: int) -> QuerySeeds:
+        """The named seeds of a query, kept as ``seeds_`` (what each random draw used)."""
+        self.seeds_ = query_seeds(seed, self._seed_layout)
+        return self.seeds_
 
 
 def check_exponent(value: Any, *, name: str) -> None:
@@ -371,11 +382,8 @@ class PosteriorStrategy(QueryStrategy):
         scores = self.score_pool(classifier, X_pool, seed=seeds.model, **kwargs)
         return np.arange(len(scores)), scores
 
-    #: The layout of this strategy's per-query seeds (:func:`skal_power._seeds.query_seeds`).
-    _seed_layout = "posterior"
-
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        seeds = query_seeds(seed, self._seed_layout)
+        seeds = self._query_seeds(seed)
         candidates, scores = self._candidate_scores(classifier, X_pool, seeds, **kwargs)
         n_instances = check_batch_size(n_instances, len(candidates))
         picked = self._select_batch(classifier, X_pool, scores, n_instances,
@@ -398,23 +406,23 @@ class SecondModelStrategy(PosteriorStrategy):
 
     Examples
     --------
-    A strategy of one's own: top-B by how much M′ lowers the expected entropy
-    (the aleatoric part), a score with no named class:
+    A strategy of one's own: softmax sampling on how much M′ lowers the
+    expected entropy (the aleatoric part), a score with no named class:
 
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> from skal_power.sampling import Top
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_power.sampling import Softmax
     >>> from skal_power.scores import expected_entropy
     >>> from skal_power.strategies import SecondModelStrategy
     >>> class NoiseDrop(SecondModelStrategy):
     ...     def _score_part(self, log_probs):
     ...         return expected_entropy(log_probs)
     ...     def get_selector(self):
-    ...         return Top()
+    ...         return Softmax(beta=10.0)
     >>> X, y = load_iris(return_X_y=True)
-    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[::10], y[::10])
+    >>> model = LogisticRegression(max_iter=1000).fit(X[::10], y[::10])
     >>> strategy = NoiseDrop(eval_size=50, random_state=0)
-    >>> indices, _ = strategy(forest, X, 3, X_training=X[::10], y_training=y[::10])
+    >>> indices, _ = strategy(model, X, 3, X_training=X[::10], y_training=y[::10])
     >>> indices.shape, len(strategy.eval_indices_)
     ((3,), 50)
     """
@@ -485,6 +493,7 @@ class SecondModelStrategy(PosteriorStrategy):
             progress=self._progress("pool pass"), min_samples=self.min_samples,
             owner=type(self).__name__)
         self._remember_second_model(result.eval_indices, result.distilled)
+        self.timings_ = result.timings
         return result
 
     def _remember_second_model(self, eval_indices: np.ndarray, distilled: Any) -> None:

@@ -9,7 +9,6 @@ import numpy as np
 from .._passes import pool_log_probs
 from .._pool import pool_size, take_rows
 from .._second_model import evaluation_rows, fit_second_model, training_data
-from .._seeds import query_seeds
 from .._targets import target_inputs
 from .._validation import check_batch_size
 from ..batch import batch_bald, batch_eig, batch_epig, batch_evaluation_bald
@@ -118,47 +117,44 @@ class BatchBALD(PosteriorStrategy):
         self.random_state = random_state
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        seeds = query_seeds(seed, "posterior")
+        seeds = self._query_seeds(seed)
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])
         return _record(self, batch_bald(log_probs, n_instances, lazy=self.lazy,
                                         **_greedy_kwargs(self, seeds.selection)))
 
 
-class _BatchSecondModel(SecondModelStrategy):
-    """What BatchEIG and BatchEvaluationBALD share: M′ distilled once per query (or passed
-    as ``distilled_estimator=``), then the greedy kernel on both models' samples."""
-
-    def _greedy(self, log_probs, log_probs_distilled, n_instances, **kwargs):
-        raise NotImplementedError
-
-    def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
-               X_training=None, y_training=None, distilled_estimator=None, **kwargs):
-        seeds = query_seeds(seed, "second_model")
-        rows = evaluation_rows(pool_size(X_pool), self.eval_size,
-                               exclude=bool(self.exclude_eval), seed=seeds.eval_subset)
-        n_instances = check_batch_size(n_instances, len(rows.candidates))
-        passes = dict(n_samples=self.n_samples, chunk_size=self.chunk_size,
-                      progress=self._progress("pool pass"))
-        log_probs = pool_log_probs(classifier, X_pool, seed=seeds.model,
-                                   min_samples=self.min_samples, owner=type(self).__name__,
-                                   **passes)
-        if distilled_estimator is None:
-            distilled_estimator = fit_second_model(
-                classifier, training_data(classifier, X_training, y_training),
-                take_rows(X_pool, rows.eval_indices),
-                predictive_mean(log_probs[rows.eval_indices]), n_samples=self.n_samples,
-                refit=self.distill_refit, params=self.distill_params, seed=seeds.distill)
-        self._remember_second_model(rows.eval_indices, distilled_estimator)
-        log_probs_distilled = pool_log_probs(distilled_estimator, X_pool,
-                                             seed=seeds.second_model, **passes)
-        picked, scores = _record(self, self._greedy(
-            log_probs[rows.candidates], log_probs_distilled[rows.candidates], n_instances,
-            **_greedy_kwargs(self, seeds.selection)))
-        return rows.candidates[picked], scores
+def _second_model_greedy(strategy: SecondModelStrategy, greedy: Any, classifier: Any,
+                         X_pool: Any, n_instances: int, *, seed: int, X_training: Any = None,
+                         y_training: Any = None,
+                         distilled_estimator: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """The query of BatchEIG and BatchEvaluationBALD: M′ distilled once (or passed as
+    ``distilled_estimator=``), then the greedy kernel ``greedy`` on both models' samples."""
+    seeds = strategy._query_seeds(seed)
+    rows = evaluation_rows(pool_size(X_pool), strategy.eval_size,
+                           exclude=bool(strategy.exclude_eval), seed=seeds.eval_subset)
+    n_instances = check_batch_size(n_instances, len(rows.candidates))
+    passes = dict(n_samples=strategy.n_samples, chunk_size=strategy.chunk_size,
+                  progress=strategy._progress("pool pass"))
+    log_probs = pool_log_probs(classifier, X_pool, seed=seeds.model,
+                               min_samples=strategy.min_samples, owner=type(strategy).__name__,
+                               **passes)
+    if distilled_estimator is None:
+        distilled_estimator = fit_second_model(
+            classifier, training_data(classifier, X_training, y_training),
+            take_rows(X_pool, rows.eval_indices),
+            predictive_mean(log_probs[rows.eval_indices]), n_samples=strategy.n_samples,
+            refit=strategy.distill_refit, params=strategy.distill_params, seed=seeds.distill)
+    strategy._remember_second_model(rows.eval_indices, distilled_estimator)
+    log_probs_distilled = pool_log_probs(distilled_estimator, X_pool,
+                                         seed=seeds.second_model, **passes)
+    picked, scores = _record(strategy, greedy(
+        log_probs[rows.candidates], log_probs_distilled[rows.candidates], n_instances,
+        **_greedy_kwargs(strategy, seeds.selection)))
+    return rows.candidates[picked], scores
 
 
-class BatchEIG(_BatchSecondModel):
+class BatchEIG(SecondModelStrategy):
     """Greedy BatchEIG: maximise ``H_M[y_batch] − H_M′[y_batch]``.
 
     M′ is distilled once per query (:func:`skal_power.distill.distill`), or
@@ -217,11 +213,14 @@ class BatchEIG(_BatchSecondModel):
         """M's (or M′'s) predictive entropy (the fill of a spent batch)."""
         return entropy(log_probs)
 
-    def _greedy(self, log_probs, log_probs_distilled, n_instances, **kwargs):
-        return batch_eig(log_probs, log_probs_distilled, n_instances, **kwargs)
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
+               X_training=None, y_training=None, distilled_estimator=None, **kwargs):
+        return _second_model_greedy(
+            self, batch_eig, classifier, X_pool, n_instances, seed=seed, X_training=X_training,
+            y_training=y_training, distilled_estimator=distilled_estimator)
 
 
-class BatchEvaluationBALD(_BatchSecondModel):
+class BatchEvaluationBALD(SecondModelStrategy):
     """Greedy BatchEvaluationBALD: maximise ``BatchBALD_M − BatchBALD_M′``.
 
     Parameters
@@ -280,8 +279,11 @@ class BatchEvaluationBALD(_BatchSecondModel):
         """M's (or M′'s) BALD."""
         return bald(log_probs)
 
-    def _greedy(self, log_probs, log_probs_distilled, n_instances, **kwargs):
-        return batch_evaluation_bald(log_probs, log_probs_distilled, n_instances, **kwargs)
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index,
+               X_training=None, y_training=None, distilled_estimator=None, **kwargs):
+        return _second_model_greedy(
+            self, batch_evaluation_bald, classifier, X_pool, n_instances, seed=seed, X_training=X_training,
+            y_training=y_training, distilled_estimator=distilled_estimator)
 
 
 class BatchEPIG(PosteriorStrategy):
@@ -321,6 +323,7 @@ class BatchEPIG(PosteriorStrategy):
     """
 
     min_samples = 2
+    _seed_layout = "targets"
 
     def __init__(self, *, X_target: Any = None, target_size: int = 20, n_samples: int = 100,
                  max_exact_size: int | None = DEFAULT_MAX_EXACT_SIZE,
@@ -343,7 +346,7 @@ class BatchEPIG(PosteriorStrategy):
         self.random_state = random_state
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        seeds = query_seeds(seed, "targets")
+        seeds = self._query_seeds(seed)
         targets = target_inputs(self.X_target, self.target_size, X_pool, seeds.targets)
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])

@@ -137,6 +137,10 @@ _ATTRIBUTES = """
         M′ of the last query (one per query).
     eval_indices_ : numpy.ndarray
         Pool positions of the last query's evaluation set.
+    timings_ : dict
+        Seconds the last in-memory query spent on each step: ``"first pass
+        (M)"``, ``"fit M′"`` and ``"second pass (M′)"`` (the selection is the
+        rest of the call).
     n_queries_ : int
         Number of completed queries."""
 

@@ -8,7 +8,6 @@ import numpy as np
 
 from ..sampling import random_sample
 from .._pool import pool_size
-from .._seeds import query_seeds
 from ._base import QueryStrategy
 
 __all__ = ["RandomSampling"]
@@ -33,10 +32,12 @@ class RandomSampling(QueryStrategy):
     (3, [0.0, 0.0, 0.0])
     """
 
+    _seed_layout = "random"
+
     def __init__(self, *, random_state: Any = None) -> None:
         self.random_state = random_state
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         indices = random_sample(pool_size(X_pool), n_instances,
-                                random_state=query_seeds(seed, "random").selection)
+                                random_state=self._query_seeds(seed).selection)
         return indices, np.zeros(n_instances)

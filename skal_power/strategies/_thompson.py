@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from .._seeds import query_seeds
 from .._validation import check_log_probs
 from ..sampling import pick_per_slot, sample_kl_to_mean
 from ._base import PosteriorStrategy
@@ -57,7 +56,7 @@ class ThompsonBALD(PosteriorStrategy):
         self.progress = progress
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
-        seeds = query_seeds(seed, "posterior")  # the slots' samples are its selection
+        seeds = self._query_seeds(seed)  # the slots' samples are its selection
         rng = np.random.default_rng(seeds.selection)
         chunks, slot_samples, columns = [], None, None
         for _, log_probs in self.iter_log_probs(classifier, X_pool, seed=seeds.model):
