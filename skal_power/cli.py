@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from ._version import __version__
 
 # The experiments (pandas, matplotlib, scikit-learn, the strategies) load only when a
 # command runs, so that `skal-power --help` answers at once.
