@@ -14,8 +14,7 @@ import importlib
 from typing import Any
 
 from . import _dask_pools  # noqa: F401  (registers Dask pools; imports neither Dask nor strategies)
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 _STRATEGIES = (
     "BALD",

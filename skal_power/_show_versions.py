@@ -53,7 +53,7 @@ def versions() -> dict[str, dict[str, Any]]:
     >>> info["dependencies"]["numpy"] is not None
     True
     """
-    from . import __version__
+    from ._version import __version__
     from ._kernels import active_kernel as kernel_and_reason
     from .threads import thread_settings
 

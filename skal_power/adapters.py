@@ -56,6 +56,7 @@ from sklearn.ensemble import (
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import validate_data
 from ._validation import as_numpy, check_positive_int
 
 __all__ = ["sampled_log_proba", "n_classes_of", "posterior_classes", "register_ensemble"]
@@ -435,11 +436,6 @@ def _member_input(estimator: Any, X: Any) -> Any:
     """
     if isinstance(estimator, VotingClassifier):
         return X
-    try:
-        from sklearn.utils.validation import validate_data
-    except ImportError:  # scikit-learn < 1.6
-        return estimator._validate_data(X, reset=False, accept_sparse="csr",
-                                        force_all_finite=False)
     return validate_data(estimator, X, reset=False, accept_sparse="csr",
                          ensure_all_finite=False)
 

@@ -14,10 +14,20 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from ._version import __version__
 
 # The experiments (pandas, matplotlib, scikit-learn, the strategies) load only when a
 # command runs, so that `skal-power --help` answers at once.
+
+class UsageError(ValueError):
+    """A command-line argument that the command cannot use (the message is one line).
+
+    Examples
+    --------
+    >>> issubclass(UsageError, ValueError)
+    True
+    """
+
 
 #: The baseline of gains when none is given (experiments._gain.DEFAULT_BASELINE; a test
 #: checks that they agree).
@@ -230,6 +240,8 @@ def _plot(args: argparse.Namespace) -> None:
 
     results_path = _check_results_file(args.results)
     output = Path(args.output) if args.output else results_path.with_suffix(".png")
+    if output.suffix.lower() not in (".png", ".svg"):
+        raise UsageError(f"--output must end in .png or .svg; got {args.output!r}.")
     results = load_results(results_path)
     title = args.title
     if title is None:
@@ -299,11 +311,29 @@ def _run(args: argparse.Namespace) -> None:
     print(f"next: skal-power plot {output}; skal-power report {output} --at ...")
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors that :func:`main` reports in one line: the user's input is wrong.
+
+    A bad config or flag (``ConfigError``, also raised by the runner for a config
+    that does not fit its data, e.g. a budget larger than the pool), an unusable
+    data file (``DataFileError``), a corrupt or foreign results file
+    (``ResultsFileError``), an unusable argument (:class:`UsageError`) and a
+    file the user named that does not exist. Any other exception is a bug and
+    keeps its traceback.
+    """
+    from .experiments import ConfigError, DataFileError, ResultsFileError
+
+    return ConfigError, DataFileError, ResultsFileError, UsageError, FileNotFoundError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``skal-power``; returns the exit status (2 on a user error)."""
+    """Entry point of ``skal-power``; returns the exit status (2 on a user error).
+
+    A user error (see ``_user_errors``) prints one line, ``skal-power: error:
+    ...``, to stderr; any other exception propagates with its traceback.
+    """
     args = _parser().parse_args(argv)
-    from .experiments import (ConfigError, ResultsFileError, config_path, cost_table,
-                              load_results)
+    from .experiments import config_path, cost_table, load_results
 
     try:
         if args.command == "run":
@@ -324,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("\nCost per strategy: wall-clock seconds measured by the runner, each "
                       "trial on one thread (fit: training and test evaluation; query: the "
                       "strategy's call).\n\n" + costs)
-    except (ConfigError, ResultsFileError, FileNotFoundError, ValueError, TypeError) as error:
+    except _user_errors() as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"skal-power: error: {message}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from skal_power.cli import main
+from skal_power.experiments import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {
@@ -203,3 +204,51 @@ def test_unparsable_config_and_missing_results(tmp_path, capsys):
     assert main(["run", "--config", str(tmp_path / "none.json")]) == 2
     errors = capsys.readouterr().err.splitlines()
     assert len(errors) == 3 and all(e.startswith("skal-power: error: ") for e in errors)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"model": {"name": "extra_trees", "params": {"n_estimatorz": 10}}},
+     "model 'extra_trees' params: got an unexpected keyword argument 'n_estimatorz'"),
+    ({"budget": 1500}, "budget 1500 and 10 initial labels need more than the 1497 pool points"),
+])
+def test_a_config_that_fails_when_run_is_still_a_one_line_error(tmp_path, capsys, change,
+                                                                message):
+    # Found by the runner, not when the config is read: still the user's error.
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**SMALL, **change}))
+    results = tmp_path / "r.csv"
+    assert main(["run", "--config", str(path), "-o", str(results), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert len(load_results(results)) == 0  # stopped before the first round
+
+
+def test_a_bad_figure_path_is_a_one_line_error(tmp_path, capsys):
+    results = tmp_path / "r.csv"
+    results.write_text("")
+    assert main(["plot", str(results), "-o", str(tmp_path / "curves.pdf")]) == 2
+    assert capsys.readouterr().err == (
+        f"skal-power: error: --output must end in .png or .svg; got "
+        f"{str(tmp_path / 'curves.pdf')!r}.\n")
+
+
+@pytest.mark.parametrize("command, target", [
+    ("run", "skal_power.experiments.run_experiment"),
+    ("report", "skal_power.experiments.load_results"),
+])
+@pytest.mark.parametrize("error", [ValueError, TypeError])
+def test_an_error_inside_the_library_keeps_its_traceback(tmp_path, monkeypatch, command,
+                                                         target, error):
+    # main used to catch every ValueError/TypeError and print one line, so a bug in the
+    # library read as a mistake of the user's.
+    def broken(*args, **kwargs):
+        raise error("a bug inside skal_power")
+
+    monkeypatch.setattr(target, broken)  # the cli imports these on use
+    config, results = tmp_path / "c.json", tmp_path / "r.csv"
+    config.write_text(json.dumps(SMALL))
+    results.write_text("")
+    argv = (["run", "--config", str(config), "-o", str(results), "--no-progress"]
+            if command == "run" else ["report", str(results)])
+    with pytest.raises(error, match="a bug inside skal_power"):
+        main(argv)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import datasets as ds
 from ..datasets._loaders import read_mnist
+from ._config import ConfigError
 from ._user_data import check_labelled, read_labelled
 
 __all__ = ["TrialData", "derive_seed", "make_data", "user_arrays", "validation_source"]
@@ -194,14 +195,14 @@ def _split(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_test: int,
     """Test split, validation set (held out next) and pool of one labelled set."""
     order = rng.permutation(len(y))
     if n_test >= len(y):
-        raise ValueError(f"test_size {n_test} leaves no pool: {name} has {len(y)} points.")
+        raise ConfigError(f"test_size {n_test} leaves no pool: {name} has {len(y)} points.")
     X_test, y_test = X[order[:n_test]], y[order[:n_test]]
     rest = order[n_test:]
     X_val = y_val = None
     if n_validation:
         if n_validation >= len(rest):
-            raise ValueError(f"validation_size {n_validation} leaves no pool: {name} has "
-                             f"{len(rest)} points after the test split.")
+            raise ConfigError(f"validation_size {n_validation} leaves no pool: {name} has "
+                              f"{len(rest)} points after the test split.")
         X_val, y_val = X[rest[:n_validation]], y[rest[:n_validation]]
         rest = rest[n_validation:]
     return X[rest], y[rest], X_test, y_test, X_val, y_val

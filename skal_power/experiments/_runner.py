@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..threads import limit_threads
-from ._config import (_resolve_params, config_hash, legacy_config_hash, load_config, n_rounds,
-                      strategy_class)
+from ._config import (ConfigError, _resolve_params, config_hash, legacy_config_hash,
+                      load_config, n_rounds, strategy_class)
 from ._costs import timings_path
 from ._data import (USER_DATASETS, TrialData, derive_seed, make_data, user_arrays,  # noqa: F401
                     validation_source)
@@ -36,8 +36,8 @@ def _resolve_class(value: Any, names: dict[str, str]) -> Any:
         return value
     module_name, _, attr = names.get(value, value).partition(":")
     if not attr:
-        raise ValueError(f"cannot resolve {value!r}: give one of {sorted(names)} or "
-                         "'package.module:Name'.")
+        raise ConfigError(f"cannot resolve {value!r}: give one of {sorted(names)} or "
+                          "'package.module:Name'.")
     return getattr(importlib.import_module(module_name), attr)
 
 
@@ -71,7 +71,7 @@ def make_model(config: dict[str, Any], seed: int, *, classes: Any = None,
         params["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
     if spec.get("early_stopping"):
         if validation is None:
-            raise ValueError("early_stopping needs a validation set (dataset validation_size).")
+            raise ConfigError("early_stopping needs a validation set (dataset validation_size).")
         from skorch.callbacks import EarlyStopping
 
         from ..models import ValidationSet
@@ -82,7 +82,21 @@ def make_model(config: dict[str, Any], seed: int, *, classes: Any = None,
         params["callbacks"] = list(params.get("callbacks") or []) + [EarlyStopping(
             monitor=monitor, patience=stopping.get("patience", 3),
             lower_is_better=not monitor.endswith("_acc"), load_best=True, sink=_silent)]
+    _check_model_params(factory, params, spec["name"])
     return factory(**params)
+
+
+def _check_model_params(factory: Any, params: dict[str, Any], name: Any) -> None:
+    """A config's model params that the model's constructor does not take: a ConfigError
+    (a model that takes ``**kwargs``, as skorch nets do, checks them itself)."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature to check against
+        return
+    try:
+        signature.bind(**params)
+    except TypeError as error:
+        raise ConfigError(f"model {name!r} params: {error}.") from None
 
 
 def _takes(factory: Any, name: str) -> bool:
@@ -122,7 +136,7 @@ def make_strategy(spec: dict[str, Any], seed: int, *, validation_inputs: Any = N
     params["random_state"] = seed
     if params.get("X_target") == "validation":
         if validation_inputs is None:
-            raise ValueError('X_target "validation" needs dataset validation_size.')
+            raise ConfigError('X_target "validation" needs dataset validation_size.')
         params["X_target"] = validation_inputs
     return strategy_class(spec["name"])(**params)
 
@@ -294,8 +308,8 @@ def initial_indices(config: dict[str, Any], seed: int, y_pool: np.ndarray) -> np
     for label in np.unique(y_pool):
         members = np.flatnonzero(y_pool == label)
         if len(members) < per_class:
-            raise ValueError(f"initial per_class={per_class}: class {label.item()!r} has only "
-                             f"{len(members)} pool points.")
+            raise ConfigError(f"initial per_class={per_class}: class {label.item()!r} has only "
+                              f"{len(members)} pool points.")
         picked.append(rng.choice(members, size=per_class, replace=False))
     return rng.permutation(np.concatenate(picked))
 
@@ -325,6 +339,7 @@ def _run_trial(config, label, seed, output, *, progress, position, data=None):
     data = make_data(config, seed, data=data)
     y_pool = data.y_pool
     initial = initial_indices(config, seed, y_pool)
+    _check_pool_size(config, initial, y_pool, seed)
     n_initial = len(initial)
     labelled = _labelled_after(initial, (row[6] for row in done))
     total = n_rounds(config)
@@ -420,12 +435,18 @@ def _own_data(config: dict[str, Any], data: Any) -> tuple | None:
     config["dataset"]["sha256"] = data_digest(*arrays)
     for seed in config["seeds"]:
         trial = make_data(config, seed, data=arrays)
-        initial = initial_indices(config, seed, trial.y_pool)
-        if len(initial) + config["budget"] > len(trial.y_pool):
-            raise ValueError(f"budget {config['budget']} and {len(initial)} initial labels "
-                             f"need more than the {len(trial.y_pool)} pool points of seed "
-                             f"{seed}; lower budget or test_size.")
+        _check_pool_size(config, initial_indices(config, seed, trial.y_pool), trial.y_pool,
+                         seed)
     return arrays
+
+
+def _check_pool_size(config: dict[str, Any], initial: np.ndarray, y_pool: np.ndarray,
+                     seed: int) -> None:
+    """A budget that the pool cannot supply is the config's error, found before training."""
+    if len(initial) + config["budget"] > len(y_pool):
+        raise ConfigError(f"budget {config['budget']} and {len(initial)} initial labels "
+                          f"need more than the {len(y_pool)} pool points of seed "
+                          f"{seed}; lower budget or test_size.")
 
 
 def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,

@@ -16,20 +16,15 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import column_or_1d
 
+from .._compat import validate_data
 from .._validation import check_positive_int, check_seed
 from ._masks import ConsistentDropout, dropout_layers, n_rows as _n_rows, repeat_rows as _repeat_rows
 from ._modules import MLP
 from ._training import MissingClassesWarning, ResampledLoader, ValidationSet
-
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    _validate_data = None
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -266,17 +261,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        if _validate_data is not None:
-            X = _validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True)
-        else:  # pragma: no cover - older scikit-learn
-            X = check_array(X, dtype=np.float32, allow_nd=True)
-            if reset:
-                self.n_features_in_ = X.shape[1]
-            elif X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input."
-                )
+        X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True)
         if reset:
             self._row_shape_ = tuple(X.shape[1:])
         return X
