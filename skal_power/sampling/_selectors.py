@@ -11,12 +11,14 @@ so it merges with one extra pass that sorts all scores.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._validation import check_positive_int, check_seed
+from .._param_validation import Interval, Schedule, validate_parameter_constraints
+from .._validation import check_seed
 from ._gumbel import acquisition_keys, tie_keys
 from ._rules import (
     power_log_weights,
@@ -29,6 +31,10 @@ from ._rules import (
 from ._schedules import resolve_exponent
 
 __all__ = ["Selector", "Top", "Power", "Softmax", "Softrank", "UniformTop"]
+
+#: A sharpness: a finite real >= 0, or a schedule ``round -> value`` (α and β).
+_EXPONENT = [Interval(numbers.Real, 0, None, closed="left"),
+             Schedule(Interval(numbers.Real, 0, None, closed="left"))]
 
 
 class Selector(BaseEstimator):
@@ -58,9 +64,25 @@ class Selector(BaseEstimator):
     """
 
     partition_merge: str | None = None
+    #: Constraint list of each parameter (see :mod:`skal_power._param_validation`).
+    _parameter_constraints: dict[str, list] = {}
 
     def check(self) -> None:
-        """Validate the parameters (raises ``ValueError``/``TypeError``)."""
+        """Validate the parameters against ``_parameter_constraints``.
+
+        Raises :class:`~skal_power._param_validation.InvalidParameterError` (a
+        ``ValueError`` and a ``TypeError``) naming the parameter and the selector.
+
+        Examples
+        --------
+        >>> from skal_power.sampling import Power
+        >>> Power(alpha=-1).check()
+        Traceback (most recent call last):
+        ...
+        skal_power._param_validation.InvalidParameterError: The 'alpha' parameter of Power must be a float in the range [0, inf) or a callable (a schedule round -> value); got -1.
+        """
+        validate_parameter_constraints(self._parameter_constraints,
+                                       self.get_params(deep=False), type(self).__name__)
 
     def select(self, scores: np.ndarray, n_instances: int, *, seed: int,
                round_index: int = 0, n_classes: int | None = None) -> np.ndarray:
@@ -97,9 +119,6 @@ class _Weighted(Selector):
     partition_merge = "keys"
     #: Name of the sharpness parameter.
     exponent_name = "alpha"
-
-    def check(self) -> None:
-        resolve_exponent(getattr(self, self.exponent_name), 0, name=self.exponent_name)
 
     def exponent(self, round_index: int = 0) -> float:
         """The sharpness at ``round_index`` (a schedule is evaluated there)."""
@@ -138,6 +157,7 @@ class Power(_Weighted):
     """
 
     exponent_name = "alpha"
+    _parameter_constraints = {"alpha": _EXPONENT}
 
     def __init__(self, alpha: Any = 5.0) -> None:
         self.alpha = alpha
@@ -163,6 +183,7 @@ class Softmax(_Weighted):
     """
 
     exponent_name = "beta"
+    _parameter_constraints = {"beta": _EXPONENT}
 
     def __init__(self, beta: Any = 1.0) -> None:
         self.beta = beta
@@ -189,6 +210,7 @@ class Softrank(_Weighted):
 
     partition_merge = "global_ranks"
     exponent_name = "beta"
+    _parameter_constraints = {"beta": _EXPONENT}
 
     def __init__(self, beta: Any = 1.0) -> None:
         self.beta = beta
@@ -228,13 +250,11 @@ class UniformTop(Selector):
     """
 
     partition_merge = "candidates"
+    _parameter_constraints = {"factor": [None, Interval(numbers.Integral, 1, None,
+                                                         closed="left")]}
 
     def __init__(self, factor: int | None = None) -> None:
         self.factor = factor
-
-    def check(self) -> None:
-        if self.factor is not None:
-            check_positive_int(self.factor, name="factor")
 
     def candidates(self, n_instances: int, n_classes: int | None) -> int:
         """Size ``B · F`` of the candidate set."""

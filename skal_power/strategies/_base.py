@@ -148,31 +148,57 @@ class QueryStrategy(BaseEstimator):
         self.n_queries_ = getattr(self, "n_queries_", 0) + 1
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=np.float64)
 
-    #: Parameter checks, ``name -> check(value, name=name)``, merged along the class
-    #: hierarchy (the idea of scikit-learn's ``_parameter_constraints``): each class
-    #: declares the checks of the parameters it adds.
+    #: Former per-class parameter checks; unused: every ``__init__`` parameter is
+    #: checked against :data:`skal_power.strategies._parameters.PARAMETER_CONSTRAINTS`.
     _constraints: dict[str, Callable] = {}
 
     @classmethod
+    def parameter_constraints(cls) -> dict[str, list]:
+        """The constraint list of each ``__init__`` parameter, by name.
+
+        Examples
+        --------
+        >>> from skal_power import PowerBALD
+        >>> print(PowerBALD.parameter_constraints()["n_samples"])
+        [<Interval: an int in the range [1, inf)>]
+        """
+        from ._parameters import constraints_for
+
+        return constraints_for(cls)
+
+    @classmethod
     def parameter_checks(cls) -> dict[str, Callable]:
-        """Every parameter check of this class and its bases, by parameter name.
+        """A check ``check(value, name=name)`` of every ``__init__`` parameter, by name.
+
+        Each raises :class:`~skal_power._param_validation.InvalidParameterError`
+        (a ``ValueError`` and a ``TypeError``) naming the parameter and the class.
 
         Examples
         --------
         >>> from skal_power import PowerBALD
         >>> sorted(PowerBALD.parameter_checks())
-        ['alpha', 'chunk_size', 'n_samples', 'progress']
+        ['alpha', 'chunk_size', 'n_samples', 'progress', 'random_state']
+        >>> PowerBALD.parameter_checks()["alpha"](-1, name="alpha")
+        Traceback (most recent call last):
+        ...
+        skal_power._param_validation.InvalidParameterError: The 'alpha' parameter of PowerBALD must be a float in the range [0, inf) or a callable (a schedule round -> value); got -1.
         """
-        checks: dict[str, Callable] = {}
-        for klass in reversed(cls.__mro__):
-            checks.update(vars(klass).get("_constraints", {}))
-        parameters = inspect.signature(cls.__init__).parameters
-        return {name: check for name, check in checks.items() if name in parameters}
+        from .._param_validation import validate_parameter_constraints
+
+        def check_for(constraints: list) -> Callable:
+            def check(value: Any, *, name: str) -> None:
+                validate_parameter_constraints({name: constraints}, {name: value}, cls.__name__)
+            return check
+
+        return {name: check_for(constraints)
+                for name, constraints in cls.parameter_constraints().items()}
 
     def _check_params(self) -> None:
         """Validate constructor parameters (called at query time, sklearn style)."""
-        for name, check in self.parameter_checks().items():
-            check(getattr(self, name), name=name)
+        from .._param_validation import validate_parameter_constraints
+
+        validate_parameter_constraints(self.parameter_constraints(),
+                                       self.get_params(deep=False), type(self).__name__)
 
     @classmethod
     def query_keywords(cls) -> list[str]:
