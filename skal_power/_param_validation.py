@@ -14,6 +14,7 @@ is skal_power's own.
 
 from __future__ import annotations
 
+import math
 import numbers
 import reprlib
 from typing import Any, Iterable
@@ -261,8 +262,8 @@ class Interval(Constraint):
     def is_satisfied_by(self, value: Any) -> bool:
         if _is_bool(value) or not isinstance(value, self.type):
             return False
-        if self.type is numbers.Real and not np.isfinite(value):
-            return False
+        if not isinstance(value, numbers.Integral) and not math.isfinite(value):
+            return False  # nan and ±inf (huge ints are finite: math.isfinite would overflow)
         return self._in_range(value)
 
     def invalid_values(self) -> list:

@@ -128,8 +128,9 @@ def constraints_for(strategy_class: type) -> dict[str, list]:
     Raises
     ------
     KeyError
-        If a parameter has no entry in :data:`PARAMETER_CONSTRAINTS`: every
-        parameter must be checked (declare it there, with its meaning).
+        If a parameter has no entry in :data:`PARAMETER_CONSTRAINTS` nor in the
+        class's own ``_parameter_constraints`` (a strategy of one's own may
+        declare its new parameters there): every parameter must be checked.
 
     Examples
     --------
@@ -138,12 +139,18 @@ def constraints_for(strategy_class: type) -> dict[str, list]:
     ['alpha', 'chunk_size', 'n_samples', 'progress', 'random_state']
     """
     names = _init_parameters(strategy_class)
-    missing = [n for n in names if n not in PARAMETER_CONSTRAINTS]
+    # a strategy of one's own may declare the parameters the table does not know
+    own: dict[str, list] = {}
+    for klass in reversed(strategy_class.__mro__):
+        own.update(vars(klass).get("_parameter_constraints", {}))
+    missing = [n for n in names if n not in PARAMETER_CONSTRAINTS and n not in own]
     if missing:
         raise KeyError(f"{strategy_class.__name__} has parameter(s) {missing} without a "
                        "constraint; add them to skal_power.strategies._parameters."
-                       "PARAMETER_CONSTRAINTS.")
-    table = {name: PARAMETER_CONSTRAINTS[name] for name in names}
+                       "PARAMETER_CONSTRAINTS (or, for a strategy of your own, to its "
+                       "_parameter_constraints).")
+    table = {name: PARAMETER_CONSTRAINTS[name] if name in PARAMETER_CONSTRAINTS else own[name]
+             for name in names}
     if "score" in table:
         for klass in strategy_class.__mro__:
             if klass.__name__ in SCORE_CONSTRAINTS:
