@@ -15,6 +15,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import skal_power.strategies
+from skal_power._param_validation import Interval
 from skal_power.sampling import Power, Softmax, Softrank, Top, UniformTop
 from skal_power.strategies import (
     EIG,
@@ -28,6 +29,7 @@ from skal_power.testing import (
     SKLEARN_CHECKS,
     STRATEGY_CHECKS,
     check_query_strategy,
+    check_rejects_invalid_parameters,
     parametrize_with_checks,
     yield_checks,
 )
@@ -118,3 +120,41 @@ def test_check_query_strategy_still_runs_every_check(problem):
     forest, X_train, y_train, X_pool = problem
     strategy = _instance(skal_power.strategies.PowerBALD)
     check_query_strategy(strategy, forest, X_pool)
+
+
+class _Loose(PosteriorStrategy):
+    """A strategy whose parameter has a constraint its query never checks."""
+
+    _parameter_constraints = {"temperature": [Interval(float, 0, None, closed="neither")]}
+    chunk_size, progress = 8192, False
+
+    def __init__(self, *, temperature=1.0, n_samples=4, random_state=None):
+        self.temperature = temperature
+        self.n_samples = n_samples
+        self.random_state = random_state
+
+    def _check_params(self):
+        pass
+
+    def _score_log_probs(self, log_probs):
+        return np.exp(log_probs).max(axis=(1, 2))
+
+    def _select(self, scores, n_instances, *, seed, round_index):
+        return np.argsort(-scores, kind="stable")[:n_instances]
+
+
+class _Undeclared(_Loose):
+    def __init__(self, *, warmth=1.0, n_samples=4, random_state=None):
+        self.warmth = warmth
+        self.n_samples = n_samples
+        self.random_state = random_state
+
+
+def test_the_parameter_check_fails_for_an_unchecked_or_undeclared_parameter(problem):
+    forest, _, _, X_pool = problem
+    # (sampled_log_proba refuses a bad n_samples itself, without naming the class)
+    with pytest.raises(AssertionError,
+                       match=r"^_Loose( accepted|\(n_samples=.* raised without naming)"):
+        check_rejects_invalid_parameters(_Loose(), forest, X_pool, {})
+    with pytest.raises(AssertionError, match=r"\['warmth'\] without a constraint"):
+        check_rejects_invalid_parameters(_Undeclared(), forest, X_pool, {})

@@ -81,8 +81,8 @@ class Selector(BaseEstimator):
         ...
         skal_power._param_validation.InvalidParameterError: The 'alpha' parameter of Power must be a float in the range [0, inf) or a callable (a schedule round -> value); got -1.
         """
-        validate_parameter_constraints(self._parameter_constraints,
-                                       self.get_params(deep=False), type(self).__name__)
+        params = {name: getattr(self, name) for name in self._parameter_constraints}
+        validate_parameter_constraints(self._parameter_constraints, params, type(self).__name__)
 
     def select(self, scores: np.ndarray, n_instances: int, *, seed: int,
                round_index: int = 0, n_classes: int | None = None) -> np.ndarray:
