@@ -175,8 +175,8 @@ notorch_suite() {
     run_pytest notorch .venv-notorch/bin/python -p no:cacheprovider -q -m "not modal_learner" \
         tests/test_batch.py tests/test_batch_numpy.py tests/test_batch_screen.py \
         tests/test_batch_information.py tests/test_batch_saturation.py tests/test_strategies.py \
-        tests/test_pool.py tests/test_adapters.py tests/test_docs.py \
-        --deselect "tests/test_strategies.py::test_common_checks[BatchEPIG]"
+        tests/test_pool.py tests/test_adapters.py tests/test_docs.py tests/test_common.py \
+        --deselect "tests/test_common.py::test_strategy[BatchEPIG"
 }
 
 # ------------------------------------------------------------------------------ schedule

@@ -1,21 +1,31 @@
 """A common check suite for query strategies, in the spirit of sklearn's estimator checks.
 
 :func:`check_query_strategy` runs every generic property a strategy must have
-against a fitted classifier and a pool. Third-party strategies can use it in
-their own test suites.
+against a fitted classifier and a pool. :func:`yield_checks` enumerates the
+checks of a strategy or a selector (scikit-learn's fit-free checks included)
+and :func:`parametrize_with_checks` makes them one pytest test per
+(estimator, check). Third-party strategies can use both in their own test suites.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
 
-from .sampling import AcquisitionWarning
+from ._param_validation import generate_invalid_values, make_constraint
+from .sampling import AcquisitionWarning, Selector
 
-__all__ = ["check_query_strategy", "STRATEGY_CHECKS"]
+__all__ = ["check_query_strategy", "check_selector_rejects_invalid_parameters",
+           "parametrize_with_checks", "yield_checks", "SKLEARN_CHECKS", "STRATEGY_CHECKS"]
 
 
 def _call(strategy, classifier, X_pool, n_instances, query_kwargs):
@@ -101,51 +111,93 @@ def check_clone_and_params(strategy, classifier, X_pool, query_kwargs):
     copy.set_params(**params)
 
 
-#: Values a parameter check is tried with to find one it rejects.
-_BAD_VALUES = (-1, 0, 1.5, "not-a-value", [1], -1.0)
+def _invalid_values(owner: str, name: str, constraints: dict[str, list]) -> list:
+    """The generated invalid values of one parameter; an AssertionError if there are none."""
+    if name not in constraints:
+        raise AssertionError(f"{owner} parameter {name!r} has no constraint: every parameter "
+                             "must be checked.")
+    invalid = generate_invalid_values(constraints[name])
+    if not invalid and not any(make_constraint(c).accepts_anything
+                               for c in constraints[name]):
+        raise AssertionError(f"No invalid value could be generated for {owner} parameter "
+                             f"{name!r} ({constraints[name]!r}); say Anything() if it "
+                             "accepts every value.")
+    return invalid
+
+
+def _check_error_names(raised: Exception, owner: str, name: str, bad: Any) -> None:
+    for word in (name, owner):
+        if word not in str(raised):
+            raise AssertionError(f"{owner}({name}={bad!r}) raised without naming {word!r}: "
+                                 f"{raised}") from None
 
 
 def check_rejects_invalid_parameters(strategy, classifier, X_pool, query_kwargs):
-    """Every declared parameter check fires at query time, with the parameter's name."""
-    checks = getattr(type(strategy), "parameter_checks", None)
-    if checks is None:
-        return
-    for name, check in checks().items():
-        bad = None
-        for value in _BAD_VALUES:
+    """Every parameter refuses each of its generated invalid values at query time.
+
+    The values come from the parameter's constraints
+    (:func:`~skal_power._param_validation.generate_invalid_values`); the error
+    must name the parameter and the class. A parameter without a constraint, or
+    whose constraint yields no invalid value without saying it accepts
+    anything, fails the check.
+    """
+    owner = type(strategy).__name__
+    try:
+        constraints = type(strategy).parameter_constraints()
+    except KeyError as error:
+        raise AssertionError(str(error)) from None
+    for name in strategy.get_params(deep=False):
+        for bad in _invalid_values(owner, name, constraints):
+            broken = clone(strategy).set_params(**{name: bad})
             try:
-                check(value, name=name)
-            except (TypeError, ValueError):
-                bad = value
-                break
-        if bad is None:
-            continue
-        broken = clone(strategy).set_params(**{name: bad})
-        try:
-            _call(broken, classifier, X_pool, 1, query_kwargs)
-        except (TypeError, ValueError) as raised:
-            if name not in str(raised):
-                raise AssertionError(
-                    f"{type(strategy).__name__}({name}={bad!r}) raised without naming "
-                    f"{name!r}: {raised}") from None
-        else:
-            raise AssertionError(f"{type(strategy).__name__} accepted {name}={bad!r}.")
+                _call(broken, classifier, X_pool, 1, query_kwargs)
+            except (TypeError, ValueError) as raised:
+                _check_error_names(raised, owner, name, bad)
+            else:
+                raise AssertionError(f"{owner} accepted {name}={bad!r}.")
+
+
+def check_selector_rejects_invalid_parameters(selector: Any) -> None:
+    """Every selector parameter has a constraint, and ``check()`` refuses its invalid values.
+
+    Examples
+    --------
+    >>> from skal_power.sampling import Power
+    >>> check_selector_rejects_invalid_parameters(Power(alpha=2.0))
+    """
+    owner = type(selector).__name__
+    constraints = getattr(type(selector), "_parameter_constraints", {})
+    for name in selector.get_params(deep=False):
+        for bad in _invalid_values(owner, name, constraints):
+            broken = clone(selector).set_params(**{name: bad})
+            try:
+                broken.check()
+            except (TypeError, ValueError) as raised:
+                _check_error_names(raised, owner, name, bad)
+            else:
+                raise AssertionError(f"{owner}.check() accepted {name}={bad!r}.")
 
 
 def _top_twin(strategy):
-    """The same score with the top-B selector, or None (not a score × selector strategy)."""
-    from .sampling import Top
-    from .strategies import Acquisition, EvaluationAcquisition, TargetAcquisition
+    """The same strategy drawing with the top-B selector, or None (it names no selector).
 
-    for generic in (TargetAcquisition, EvaluationAcquisition, Acquisition):
-        if isinstance(strategy, generic):
-            accepted = generic().get_params()
-            params = {k: v for k, v in strategy.get_params().items()
-                      if k in accepted and k not in ("score", "selector")}
-            if "score" in accepted:
-                params["score"] = strategy.score
-            return generic(selector=Top(), **params)
-    return None
+    Every strategy that draws its batch with a selector names it with the hook
+    ``get_selector()``; the twin is a clone whose hook gives
+    :class:`~skal_power.sampling.Top` instead.
+    """
+    from .sampling import Top
+    from .strategies import PosteriorStrategy
+
+    if not isinstance(strategy, PosteriorStrategy) or \
+            type(strategy)._select is not PosteriorStrategy._select:
+        return None
+    try:
+        strategy.get_selector()
+    except NotImplementedError:
+        return None
+    twin = clone(strategy)
+    twin.get_selector = Top  # an instance attribute shadows the class's hook
+    return twin
 
 
 def check_huge_exponent_is_top(strategy, classifier, X_pool, query_kwargs):
@@ -160,7 +212,7 @@ def check_huge_exponent_is_top(strategy, classifier, X_pool, query_kwargs):
     sharp = clone(strategy).set_params(**{names[0]: 1e6, "random_state": 0})
     n_instances = min(3, len(X_pool))
     _, scores = _call(sharp, classifier, X_pool, n_instances, query_kwargs)
-    _, top_scores = _call(clone(twin).set_params(random_state=0), classifier, X_pool,
+    _, top_scores = _call(twin.set_params(random_state=0), classifier, X_pool,
                           n_instances, query_kwargs)
     if not np.allclose(np.sort(scores), np.sort(top_scores), rtol=1e-9, atol=1e-12):
         raise AssertionError(
@@ -189,6 +241,95 @@ STRATEGY_CHECKS: tuple[Callable[..., None], ...] = (
     check_huge_exponent_is_top,
     check_called_once_per_query,
 )
+
+
+#: scikit-learn's fit-free estimator checks, run on strategies and selectors alike.
+SKLEARN_CHECKS: tuple[Callable[[str, Any], None], ...] = (
+    check_no_attributes_set_in_init,
+    check_get_params_invariance,
+    check_set_params,
+    check_parameters_default_constructible,
+)
+
+
+class _Check:
+    """One check with the uniform call ``check(estimator, classifier=None, X_pool=None, **kw)``.
+
+    Its repr is the check's name (pytest ids); ``kind`` is ``"sklearn"`` (called as
+    scikit-learn's suite calls it, ``check(name, estimator)``), ``"strategy"``
+    (needs a fitted classifier and a pool) or ``"selector"``.
+    """
+
+    def __init__(self, function: Callable, kind: str) -> None:
+        self.function = function
+        self.kind = kind
+        self.__name__ = function.__name__
+
+    def __call__(self, estimator: Any, classifier: Any = None, X_pool: Any = None,
+                 **query_kwargs: Any) -> None:
+        if self.kind == "sklearn":
+            self.function(type(estimator).__name__, estimator)
+        elif self.kind == "selector":
+            self.function(estimator)
+        else:
+            if classifier is None or X_pool is None:
+                raise TypeError(f"{self.__name__} needs a fitted classifier and a pool.")
+            self.function(estimator, classifier, X_pool, query_kwargs)
+
+    def __repr__(self) -> str:
+        return self.__name__
+
+
+def yield_checks(estimator: Any) -> Iterator[Callable[..., None]]:
+    """Every check of a strategy or a selector, each callable as
+    ``check(estimator, classifier=None, X_pool=None, **query_kwargs)``.
+
+    scikit-learn's fit-free checks (:data:`SKLEARN_CHECKS`) for both; then
+    :data:`STRATEGY_CHECKS` (which need ``classifier`` and ``X_pool``) for a
+    strategy, :func:`check_selector_rejects_invalid_parameters` for a selector.
+
+    Examples
+    --------
+    >>> from skal_power.sampling import Softmax
+    >>> [check.__name__ for check in yield_checks(Softmax(beta=2.0))][-2:]
+    ['check_parameters_default_constructible', 'check_selector_rejects_invalid_parameters']
+    >>> for check in yield_checks(Softmax(beta=2.0)):
+    ...     check(Softmax(beta=2.0))
+    """
+    for check in SKLEARN_CHECKS:
+        yield _Check(check, "sklearn")
+    if isinstance(estimator, Selector):
+        yield _Check(check_selector_rejects_invalid_parameters, "selector")
+    else:
+        for check in STRATEGY_CHECKS:
+            yield _Check(check, "strategy")
+
+
+def parametrize_with_checks(estimators: Iterable[Any]):
+    """A ``pytest.mark.parametrize("estimator, check", ...)``: one test per (estimator, check).
+
+    Test ids are ``"<repr of the estimator>-<check name>"``. The test calls
+    ``check(estimator, classifier, X_pool, **query_kwargs)`` (selectors and
+    scikit-learn's checks ignore the last three).
+
+    Examples
+    --------
+    >>> from skal_power import PowerBALD
+    >>> from skal_power.testing import parametrize_with_checks
+    >>> @parametrize_with_checks([PowerBALD(random_state=0)])
+    ... def test_strategy(estimator, check, fitted_classifier, X_pool):
+    ...     check(estimator, fitted_classifier, X_pool)
+    >>> marker = test_strategy.pytestmark[0]
+    >>> marker.kwargs["ids"][0]
+    'PowerBALD(random_state=0)-check_no_attributes_set_in_init'
+    """
+    import pytest
+
+    pairs = [(estimator, check) for estimator in estimators
+             for check in yield_checks(estimator)]
+    ids = [f"{estimator!r}-{check.__name__}".replace("\n", "").replace(" ", "")
+           for estimator, check in pairs]
+    return pytest.mark.parametrize("estimator, check", pairs, ids=ids)
 
 
 def check_query_strategy(strategy: Any, classifier: Any, X_pool: Any,

@@ -25,39 +25,12 @@ def test_named_strategies_keep_their_picks():
                                        err_msg=key)
 
 
-# ------------------------------------------------------- every strategy, one common suite
+# ------------------------------------ the named strategies and their compositions
 import skal_power  # noqa: E402
 from skal_power.sampling import Power, Softmax, Softrank, Top, UniformTop  # noqa: E402
-from skal_power.strategies import (  # noqa: E402
-    Acquisition,
-    EvaluationAcquisition,
-    PosteriorStrategy,
-    QueryStrategy,
-)
-from skal_power.testing import check_query_strategy  # noqa: E402
+from skal_power.strategies import Acquisition, EvaluationAcquisition  # noqa: E402
 
-NAMED = sorted(name for name in skal_power.strategies.__all__
-               if isinstance(getattr(skal_power.strategies, name), type)
-               and issubclass(getattr(skal_power.strategies, name), QueryStrategy)
-               and getattr(skal_power.strategies, name) not in (QueryStrategy,
-                                                                PosteriorStrategy,
-                                                                skal_power.strategies.SecondModelStrategy))
 FAST = {"eval_size": 20}  # keeps the distillations of the EIG family small
-
-COMPOSED = [
-    Acquisition("bald", Top()),
-    Acquisition("entropy", Softrank(beta=2.0)),
-    Acquisition("expected_entropy", Power(alpha=1.0)),
-    Acquisition("bald", UniformTop(factor=2)),
-    EvaluationAcquisition("evaluation_bald", Softmax(beta=5.0), **FAST),
-    EvaluationAcquisition("eig", Softrank(beta=1.0), **FAST),
-]
-
-
-def _strategy(name):
-    cls = getattr(skal_power.strategies, name)
-    params = dict(FAST) if "eval_size" in cls().get_params() else {}
-    return cls(random_state=0, **params)
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +41,8 @@ def problem():
     return forest, X_train, y_train, X_pool[:40]
 
 
-@pytest.mark.parametrize("strategy", [_strategy(n) for n in NAMED] + COMPOSED,
-                         ids=NAMED + [repr(s) for s in COMPOSED])
-def test_every_strategy_passes_the_common_checks(strategy, problem):
-    forest, X_train, y_train, X_pool = problem
-    kwargs = {}
-    if "X_training" in strategy.query_keywords():
-        kwargs = {"X_training": X_train, "y_training": y_train}
-    check_query_strategy(strategy, forest, X_pool, **kwargs)
+# Every strategy above runs the common checks in tests/test_common.py, one test per
+# (strategy, check).
 
 
 def test_named_strategies_are_their_compositions(problem):
@@ -100,13 +67,17 @@ def test_named_strategies_are_their_compositions(problem):
 
 
 def test_bad_scores_and_selectors_are_named():
-    with pytest.raises(ValueError, match="score must be one of"):
+    with pytest.raises(ValueError, match="'score' parameter of Acquisition must be one of "
+                                         r"\{'bald', 'entropy', 'expected_entropy'\} or a "
+                                         "callable"):
         Acquisition("bold")._check_params()
-    with pytest.raises(TypeError, match="selector must be a skal_power.sampling.Selector"):
+    with pytest.raises(TypeError, match="'selector' parameter of Acquisition must be None or "
+                                        "a skal_power.sampling.Selector"):
         Acquisition("bald", selector="top")._check_params()
-    with pytest.raises(ValueError, match="score must be one of"):
+    with pytest.raises(ValueError, match="'score' parameter of EvaluationAcquisition must be "
+                                         r"one of \{'eig', 'evaluation_bald'\}; got 'bald'"):
         EvaluationAcquisition("bald")._check_params()
-    with pytest.raises(ValueError, match="beta must be"):
+    with pytest.raises(ValueError, match="'beta' parameter of Softmax must be"):
         Acquisition("bald", Softmax(beta=-1.0))._check_params()
 
 

@@ -11,7 +11,6 @@ import skal_power._second_model as second_model_module
 from skal_power.adapters import sampled_log_proba
 from skal_power.scores import entropy
 from skal_power.strategies import EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD
-from skal_power.testing import check_query_strategy
 
 ALL = [EIG, EvaluationBALD, PowerEIG, PowerEvaluationBALD]
 
@@ -33,19 +32,8 @@ def forest(data):
     return RandomForestClassifier(n_estimators=10, random_state=0).fit(X_train, y_train)
 
 
-@pytest.mark.parametrize("strategy_class", ALL, ids=lambda c: c.__name__)
-def test_common_checks_on_a_forest(strategy_class, forest, data):
-    X_train, y_train, X_pool, _ = data
-    check_query_strategy(strategy_class(random_state=0), forest, X_pool[:40],
-                         X_training=X_train, y_training=y_train)
-
-
-@pytest.mark.parametrize("strategy_class", [EIG, PowerEIG], ids=lambda c: c.__name__)
-def test_eig_with_a_point_estimate(strategy_class, data):
-    X_train, y_train, X_pool, _ = data
-    model = LogisticRegression(max_iter=2000).fit(X_train, y_train)
-    check_query_strategy(strategy_class(random_state=0), model, X_pool[:40],
-                         X_training=X_train, y_training=y_train)
+# The common checks (on a forest, and for EIG/PowerEIG on a point estimate) run in
+# tests/test_common.py, one test per (strategy, check).
 
 
 def test_eig_scores_are_entropy_differences(data):
@@ -285,6 +273,7 @@ def test_distill_refit_reaches_distill(monkeypatch, forest, data, strategy_class
 
 def test_distill_refit_is_checked(forest, data):
     X_train, y_train, X_pool, _ = data
-    with pytest.raises(ValueError, match=r"distill_refit must be one of \['full', 'warm'"):
+    with pytest.raises(ValueError, match=r"'distill_refit' parameter of PowerEIG must be one of "
+                                         r"\{'full', 'warm', 'head'\}; got 'cold'"):
         PowerEIG(distill_refit="cold")(forest, X_pool, 2, X_training=X_train,
                                        y_training=y_train)

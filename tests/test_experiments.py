@@ -147,6 +147,50 @@ def test_bad_configs(change, message):
         check_config(config)
 
 
+@pytest.mark.parametrize("strategy, message", [
+    ({"name": "PowerBALD", "params": {"alpha": -1}},
+     r"^strategies\[2\]\.params\.alpha: The 'alpha' parameter of PowerBALD must be a float in "
+     r"the range \[0, inf\) or a callable \(a schedule round -> value\); got -1\.$"),
+    ({"name": "PowerBALD", "params": {"alhpa": 1.0}},
+     r"^strategies\[2\]\.params\.alhpa: PowerBALD has no parameter 'alhpa'; its parameters "
+     r"are alpha, chunk_size"),
+    ({"name": "BatchBALD", "params": {"on_saturation": "stop"}},
+     r"strategies\[2\]\.params\.on_saturation: .* must be one of \{'power', 'continue'"),
+    ({"name": "EvaluationBALD", "params": {"eval_size": 1.5}},
+     r"strategies\[2\]\.params\.eval_size: .*None, an int in the range \[1, inf\) or a "
+     r"float in the range \(0, 1\]; got 1\.5"),
+    ({"name": "Acquisition", "params": {"selector": {"name": "Softmax", "beta": -2}}},
+     r"^strategies\[2\]\.params\.selector\.beta: The 'beta' parameter of Softmax"),
+    ({"name": "Acquisition", "params": {"score": "margin"}},
+     r"strategies\[2\]\.params\.score: .* one of \{'bald', 'entropy', 'expected_entropy'\}"),
+    ({"name": "PowerEPIG", "params": {"alpha": {"schedule": "linear", "start": -1.0,
+                                                "stop": 5.0, "n_rounds": 3}}},
+     r"strategies\[2\]\.params\.alpha: .*the schedule gives -1\.0 at round 0"),
+    ({"name": "EIG", "params": {"exclude_eval": True}},
+     r"strategies\[2\]: strategy 'EIG': exclude_eval=True needs eval_size"),
+], ids=["alpha", "unknown-name", "on_saturation", "eval_size", "selector.beta", "score",
+        "schedule", "exclude_eval"])
+def test_bad_strategy_parameters_are_refused_when_the_config_is_read(strategy, message,
+                                                                    tmp_path):
+    config = {**SMALL, "strategies": ["RandomSampling", "BALD", strategy]}
+    with pytest.raises(ConfigError, match=message):
+        check_config(config)
+    with pytest.raises(ConfigError, match=message):  # before any run starts
+        run_experiment(config, tmp_path / "r.csv")
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_good_strategy_parameters_pass_the_config_checks():
+    config = check_config({**SMALL, "strategies": [
+        {"name": "PowerBALD", "params": {"alpha": 2}},
+        {"name": "BatchBALD", "params": {"max_memory": None, "device": "cpu"}},
+        {"name": "EvaluationBALD", "params": {"eval_size": 0.5, "distill_refit": "head"}},
+        {"name": "Acquisition", "params": {"score": "entropy",
+                                           "selector": {"name": "UniformTop", "factor": 2}}}]})
+    assert [s["name"] for s in config["strategies"]] == ["PowerBALD", "BatchBALD",
+                                                         "EvaluationBALD", "Acquisition"]
+
+
 def test_summary_ci_matches_student_t():
     from scipy import stats
 

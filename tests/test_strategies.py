@@ -29,7 +29,6 @@ from skal_power.sampling import LinearSchedule
 from skal_power.scores import bald
 from skal_power.adapters import sampled_log_proba
 from skal_power.strategies import QueryStrategy
-from skal_power.testing import check_query_strategy
 
 
 
@@ -48,11 +47,8 @@ def test_every_named_strategy_of_the_design_that_exists_is_exported():
             "ThompsonBALD", "RandomSampling"} <= names
 
 
-@pytest.mark.parametrize("strategy_class", all_strategy_classes(), ids=lambda c: c.__name__)
-def test_common_checks(strategy_class, fitted_forest, digits_split, query_kwargs_for):
-    _, _, X_pool, _ = digits_split
-    kwargs = query_kwargs_for(strategy_class)
-    check_query_strategy(strategy_class(random_state=0), fitted_forest, X_pool[:60], **kwargs)
+# The common checks of every strategy run in tests/test_common.py, one test per
+# (strategy, check).
 
 
 @pytest.mark.parametrize(

@@ -91,24 +91,66 @@ def load_config(source: Any) -> dict[str, Any]:
     return check_config(raw)
 
 
-def _strategy_spec(spec: Any) -> dict[str, Any]:
+def _strategy_spec(spec: Any, index: int = 0) -> dict[str, Any]:
+    field = f"strategies[{index}]"
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict) or "name" not in spec:
-        raise ConfigError(f"each strategy must be a name or a table with 'name'; got {spec!r}.")
+        raise ConfigError(f"{field}: each strategy must be a name or a table with 'name'; "
+                          f"got {spec!r}.")
     strategy = strategy_class(str(spec["name"]))
     if strategy is None:
-        raise ConfigError(f"unknown strategy {spec['name']!r}; known: "
+        raise ConfigError(f"{field}: unknown strategy {spec['name']!r}; known: "
                           f"{', '.join(known_strategies())}.")
     params = spec.get("params", {})
     if not isinstance(params, dict):
-        raise ConfigError(f"params of strategy {spec['name']!r} must be a table; got {params!r}.")
+        raise ConfigError(f"{field}.params of strategy {spec['name']!r} must be a table; "
+                          f"got {params!r}.")
     try:
-        strategy(**_resolve_params(params))
+        resolved = _resolve_params(params)
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"strategy {spec['name']!r}: {error}".splitlines()[0]) from None
+        raise ConfigError(f"{field}.params: strategy {spec['name']!r}: {error}"
+                          .splitlines()[0]) from None
+    _check_strategy_params(strategy, params, resolved, f"{field}.params")
+    try:
+        strategy(**resolved)._check_params()  # the rules across parameters too
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{field}: strategy {spec['name']!r}: {error}".splitlines()[0]) \
+            from None
     return {"name": str(spec["name"]), "label": str(spec.get("label", spec["name"])),
             "params": params}
+
+
+def _check_strategy_params(strategy: type, raw: dict[str, Any], params: dict[str, Any],
+                           field: str) -> None:
+    """Refuse unknown names and values outside a parameter's constraints, naming the field.
+
+    The constraints are the strategies' own
+    (:meth:`~skal_power.strategies.QueryStrategy.parameter_constraints`), so a
+    config is refused when it is read for what a query would refuse.
+    """
+    from skal_power._param_validation import (
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
+
+    constraints = strategy.parameter_constraints()
+    for key, value in params.items():
+        if key not in constraints:
+            raise ConfigError(f"{field}.{key}: {strategy.__name__} has no parameter {key!r}; "
+                              f"its parameters are {', '.join(sorted(constraints))}.")
+        if key == "X_target" and isinstance(value, str) and value == "validation":
+            continue  # the runner puts the validation set's inputs there
+        checks = [(f"{field}.{key}", {key: constraints[key]}, {key: value}, strategy.__name__)]
+        if key == "selector" and isinstance(raw[key], dict):  # a table: name its own fields
+            checks = [(f"{field}.{key}.{name}", type(value)._parameter_constraints,
+                       {name: inner}, type(value).__name__)
+                      for name, inner in value.get_params(deep=False).items()] + checks
+        for where, table, values, owner in checks:
+            try:
+                validate_parameter_constraints(table, values, owner)
+            except InvalidParameterError as error:
+                raise ConfigError(f"{where}: {error}") from None
 
 
 def known_strategies() -> list[str]:
@@ -223,7 +265,7 @@ def check_config(raw: Any) -> dict[str, Any]:
         strategies = [strategies]
     if not isinstance(strategies, list) or not strategies:
         raise ConfigError(f"strategies must be a non-empty list; got {strategies!r}.")
-    config["strategies"] = [_strategy_spec(s) for s in strategies]
+    config["strategies"] = [_strategy_spec(s, i) for i, s in enumerate(strategies)]
     if any(s["params"].get("X_target") == "validation" for s in config["strategies"]) \
             and not dataset.get("validation_size"):
         raise ConfigError('X_target "validation" needs a validation set: set dataset '

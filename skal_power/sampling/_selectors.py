@@ -11,14 +11,15 @@ so it merges with one extra pass that sorts all scores.
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-import warnings
-
-from .._validation import check_positive_int, check_seed
+from .._param_validation import Interval, Schedule, validate_parameter_constraints
+from .._validation import check_seed
 from ._candidates import Candidates
 from ._gumbel import acquisition_keys, tie_keys, top_keys
 from ._rules import (
@@ -33,6 +34,10 @@ from ._rules import (
 from ._schedules import resolve_exponent
 
 __all__ = ["Selector", "Top", "Power", "Softmax", "Softrank", "UniformTop"]
+
+#: A sharpness: a finite real >= 0, or a schedule ``round -> value`` (α and β).
+_EXPONENT = [Interval(numbers.Real, 0, None, closed="left"),
+             Schedule(Interval(numbers.Real, 0, None, closed="left"))]
 
 
 class Selector(BaseEstimator):
@@ -64,9 +69,25 @@ class Selector(BaseEstimator):
     partition_merge: str | None = None
     #: Whether ``select`` needs the number of classes C of the scored posterior.
     needs_n_classes = False
+    #: Constraint list of each parameter (see :mod:`skal_power._param_validation`).
+    _parameter_constraints: dict[str, list] = {}
 
     def check(self) -> None:
-        """Validate the parameters (raises ``ValueError``/``TypeError``)."""
+        """Validate the parameters against ``_parameter_constraints``.
+
+        Raises :class:`~skal_power._param_validation.InvalidParameterError` (a
+        ``ValueError`` and a ``TypeError``) naming the parameter and the selector.
+
+        Examples
+        --------
+        >>> from skal_power.sampling import Power
+        >>> Power(alpha=-1).check()
+        Traceback (most recent call last):
+        ...
+        skal_power._param_validation.InvalidParameterError: The 'alpha' parameter of Power must be a float in the range [0, inf) or a callable (a schedule round -> value); got -1.
+        """
+        params = {name: getattr(self, name) for name in self._parameter_constraints}
+        validate_parameter_constraints(self._parameter_constraints, params, type(self).__name__)
 
     def select(self, scores: np.ndarray, n_instances: int, *, seed: int,
                round_index: int = 0, n_classes: int | None = None) -> np.ndarray:
@@ -135,9 +156,6 @@ class _Weighted(Selector):
     #: Name of the sharpness parameter.
     exponent_name = "alpha"
 
-    def check(self) -> None:
-        resolve_exponent(getattr(self, self.exponent_name), 0, name=self.exponent_name)
-
     def exponent(self, round_index: int = 0) -> float:
         """The sharpness at ``round_index`` (a schedule is evaluated there)."""
         return resolve_exponent(getattr(self, self.exponent_name), round_index,
@@ -194,6 +212,7 @@ class Power(_Weighted):
     """
 
     exponent_name = "alpha"
+    _parameter_constraints = {"alpha": _EXPONENT}
 
     def __init__(self, alpha: Any = 5.0) -> None:
         self.alpha = alpha
@@ -219,6 +238,7 @@ class Softmax(_Weighted):
     """
 
     exponent_name = "beta"
+    _parameter_constraints = {"beta": _EXPONENT}
 
     def __init__(self, beta: Any = 1.0) -> None:
         self.beta = beta
@@ -246,6 +266,7 @@ class Softrank(_Weighted):
     partition_merge = "global_ranks"
     needs_sorted_scores = True
     exponent_name = "beta"
+    _parameter_constraints = {"beta": _EXPONENT}
 
     def __init__(self, beta: Any = 1.0) -> None:
         self.beta = beta
@@ -288,6 +309,8 @@ class UniformTop(Selector):
     """
 
     partition_merge = "candidates"
+    _parameter_constraints = {"factor": [None, Interval(numbers.Integral, 1, None,
+                                                         closed="left")]}
 
     def __init__(self, factor: int | None = None) -> None:
         self.factor = factor
@@ -296,10 +319,6 @@ class UniformTop(Selector):
     def needs_n_classes(self) -> bool:
         """F defaults to the number of classes C."""
         return self.factor is None
-
-    def check(self) -> None:
-        if self.factor is not None:
-            check_positive_int(self.factor, name="factor")
 
     def candidates(self, n_instances: int, n_classes: int | None) -> int:
         """Size ``B · F`` of the candidate set."""

@@ -24,21 +24,9 @@ from .._pool import as_row_pool, pool_size, take_rows
 from .._pool_types import register_pool_type, registered_query
 from .._second_model import evaluation_scores, training_data
 from .._seeds import QuerySeeds, query_seeds
-from .._targets import check_targets
-from .._validation import (
-    check_batch_size,
-    check_bool,
-    check_non_negative,
-    check_optional_dict,
-    check_optional_positive_int,
-    check_positive_int,
-    check_seed,
-    query_seed,
-)
+from .._validation import check_batch_size, check_seed, query_seed
 from ..adapters import n_classes_of
-from ..batch._saturation import check_on_saturation
-from ..distill import check_refit
-from ..sampling import Selector, resolve_exponent
+from ..sampling import Selector
 
 __all__ = ["QueryStrategy", "PosteriorStrategy", "SecondModelStrategy", "check_selector",
            "register_pool_type"]
@@ -156,31 +144,53 @@ class QueryStrategy(BaseEstimator):
         self.n_queries_ = getattr(self, "n_queries_", 0) + 1
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=np.float64)
 
-    #: Parameter checks, ``name -> check(value, name=name)``, merged along the class
-    #: hierarchy (the idea of scikit-learn's ``_parameter_constraints``): each class
-    #: declares the checks of the parameters it adds.
-    _constraints: dict[str, Callable] = {}
+    @classmethod
+    def parameter_constraints(cls) -> dict[str, list]:
+        """The constraint list of each ``__init__`` parameter, by name.
+
+        Examples
+        --------
+        >>> from skal_power import PowerBALD
+        >>> print(PowerBALD.parameter_constraints()["n_samples"])
+        [<Interval: an int in the range [1, inf)>]
+        """
+        from .._strategy_parameters import constraints_for
+
+        return constraints_for(cls)
 
     @classmethod
     def parameter_checks(cls) -> dict[str, Callable]:
-        """Every parameter check of this class and its bases, by parameter name.
+        """A check ``check(value, name=name)`` of every ``__init__`` parameter, by name.
+
+        Each raises :class:`~skal_power._param_validation.InvalidParameterError`
+        (a ``ValueError`` and a ``TypeError``) naming the parameter and the class.
 
         Examples
         --------
         >>> from skal_power import PowerBALD
         >>> sorted(PowerBALD.parameter_checks())
-        ['alpha', 'chunk_size', 'n_samples', 'progress']
+        ['alpha', 'chunk_size', 'n_samples', 'progress', 'random_state']
+        >>> PowerBALD.parameter_checks()["alpha"](-1, name="alpha")
+        Traceback (most recent call last):
+        ...
+        skal_power._param_validation.InvalidParameterError: The 'alpha' parameter of PowerBALD must be a float in the range [0, inf) or a callable (a schedule round -> value); got -1.
         """
-        checks: dict[str, Callable] = dict(PARAMETER_CHECKS)
-        for klass in reversed(cls.__mro__):
-            checks.update(vars(klass).get("_constraints", {}))
-        parameters = inspect.signature(cls.__init__).parameters
-        return {name: check for name, check in checks.items() if name in parameters}
+        from .._param_validation import validate_parameter_constraints
+
+        def check_for(constraints: list) -> Callable:
+            def check(value: Any, *, name: str) -> None:
+                validate_parameter_constraints({name: constraints}, {name: value}, cls.__name__)
+            return check
+
+        return {name: check_for(constraints)
+                for name, constraints in cls.parameter_constraints().items()}
 
     def _check_params(self) -> None:
         """Validate constructor parameters (called at query time, sklearn style)."""
-        for name, check in self.parameter_checks().items():
-            check(getattr(self, name), name=name)
+        from .._param_validation import validate_parameter_constraints
+
+        validate_parameter_constraints(self.parameter_constraints(),
+                                       self.get_params(deep=False), type(self).__name__)
 
     @classmethod
     def query_keywords(cls) -> list[str]:
@@ -230,11 +240,6 @@ class QueryStrategy(BaseEstimator):
         return self.seeds_
 
 
-def check_exponent(value: Any, *, name: str) -> None:
-    """An exponent >= 0 or a schedule (see :func:`~skal_power.sampling.resolve_exponent`)."""
-    resolve_exponent(value, 0, name=name)
-
-
 def check_selector(selector: Any, *, name: str = "selector") -> Selector:
     """``selector`` checked (``None`` is :class:`~skal_power.sampling.Top`)."""
     from ..sampling import Top
@@ -246,30 +251,6 @@ def check_selector(selector: Any, *, name: str = "selector") -> Selector:
                         f"...); got {selector!r}.")
     selector.check()
     return selector
-
-
-#: The check of every strategy parameter, by name: a name means the same in every
-#: strategy. A class whose parameter differs (``score``) declares its own in ``_constraints``.
-PARAMETER_CHECKS: dict[str, Callable] = {
-    "n_samples": check_positive_int,
-    "chunk_size": check_positive_int,
-    "progress": check_bool,
-    "alpha": check_exponent,
-    "beta": check_exponent,
-    "factor": check_optional_positive_int,
-    "selector": check_selector,
-    "exclude_eval": check_bool,
-    "distill_refit": check_refit,
-    "distill_params": check_optional_dict,
-    "n_configurations": check_positive_int,
-    "max_memory": check_optional_positive_int,
-    "max_exact_size": check_optional_positive_int,
-    "lazy": check_bool,
-    "on_saturation": check_on_saturation,
-    "saturation_alpha": check_non_negative,
-    "X_target": check_targets,
-    "target_size": check_positive_int,
-}
 
 
 class PosteriorStrategy(QueryStrategy):

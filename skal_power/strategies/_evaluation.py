@@ -35,11 +35,6 @@ __all__ = ["EIG", "EvaluationAcquisition", "EvaluationBALD", "PowerEIG", "PowerE
 EVALUATION_SCORES = {"eig": (entropy, 1), "evaluation_bald": (bald, 2)}
 
 
-def _check_evaluation_score(value: Any, *, name: str) -> None:
-    if value not in EVALUATION_SCORES:
-        raise ValueError(f"{name} must be one of {sorted(EVALUATION_SCORES)}; got {value!r}.")
-
-
 class EvaluationAcquisition(SecondModelStrategy):
     """An evaluation-oriented score composed with a selector.
 
@@ -70,8 +65,6 @@ class EvaluationAcquisition(SecondModelStrategy):
     >>> strategy(forest, X, 4, X_training=X[::10], y_training=y[::10])[0].shape
     (4,)
     """
-
-    _constraints = {"score": _check_evaluation_score, "selector": check_selector}
 
     def __init__(self, score: str = "evaluation_bald", selector: Selector | None = None, *,
                  n_samples: int = 20, eval_size: Any = None, exclude_eval: bool = False,

@@ -64,10 +64,6 @@ def resolve_score(score: Any) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
                      f"(N, K, C) log-probs -> (N,) scores; got {score!r}.")
 
 
-def _score_check(value: Any, *, name: str) -> None:
-    resolve_score(value)
-
-
 class Acquisition(PosteriorStrategy):
     """A score composed with a selector: the general strategy.
 
@@ -110,8 +106,6 @@ class Acquisition(PosteriorStrategy):
     >>> strategy(forest, X[100:], n_instances=4)[0].shape
     (4,)
     """
-
-    _constraints = {"score": _score_check, "selector": check_selector}
 
     def __init__(self, score: Any = "bald", selector: Selector | None = None, *,
                  n_samples: int = 20, chunk_size: int = 8192, random_state: Any = None,
