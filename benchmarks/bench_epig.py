@@ -41,6 +41,7 @@ Run (needs only this package's environment: numpy, torch)::
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import platform
 import sys
@@ -143,8 +144,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from skal_power._epig_kernel import DEFAULT_MAX_MEMORY
     from skal_power.scores import epig
+
+    # the default block budget of the public function (bytes per block of log-prob rows)
+    DEFAULT_MAX_MEMORY = inspect.signature(epig).parameters["max_memory"].default
 
     n, m, k, c = args.n_points, args.n_targets, args.n_samples, args.n_classes
     pool = make_log_probs(n, k, c, seed=0)

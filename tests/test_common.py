@@ -38,8 +38,8 @@ from skal_power.testing import (
 CLASSES = sorted((getattr(skal_power.strategies, name) for name in skal_power.strategies.__all__
                   if inspect.isclass(getattr(skal_power.strategies, name))
                   and issubclass(getattr(skal_power.strategies, name), QueryStrategy)
-                  and getattr(skal_power.strategies, name) not in (QueryStrategy,
-                                                                  PosteriorStrategy)),
+                  and getattr(skal_power.strategies, name) not in (
+                      QueryStrategy, PosteriorStrategy, skal_power.strategies.SecondModelStrategy)),
                  key=lambda cls: cls.__name__)
 FAST = {"eval_size": 20}  # keeps the distillations of the EIG family small
 

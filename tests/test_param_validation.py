@@ -292,7 +292,7 @@ def test_a_bad_selector_parameter_is_named_in_the_strategy_error():
 @given(value=st.one_of(ordinary, st.sampled_from([len, [[1.0, 2.0]], "rows"])))
 @settings(max_examples=100)
 def test_targets_accept_exactly_what_check_targets_accepted(value):
-    from skal_power.strategies._epig import check_targets
+    from skal_power._targets import check_targets
 
     assert _accepted(PARAMETER_CONSTRAINTS["X_target"], value) == \
         _accepts(lambda v: check_targets(v, name="X_target"), value)

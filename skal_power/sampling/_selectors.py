@@ -1,12 +1,14 @@
 """Selectors: what turns a vector of acquisition scores and a seed into a batch.
 
-A strategy is one score × one selector (:class:`skal_power.strategies.Acquisition`).
-Each selector also gives per-point *keys* from which the batch is the best
-``B`` points; for ``partition_merge == "keys"`` the keys of a point depend on
-its own score and its global index only, so a pool split into partitions gives
-exactly the batch of the whole pool by merging each partition's best keys
-(Gumbel-top-B for the stochastic rules). Softrank needs every score's rank,
-so it merges with one extra pass that sorts all scores.
+A strategy draws its batch with a selector (its ``get_selector()`` hook).
+Each selector also has a *partition contract*, all a pool split into parts
+(a Dask pool) needs of it: :meth:`Selector.partition_candidates` gives the
+keys of some points as :class:`~skal_power.sampling.Candidates`,
+:meth:`Selector.n_kept` how many each part keeps, and
+:meth:`Selector.merged_batch` the batch from the merged candidates. For
+``partition_merge == "keys"`` the keys of a point depend on its own score and
+its global index only (Gumbel-top-B for the stochastic rules); Softrank needs
+every score's rank, so it merges with one extra pass that sorts all scores.
 """
 
 from __future__ import annotations

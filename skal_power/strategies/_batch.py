@@ -12,7 +12,11 @@ from .._second_model import evaluation_rows, fit_second_model, training_data
 from .._targets import target_inputs
 from .._validation import check_batch_size
 from ..batch import batch_bald, batch_eig, batch_epig, batch_evaluation_bald
-from ..batch._greedy import DEFAULT_MAX_EXACT_SIZE, DEFAULT_MAX_MEMORY, DEFAULT_N_CONFIGURATIONS
+from ..batch._greedy import (
+    DEFAULT_MAX_EXACT_SIZE,
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_N_CONFIGURATIONS,
+)
 from ..distill import predictive_mean
 from ..scores import bald, entropy
 from ._base import PosteriorStrategy, SecondModelStrategy
