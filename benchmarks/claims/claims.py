@@ -195,15 +195,31 @@ def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
     return lines, finished
 
 
-def paired(frame, a: str, b: str):
-    """Per-seed AUC difference ``a - b``: mean and 95% CI, or None if a side is missing."""
+def auc_by_seed(frame):
+    """Each trial's area under the learning curve: mean accuracy over the acquisition rounds."""
     acquired = frame[frame["round"] > 0]
-    auc = acquired.groupby(["strategy", "seed"])["accuracy"].mean()
+    return acquired.groupby(["strategy", "seed"])["accuracy"].mean()
+
+
+def paired(frame, a: str, b: str, confidence: float = 0.95):
+    """Per-seed AUC difference ``a - b``: mean and CI, or None if a side is missing."""
+    auc = auc_by_seed(frame)
     if a not in auc.index.get_level_values(0) or b not in auc.index.get_level_values(0):
         return None
     diff = (auc[a] - auc[b]).dropna().to_numpy()
-    mean, half = t_interval(diff)
+    mean, half = t_interval(diff, confidence)
     return mean, mean - half, mean + half, len(diff)
+
+
+def direction(relation: str, stats_, a: str, b: str) -> str:
+    """Which way a part that is not held fails ("" otherwise): a different finding each way."""
+    if stats_ is None or verdict(relation, stats_) != "not held":
+        return ""
+    _, low, high, _ = stats_
+    if relation == ">":
+        return f": {b} is better"
+    return f": {a} is better by more than {MARGIN}" if low > MARGIN else \
+        f": {b} is better by more than {MARGIN}"
 
 
 def verdict(relation: str, stats_) -> str:
@@ -288,6 +304,42 @@ def cost_lines(paths, configs) -> list[str]:
             "no round measured yet).", "", *lines]
 
 
+def accuracy_and_cost_lines(frames, paths, configs) -> list[str]:
+    """The compute claim's table: each strategy's query cost beside its accuracy, and
+    how many of its rounds were timed."""
+    lines = []
+    for setting in ("small", "large"):
+        frame = frames[setting]
+        summary = cost_summary(paths[setting])
+        if not len(frame) or summary.empty:
+            continue
+        auc = auc_by_seed(frame)
+        every_row = load_results(paths[setting])
+        rows_run = every_row.groupby("strategy").size()  # round 0 (the initial fit) too
+        table = ["| strategy | AUC (mean over seeds) | query (s per round) | "
+                 "fit (s per round) | rounds timed / run |", "|---|---|---|---|---|"]
+        order = auc.groupby(level=0).mean().sort_values(ascending=False).index
+        for strategy in order:
+            timed = int(summary["rounds"].get(strategy, 0))
+            query = summary["query_per_round"].get(strategy, float("nan"))
+            fit = summary["fit_per_round"].get(strategy, float("nan"))
+            table.append(f"| {strategy} | {auc[strategy].mean():.4f} | {query:.2f} | "
+                         f"{fit:.1f} | {timed} / {int(rows_run.get(strategy, 0))} |")
+        lines += [f"Batch {configs[setting]['batch_size']} (AUC over the complete seeds, "
+                  "costs over every timed round):", "",
+                  *table, ""]
+    if not lines:
+        return []
+    return ["## Accuracy beside query cost", "",
+            "The seed's compute claim is that the stochastic strategies cost a fraction of "
+            "the greedy batch ones for comparable accuracy: each strategy's area under the "
+            "learning curve (mean accuracy over the acquisition rounds, the verdicts' "
+            "measure) beside its mean seconds per query and per fit of the model. The last "
+            "column counts the rounds timed against the rounds in the results (the initial "
+            "fit and query of round 0 included), every seed run so far.", "",
+            *lines]
+
+
 VERDICT_COLOURS = {"held": "tab:green", "not held": "tab:red", "inconclusive": "0.45"}
 
 
@@ -353,6 +405,9 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
               "(paired-by-seed difference of mean accuracy over the acquisition rounds, "
               f"Student-t 95% CI; ≈ means within ±{MARGIN}).", ""]
     verdicts, figure_rows, claims = [], [], []
+    n_comparisons = sum(len(parts) for _, parts in CLAIMS)
+    family = 1 - 0.05 / n_comparisons  # Bonferroni: 95% for the whole family of parts
+    changed = []
     for number, (text, parts) in enumerate(CLAIMS, start=1):
         rows = []
         part_verdicts = []
@@ -364,13 +419,17 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                 frame = pd.concat([frame, frames[f"{setting}-approx"]], ignore_index=True)
             s = paired(frame, a, b)
             v = verdict(relation, s)
+            corrected = verdict(relation, paired(frame, a, b, family))
+            if corrected != v:
+                changed.append(f"claim {number}, batch {configs[setting]['batch_size']}, "
+                               f"{a} {relation} {b}: {v} → {corrected}")
             part_verdicts.append(v)
             figure_rows.append((f"{number}. batch {configs[setting]['batch_size']}: "
                                 f"{a} {relation} {b}", relation, s, v))
             numbers = ("–" if s is None else
                        f"{s[0]:+.4f} [{s[1]:+.4f}, {s[2]:+.4f}] (n={s[3]})")
             rows.append(f"| batch {configs[setting]['batch_size']} | {a} {relation} {b} | "
-                        f"{numbers} | {v} |")
+                        f"{numbers} | {v}{direction(relation, s, a, b)} | {corrected} |")
         overall = combine(part_verdicts)
         verdicts.append(overall)
         by_setting = {}  # the claim's verdict within each batch setting, in the parts' order
@@ -380,7 +439,8 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
             f"batch {configs[setting]['batch_size']}: {combine(vs)}"
             for setting, vs in by_setting.items()) + ")")
         claims += [f"## Claim {number}: {text} — **{overall}**{per_setting}", "",
-                   "| setting | part | AUC difference, 95% CI | verdict |", "|---|---|---|---|",
+                   "| setting | part | AUC difference, 95% CI | verdict | verdict, "
+                   f"Bonferroni ({n_comparisons} parts) |", "|---|---|---|---|---|",
                    *rows, ""]
         if number == 2:
             for setting in ("small", "large"):
@@ -390,6 +450,12 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                 parts_cost = [f"{k}: {cost[k]:.3f} s" for k in sorted(cost)]
                 claims += [f"Mean query time per round, batch {configs[setting]['batch_size']}: "
                            + ", ".join(parts_cost), ""]
+    lines += [f"**Multiple comparisons.** The page tests {n_comparisons} parts, each at 95%; "
+              "the last column of each table applies the Bonferroni correction (each CI at "
+              f"{100 * family:.2f}%, so that all {n_comparisons} hold together with 95% "
+              "confidence). "
+              + ("It changes no verdict." if not changed else
+                 "It changes " + "; ".join(changed) + "."), ""]
     figure = plot_parts(figure_rows, page.parent / f"{page.stem}.parts.png")
     if figure is not None:
         lines += ["Every part that has been run, as a figure (the tables below give the "
@@ -419,6 +485,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                       "This is the waste a redundant pool invites and batch-aware acquisition "
                       "should avoid.", "", fraction_table(copies, column="copies"), ""]
     lines += cost_lines(paths, configs)
+    lines += accuracy_and_cost_lines(frames, paths, configs)
     if not args.mini:
         lines += authors_lines(int(configs["small"]["budget"]) + 20)
     page.parent.mkdir(parents=True, exist_ok=True)
