@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 if [ "${SKIP_SETUP:-0}" != 1 ]; then
-    .venv/bin/python -m pip install -q -e .
+    .venv/bin/python -m pip install -q -e ".[study]"  # the study tools and skal-power
 fi
 
 OUT=${OUT:-results}

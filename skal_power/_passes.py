@@ -17,7 +17,26 @@ import numpy as np
 from ._pool import pool_size, row_slice, take_rows
 from .adapters import sampled_log_proba, too_few_samples
 
-__all__ = ["pool_log_probs", "progress_bar", "sampled_pass"]
+__all__ = ["pool_log_probs", "progress_bar", "require_tqdm", "sampled_pass"]
+
+
+STUDY_INSTALL = "pip install \"skal_power[study]\" (or pip install tqdm)"
+
+
+def require_tqdm():
+    """``tqdm.auto.tqdm``, or an ImportError that says how to install it (``progress=True``).
+
+    Examples
+    --------
+    >>> require_tqdm().__name__
+    'tqdm'
+    """
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as error:
+        raise ImportError(f"progress=True needs tqdm ({error}); install it with "
+                          f"{STUDY_INSTALL}.") from None
+    return tqdm
 
 
 def progress_bar(description: str | None, total: int):
@@ -33,7 +52,7 @@ def progress_bar(description: str | None, total: int):
     """
     if description is None:
         return None
-    from tqdm.auto import tqdm
+    tqdm = require_tqdm()
 
     return tqdm(total=total, desc=description, unit="row", leave=False, file=sys.stderr)
 

@@ -333,7 +333,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...``, to stderr; any other exception propagates with its traceback.
     """
     args = _parser().parse_args(argv)
-    from .experiments import config_path, cost_table, load_results
+    try:
+        from .experiments import config_path, cost_table, load_results
+    except ImportError as error:  # the "study" extra is not installed
+        if "skal_power[study]" not in str(error):
+            raise
+        print(f"skal-power: error: {error}", file=sys.stderr)
+        return 2
 
     try:
         if args.command == "run":

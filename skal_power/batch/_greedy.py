@@ -303,9 +303,9 @@ class _Greedy:
     def run(self, progress: bool):
         steps = range(self.batch_size)
         if progress:
-            from tqdm.auto import tqdm
+            from .._passes import require_tqdm
 
-            steps = tqdm(steps, desc="greedy batch", unit="point")
+            steps = require_tqdm()(steps, desc="greedy batch", unit="point")
         n_filled = 0
         for step in steps:
             if step == 0:

@@ -7,6 +7,15 @@ so that a killed run resumes and gives the same numbers;
 results into learning curves (mean and Student-t 95% CI over seeds).
 """
 
+try:  # the study tools need the "study" extra; the strategies do not
+    import matplotlib  # noqa: F401
+    import pandas  # noqa: F401
+except ImportError as _missing:
+    raise ImportError(
+        f"skal_power.experiments (the study tools and the skal-power command) needs pandas and "
+        f"matplotlib ({_missing}); install them with pip install \"skal_power[study]\"."
+    ) from None
+
 from ._acquired import acquired_fractions, acquired_rows, copy_flags, fraction_table
 from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
 from ._costs import cost_summary, cost_table, remaining_cost, timings_path
