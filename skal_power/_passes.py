@@ -28,8 +28,9 @@ def require_tqdm():
 
     Examples
     --------
-    >>> require_tqdm().__name__
-    'tqdm'
+    >>> bar = require_tqdm()(total=3, disable=True)
+    >>> bar.total
+    3
     """
     try:
         from tqdm.auto import tqdm
