@@ -19,7 +19,8 @@ from ._costs import timings_path
 from ._data import (USER_DATASETS, TrialData, derive_seed, make_data, user_arrays,  # noqa: F401
                     validation_source)
 from ._user_data import data_digest
-from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
+from ._results import (TIMING_COLUMNS, ResultRow, ResultsWriter, TimingRow, file_config_hash,
+                       retag)
 from ._sessions import record_session
 
 _MODELS = {
@@ -334,14 +335,14 @@ def _run_trial(config, label, seed, output, *, progress, position, data=None):
     # the run repaired torn lines before starting workers; never rewrite under them
     writer = ResultsWriter(output, digest, repair=False)
     timings = ResultsWriter(timings_path(output), digest, TIMING_COLUMNS, repair=False)
-    done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
-                  key=lambda r: int(r[2]))
+    done = sorted((r for r in writer.rows if r.strategy == label and int(r.seed) == seed),
+                  key=lambda r: int(r.round))
     data = make_data(config, seed, data=data)
     y_pool = data.y_pool
     initial = initial_indices(config, seed, y_pool)
     _check_pool_size(config, initial, y_pool, seed)
     n_initial = len(initial)
-    labelled = _labelled_after(initial, (row[6] for row in done))
+    labelled = _labelled_after(initial, (row.acquired for row in done))
     total = n_rounds(config)
     bar = None
     if progress:
@@ -362,10 +363,12 @@ def _run_trial(config, label, seed, output, *, progress, position, data=None):
             batch = min(config["batch_size"], config["budget"] - n_acquired)
             acquired = query_round(spec, data, seed, round_index, model, labelled, batch)
         query_seconds = time.perf_counter() - start
-        writer.append([label, seed, round_index, len(labelled), accuracy, nll,
-                       " ".join(str(int(i)) for i in acquired),
-                       " ".join(str(v) for v in y_pool[acquired].tolist())])
-        timings.append([label, seed, round_index, fit_seconds, query_seconds])
+        writer.append(ResultRow(
+            strategy=label, seed=seed, round=round_index, n_labelled=len(labelled),
+            accuracy=accuracy, nll=nll, acquired=" ".join(str(int(i)) for i in acquired),
+            acquired_labels=" ".join(str(v) for v in y_pool[acquired].tolist())))
+        timings.append(TimingRow(strategy=label, seed=seed, round=round_index,
+                                 fit_seconds=fit_seconds, query_seconds=query_seconds))
         labelled.extend(int(i) for i in acquired)
         if bar is not None:
             bar.update(1)
@@ -412,7 +415,7 @@ def _adopt_seed_hashed_files(config: dict, digest: str, output: Any) -> None:
 
 
 def _sort_key(row):
-    return (row[0], int(row[1]), int(row[2]))
+    return (row.strategy, int(row.seed), int(row.round))
 
 
 def _own_data(config: dict[str, Any], data: Any) -> tuple | None:
@@ -501,7 +504,8 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
     total = n_rounds(config)
     counts: dict[tuple[str, int], int] = {}
     for row in writer.rows:
-        counts[(row[0], int(row[1]))] = counts.get((row[0], int(row[1])), 0) + 1
+        trial = (row.strategy, int(row.seed))
+        counts[trial] = counts.get(trial, 0) + 1
     # seed-major: a run stopped early leaves whole seeds, paired across strategies
     pending = [(s["label"], seed) for seed in config["seeds"] for s in config["strategies"]
                if counts.get((s["label"], seed), 0) < total]
