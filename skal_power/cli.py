@@ -39,8 +39,7 @@ config file fields (JSON or TOML; every field but strategies and budget has a de
   name        results file name stem                           (default "experiment")
   dataset     {"name": "digits" | "mnist" | "file", "test_size": int, "pool_size": int,
                "validation_size": int, "normalize": {"mean": m, "std": s},
-               "transforms": [{"name": "RepeatWithNoise" | "LabelNoise" |
-               "ClassImbalance" | "HeteroscedasticNoise" | "OutOfDistribution", ...}]}
+               "transforms": [{"name": {transforms}, ...}]}
               your own labelled data: {"name": "file", "path": "data.csv", "label": "y",
                "features": [...], "test_size": 0.25} (.npz, .csv or .parquet; or --data)
   model       {"name": "extra_trees" | "random_forest" | "mc_dropout" | "module:Class",
@@ -58,6 +57,27 @@ with a full example; `skal-power run --preset digits-demo` is the shipped one.
 """
 
 
+def _config_fields() -> str:
+    """The run command's epilog, naming the transforms of :data:`skal_power.datasets.TRANSFORMS`.
+
+    Examples
+    --------
+    >>> '"LabelNoise"' in _config_fields()
+    True
+    """
+    from .datasets import TRANSFORMS  # numpy only: --help stays quick
+
+    names = [f'"{name}"' for name in TRANSFORMS]
+    lines, line = [], ""
+    for name in names:
+        if line and len(line) + len(name) > 48:
+            lines.append(line + " |")
+            line = ""
+        line = f"{line} | {name}" if line else name
+    wrapped = "\n               ".join(lines + [line])
+    return _CONFIG_FIELDS.replace("{transforms}", wrapped)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skal-power",
@@ -69,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run (or resume) an experiment",
                               description="Run every (strategy, seed) trial of a config, "
                               "resuming from the results file if it exists.",
-                              epilog=_CONFIG_FIELDS,
+                              epilog=_config_fields(),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     source = run.add_mutually_exclusive_group()
     source.add_argument("--config", help="JSON or TOML config file")

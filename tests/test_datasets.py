@@ -161,3 +161,24 @@ def test_mnist_absent_gives_install_command(monkeypatch):
         ds.load_mnist()
     with pytest.raises(ValueError, match="split"):
         ds.load_mnist("bogus")
+
+
+def test_transform_registry_is_the_one_list():
+    """The config check, make_data and the run command's help read ds.TRANSFORMS."""
+    from skal_power.cli import _config_fields
+    from skal_power.experiments import ConfigError, check_config
+
+    assert list(ds.TRANSFORMS) == ["RepeatWithNoise", "LabelNoise", "ClassImbalance",
+                                   "HeteroscedasticNoise", "OutOfDistribution"]
+    assert all(ds.TRANSFORMS[name] is getattr(ds, name) for name in ds.TRANSFORMS)
+    with pytest.raises(TypeError):
+        ds.TRANSFORMS["Mine"] = ds.Normalize  # read-only
+    help_text = _config_fields()
+    for name in ds.TRANSFORMS:
+        assert f'"{name}"' in help_text
+        check_config({"strategies": ["BALD"], "budget": 20,
+                      "dataset": {"name": "digits", "transforms": [{"name": name}]}})
+    with pytest.raises(ConfigError, match=r"transform must be a table with name in "
+                                          r"\['RepeatWithNoise', 'LabelNoise'"):
+        check_config({"strategies": ["BALD"], "budget": 20,
+                      "dataset": {"name": "digits", "transforms": [{"name": "Normalize"}]}})

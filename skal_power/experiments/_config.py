@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets import TRANSFORMS
+
 #: Configuration keys with their defaults (``None``: required).
 _DEFAULTS: dict[str, Any] = {
     "name": "experiment",
@@ -32,8 +34,6 @@ _DATASET_KEYS = ("name", "pool_size", "test_size", "validation_size", "normalize
 _USER_DATA_KEYS = ("path", "label", "features", "sha256")
 _MODEL_KEYS = ("name", "params", "early_stopping")
 _DATASETS = ("digits", "mnist", "file", "arrays")
-_TRANSFORMS = ("RepeatWithNoise", "LabelNoise", "ClassImbalance", "HeteroscedasticNoise",
-               "OutOfDistribution")
 
 #: Named configurations shipped with the package.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -261,8 +261,8 @@ def check_config(raw: Any) -> dict[str, Any]:
         raise ConfigError(f"dataset name must be one of {list(_DATASETS)}; got {dataset!r}.")
     _check_dataset(dataset)
     for transform in dataset.get("transforms", []):
-        if not isinstance(transform, dict) or transform.get("name") not in _TRANSFORMS:
-            raise ConfigError(f"transform must be a table with name in {list(_TRANSFORMS)}; "
+        if not isinstance(transform, dict) or transform.get("name") not in TRANSFORMS:
+            raise ConfigError(f"transform must be a table with name in {list(TRANSFORMS)}; "
                               f"got {transform!r}.")
     model = config["model"]
     if isinstance(model, str):

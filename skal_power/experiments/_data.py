@@ -134,10 +134,10 @@ def make_data(config: dict[str, Any], seed: int, *, data: Any = None) -> TrialDa
     for number, t in enumerate(spec.get("transforms", [])):
         params = {k: v for k, v in t.items() if k != "name"}
         params.setdefault("random_state", derive_seed(seed, 1 + number, "data"))
-        transform = getattr(ds, t["name"])(**params)
+        transform = ds.TRANSFORMS[t["name"]](**params)
         n_before = len(y_pool)
         X_pool, y_pool = transform(X_pool, y_pool)
-        if t["name"] == "OutOfDistribution":
+        if isinstance(transform, ds.OutOfDistribution):
             ood_mask = np.asarray(transform.ood_mask_, dtype=bool)
             if params.get("classes") is None:
                 source = None  # noise images replaced some rows: not copies any more
@@ -154,7 +154,7 @@ def make_data(config: dict[str, Any], seed: int, *, data: Any = None) -> TrialDa
             if params.get("label") is not None:
                 # one consistent label for every OOD point: a class the model learns
                 classes = np.union1d(classes, [params["label"]])
-        elif t["name"] == "RepeatWithNoise":
+        elif isinstance(transform, ds.RepeatWithNoise):
             # copies are stacked copy by copy: row r copies row r mod n_before
             copies = len(y_pool) // n_before
             source = np.tile(np.arange(n_before) if source is None else source, copies)
