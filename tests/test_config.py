@@ -133,3 +133,11 @@ def test_load_and_check_take_the_typed_config():
     typed = ExperimentConfig.from_dict(PRESETS["digits-demo"])
     assert load_config(typed) == check_config(typed) == check_config(PRESETS["digits-demo"])
     assert ExperimentConfig.from_dict(typed) is typed
+
+
+def test_tuples_and_lists_come_back_as_given():
+    raw = {"strategies": ["BALD"], "budget": 20,
+           "model": {"name": "extra_trees", "params": {"a": (1, 2), "b": [1, [2]]}}}
+    params = ExperimentConfig.from_dict(raw).to_dict()["model"]["params"]
+    assert params == {"a": (1, 2), "b": [1, [2]]}
+    assert type(params["a"]) is tuple and type(params["b"][1]) is list

@@ -438,21 +438,32 @@ class _FrozenDict(dict):
         return hash(json.dumps(_thaw(self), sort_keys=True, default=str))
 
 
+class _FrozenList(tuple):
+    """A list of a config, frozen (a tuple that :func:`_thaw` turns back into a list)."""
+
+    __slots__ = ()
+
+
 def _freeze(value: Any) -> Any:
     """Tables to read-only dicts and lists to tuples, all the way down."""
     if isinstance(value, dict):
         return _FrozenDict({key: _freeze(inner) for key, inner in value.items()})
     if isinstance(value, list):
+        return _FrozenList(_freeze(inner) for inner in value)
+    if type(value) is tuple:
         return tuple(_freeze(inner) for inner in value)
     return value
 
 
 def _thaw(value: Any) -> Any:
-    """The plain dicts and lists of a frozen value (the JSON a config file holds)."""
+    """The plain dicts and lists of a frozen value: what the config gave (a list stays a
+    list and a tuple a tuple)."""
     if isinstance(value, dict):
         return {key: _thaw(inner) for key, inner in value.items()}
-    if isinstance(value, tuple):
+    if isinstance(value, _FrozenList):
         return [_thaw(inner) for inner in value]
+    if type(value) is tuple:
+        return tuple(_thaw(inner) for inner in value)
     return value
 
 
