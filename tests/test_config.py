@@ -141,3 +141,23 @@ def test_tuples_and_lists_come_back_as_given():
     params = ExperimentConfig.from_dict(raw).to_dict()["model"]["params"]
     assert params == {"a": (1, 2), "b": [1, [2]]}
     assert type(params["a"]) is tuple and type(params["b"][1]) is list
+
+
+def test_runner_saves_and_hashes_the_checked_table(tmp_path):
+    """The runner types the config once; the file it writes is the dict code's, byte for byte
+    (compared by hand against the code before the typed config, for digits with transforms
+    and for arrays; here against check_config's table)."""
+    from skal_power.experiments import load_results, run_experiment
+
+    raw = {"name": "t", "strategies": ["RandomSampling"], "budget": 4, "batch_size": 2,
+           "seeds": [0], "initial": 5, "dataset": {"name": "digits", "test_size": 200,
+                                                   "pool_size": 100,
+                                                   "transforms": [{"name": "LabelNoise",
+                                                                   "rate": 0.1}]},
+           "model": {"name": "extra_trees", "params": {"n_estimators": 3}}}
+    out = run_experiment(ExperimentConfig.from_dict(raw), tmp_path / "t.csv")
+    assert file_config_hash(out) == config_hash(check_config(raw))
+    saved = (tmp_path / "t.config.json").read_text()
+    assert saved == json.dumps(check_config(raw), indent=2, sort_keys=True, default=str)
+    again = run_experiment(raw, tmp_path / "t.csv")  # the dict resumes the typed run's file
+    assert load_results(again)["n_labelled"].tolist() == [5, 7, 9]

@@ -372,10 +372,11 @@ def _check_model(model: dict[str, Any], dataset: dict[str, Any]) -> None:
                           f"got model {model['name']!r}.")
 
 
-def config_hash(config: dict[str, Any]) -> str:
+def config_hash(config: dict[str, Any] | ExperimentConfig) -> str:
     """Short SHA-256 of the canonical JSON of ``config`` without its ``seeds``.
 
-    The hash identifies a results file. ``seeds`` is left out because a trial's
+    The hash identifies a results file (a typed config hashes as its
+    :meth:`~ExperimentConfig.to_dict`). ``seeds`` is left out because a trial's
     rows depend only on its own seed: adding seeds to a study (to narrow its
     confidence intervals) resumes the same file, and the new seeds' trials run.
     Any other change (a strategy's parameters, the model, the budget) gives
@@ -388,6 +389,8 @@ def config_hash(config: dict[str, Any]) -> str:
     >>> config_hash({"a": 1, "seeds": [0]}) == config_hash({"a": 1, "seeds": [0, 1, 2]})
     True
     """
+    if isinstance(config, ExperimentConfig):
+        config = config.to_dict()
     return _hash({key: value for key, value in config.items() if key != "seeds"})
 
 
@@ -407,7 +410,7 @@ def _hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def n_rounds(config: dict[str, Any]) -> int:
+def n_rounds(config: dict[str, Any] | ExperimentConfig) -> int:
     """Number of result rows of one trial: one per acquisition plus the final evaluation.
 
     Examples
@@ -415,7 +418,7 @@ def n_rounds(config: dict[str, Any]) -> int:
     >>> n_rounds({"budget": 25, "batch_size": 10})
     4
     """
-    return math.ceil(config["budget"] / config["batch_size"]) + 1
+    return math.ceil(config_field(config, "budget") / config_field(config, "batch_size")) + 1
 
 
 # --- the typed config ------------------------------------------------------------------------
@@ -669,7 +672,11 @@ class ExperimentConfig:
         """
         if isinstance(raw, ExperimentConfig):
             return raw
-        config = check_config(raw)
+        return cls._from_checked(check_config(raw))
+
+    @classmethod
+    def _from_checked(cls, config: dict[str, Any]) -> "ExperimentConfig":
+        """Type a table that :func:`check_config` returned (no second check)."""
         return cls(
             name=config["name"],
             dataset=DatasetSpec.from_dict(config["dataset"]),
@@ -705,3 +712,42 @@ class ExperimentConfig:
                 return spec
         raise KeyError(f"no strategy labelled {label!r}; labels: "
                        f"{[s.label for s in self.strategies]}.")
+
+
+# --- reading a section of a typed config or of a (possibly partial) config table -------------
+
+def config_field(config: Any, key: str, default: Any = None) -> Any:
+    """A top-level value (``budget``, ``seeds``, ...) of a typed config or a config table."""
+    if isinstance(config, ExperimentConfig):
+        value = getattr(config, key)
+        return default if value is None else value
+    return config.get(key, default)
+
+
+def dataset_spec(config: Any) -> DatasetSpec:
+    """The :class:`DatasetSpec` of a typed config, or of a table's ``dataset`` entry (its
+    fields that a dataset has; others are ignored, as they were)."""
+    if isinstance(config, ExperimentConfig):
+        return config.dataset
+    return _dataset_of(config["dataset"])
+
+
+def _dataset_of(table: Any) -> DatasetSpec:
+    if isinstance(table, DatasetSpec):
+        return table
+    known = set(_DATASET_KEYS) | set(_USER_DATA_KEYS)
+    return DatasetSpec.from_dict({k: v for k, v in table.items() if k in known})
+
+
+def model_spec(config: Any) -> ModelSpec:
+    """The :class:`ModelSpec` of a typed config, or of a table's ``model`` entry."""
+    if isinstance(config, ExperimentConfig):
+        return config.model
+    return ModelSpec.from_dict({k: v for k, v in config["model"].items() if k in _MODEL_KEYS})
+
+
+def initial_spec(config: Any) -> InitialSpec:
+    """The :class:`InitialSpec` of a typed config, or of a table's ``initial`` entry."""
+    if isinstance(config, ExperimentConfig):
+        return config.initial
+    return InitialSpec.from_value(config["initial"])
