@@ -305,14 +305,16 @@ def _data_override(args: argparse.Namespace, config: dict) -> dict:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from .experiments import ConfigError, load_config, load_results, read_labelled, run_experiment
+    from .experiments import (ConfigError, ExperimentConfig, load_config, load_results,
+                              read_labelled, run_experiment)
 
     config = load_config(args.config or args.preset or "digits-demo")
     overrides = {"strategies": args.strategies, "budget": args.budget,
                  "batch_size": args.batch_size, "initial": args.initial, "seeds": args.seeds}
     config = _data_override(args, config)
-    config = load_config({**config, **{k: v for k, v in overrides.items() if v is not None}})
-    output = Path(args.output or Path("results") / f"{config['name']}.csv")
+    config = ExperimentConfig.from_dict(
+        {**config, **{k: v for k, v in overrides.items() if v is not None}})
+    output = Path(args.output or Path("results") / f"{config.name}.csv")
     if args.n_jobs < 1:
         raise ConfigError(f"--n-jobs must be >= 1; got {args.n_jobs}.")
     progress = not args.no_progress and sys.stderr.isatty()
@@ -321,8 +323,8 @@ def _run(args: argparse.Namespace) -> None:
     n_strategies, n_seeds = results["strategy"].nunique(), results["seed"].nunique()
     print(f"results: {output} ({len(results)} rows: {_count(n_strategies, 'strategy')} × "
           f"{_count(n_seeds, 'seed')})")
-    if config["dataset"]["name"] == "file":
-        dataset = config["dataset"]
+    if config.dataset.name == "file":
+        dataset = config.dataset.to_dict()  # the table's lists, as read_labelled takes them
         names = read_labelled(dataset["path"], label=dataset.get("label", "y"),
                               features=dataset.get("features")).label_names
         if names.dtype.kind not in "iu":
