@@ -221,9 +221,12 @@ def protocol_text(config: dict) -> str:
     ...                      "batch_size": 10, "budget": 50}))
     Protocol: digits, model extra_trees; initial labels: 2 per class; 50 acquired in batches of 10; validation: 100 labelled points held out of the pool (not counted in n_labelled); test predictions: the model's predict_proba.
     """
+    from .experiments import ExperimentConfig
     from .experiments._curves import dataset_label
     from .experiments._data import validation_source
 
+    if isinstance(config, ExperimentConfig):
+        config = config.to_dict()
     initial = config.get("initial", 20)
     initial = (f"{initial['per_class']} per class" if isinstance(initial, dict)
                else f"{initial} drawn uniformly")

@@ -161,3 +161,18 @@ def test_runner_saves_and_hashes_the_checked_table(tmp_path):
     assert saved == json.dumps(check_config(raw), indent=2, sort_keys=True, default=str)
     again = run_experiment(raw, tmp_path / "t.csv")  # the dict resumes the typed run's file
     assert load_results(again)["n_labelled"].tolist() == [5, 7, 9]
+
+
+def test_report_helpers_take_the_typed_config(tmp_path):
+    import pandas as pd
+
+    from skal_power.cli import protocol_text
+    from skal_power.experiments import complete_seeds, experiment_title, n_rounds
+
+    table = check_config(PRESETS["digits-demo"])
+    typed = ExperimentConfig.from_dict(table)
+    frame = pd.DataFrame({"strategy": ["BALD"] * 11, "seed": [0] * 11})
+    assert experiment_title(typed, frame) == experiment_title(table, frame)
+    assert protocol_text(typed) == protocol_text(table)
+    assert n_rounds(typed) == n_rounds(table) == 11
+    assert complete_seeds(frame, typed) == complete_seeds(frame, table) == []

@@ -751,3 +751,10 @@ def initial_spec(config: Any) -> InitialSpec:
     if isinstance(config, ExperimentConfig):
         return config.initial
     return InitialSpec.from_value(config["initial"])
+
+
+def strategy_labels(config: Any) -> list[str]:
+    """The strategies' labels of a typed config, or of a table's ``strategies`` entries."""
+    if isinstance(config, ExperimentConfig):
+        return [spec.label for spec in config.strategies]
+    return [spec["label"] for spec in config["strategies"]]
