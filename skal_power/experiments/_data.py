@@ -155,10 +155,10 @@ def make_data(config: dict[str, Any], seed: int, *, data: Any = None) -> TrialDa
                 # one consistent label for every OOD point: a class the model learns
                 classes = np.union1d(classes, [params["label"]])
         elif isinstance(transform, ds.RepeatWithNoise):
-            # copies are stacked copy by copy: row r copies row r mod n_before
-            copies = len(y_pool) // n_before
-            source = np.tile(np.arange(n_before) if source is None else source, copies)
-            ood_mask = None if ood_mask is None else np.tile(ood_mask, copies)
+            # the transform records the row each copy was made from
+            rows = transform.sample_indices_
+            source = rows if source is None else source[rows]
+            ood_mask = None if ood_mask is None else ood_mask[rows]
         elif len(y_pool) != n_before:
             ood_mask = source = None
     return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask, source)
