@@ -243,6 +243,15 @@ def check_config(raw: Any) -> dict[str, Any]:
         if value is None:
             raise ConfigError(f"missing config field {key!r}.")
     _check_initial(config)
+    _check_counts(config)
+    dataset = config["dataset"] = _dataset_entry(config["dataset"])
+    config["model"] = _model_entry(config["model"], dataset)
+    config["strategies"] = _strategy_entries(config["strategies"], dataset)
+    return config
+
+
+def _check_counts(config: dict[str, Any]) -> None:
+    """``test_samples``, ``batch_size``, ``budget`` and ``seeds``."""
     if "test_samples" in config:
         _positive_int(config, "test_samples", minimum=0)
     batch = _positive_int(config, "batch_size")
@@ -253,10 +262,14 @@ def check_config(raw: Any) -> dict[str, Any]:
     if (not isinstance(seeds, list) or not seeds
             or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
             or len(set(seeds)) != len(seeds)):
-        raise ConfigError(f"seeds must be a non-empty list of distinct integers >= 0; got {seeds!r}.")
-    dataset = config["dataset"]
+        raise ConfigError("seeds must be a non-empty list of distinct integers >= 0; "
+                          f"got {seeds!r}.")
+
+
+def _dataset_entry(dataset: Any) -> dict[str, Any]:
+    """The checked ``dataset`` table (a name alone is ``{"name": name}``)."""
     if isinstance(dataset, str):
-        dataset = config["dataset"] = {"name": dataset}
+        dataset = {"name": dataset}
     if not isinstance(dataset, dict) or dataset.get("name") not in _DATASETS:
         raise ConfigError(f"dataset name must be one of {list(_DATASETS)}; got {dataset!r}.")
     _check_dataset(dataset)
@@ -264,26 +277,34 @@ def check_config(raw: Any) -> dict[str, Any]:
         if not isinstance(transform, dict) or transform.get("name") not in TRANSFORMS:
             raise ConfigError(f"transform must be a table with name in {list(TRANSFORMS)}; "
                               f"got {transform!r}.")
-    model = config["model"]
+    return dataset
+
+
+def _model_entry(model: Any, dataset: dict[str, Any]) -> dict[str, Any]:
+    """The checked ``model`` table (a name alone is ``{"name": name}``)."""
     if isinstance(model, str):
-        model = config["model"] = {"name": model}
+        model = {"name": model}
     if not isinstance(model, dict) or "name" not in model:
         raise ConfigError(f"model must be a name or a table with 'name'; got {model!r}.")
     _check_model(model, dataset)
-    strategies = config["strategies"]
+    return model
+
+
+def _strategy_entries(strategies: Any, dataset: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checked strategy entries, ``{"name", "label", "params"}`` each."""
     if isinstance(strategies, (str, dict)):
         strategies = [strategies]
     if not isinstance(strategies, list) or not strategies:
         raise ConfigError(f"strategies must be a non-empty list; got {strategies!r}.")
-    config["strategies"] = [_strategy_spec(s, i) for i, s in enumerate(strategies)]
-    if any(s["params"].get("X_target") == "validation" for s in config["strategies"]) \
+    entries = [_strategy_spec(s, i) for i, s in enumerate(strategies)]
+    if any(s["params"].get("X_target") == "validation" for s in entries) \
             and not dataset.get("validation_size"):
         raise ConfigError('X_target "validation" needs a validation set: set dataset '
                           "validation_size.")
-    labels = [s["label"] for s in config["strategies"]]
+    labels = [s["label"] for s in entries]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"strategy labels must be distinct (add 'label'); got {labels}.")
-    return config
+    return entries
 
 
 def _check_initial(config: dict[str, Any]) -> None:
