@@ -39,8 +39,7 @@ config file fields (JSON or TOML; every field but strategies and budget has a de
   name        results file name stem                           (default "experiment")
   dataset     {"name": "digits" | "mnist" | "file", "test_size": int, "pool_size": int,
                "validation_size": int, "normalize": {"mean": m, "std": s},
-               "transforms": [{"name": "RepeatWithNoise" | "LabelNoise" |
-               "ClassImbalance" | "HeteroscedasticNoise" | "OutOfDistribution", ...}]}
+               "transforms": [{"name": {transforms}, ...}]}
               your own labelled data: {"name": "file", "path": "data.csv", "label": "y",
                "features": [...], "test_size": 0.25} (.npz, .csv or .parquet; or --data)
   model       {"name": "extra_trees" | "random_forest" | "mc_dropout" | "module:Class",
@@ -58,6 +57,27 @@ with a full example; `skal-power run --preset digits-demo` is the shipped one.
 """
 
 
+def _config_fields() -> str:
+    """The run command's epilog, naming the transforms of :data:`skal_power.datasets.TRANSFORMS`.
+
+    Examples
+    --------
+    >>> '"LabelNoise"' in _config_fields()
+    True
+    """
+    from .datasets import TRANSFORMS  # numpy only: --help stays quick
+
+    names = [f'"{name}"' for name in TRANSFORMS]
+    lines, line = [], ""
+    for name in names:
+        if line and len(line) + len(name) > 48:
+            lines.append(line + " |")
+            line = ""
+        line = f"{line} | {name}" if line else name
+    wrapped = "\n               ".join(lines + [line])
+    return _CONFIG_FIELDS.replace("{transforms}", wrapped)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skal-power",
@@ -69,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run (or resume) an experiment",
                               description="Run every (strategy, seed) trial of a config, "
                               "resuming from the results file if it exists.",
-                              epilog=_CONFIG_FIELDS,
+                              epilog=_config_fields(),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     source = run.add_mutually_exclusive_group()
     source.add_argument("--config", help="JSON or TOML config file")
@@ -201,9 +221,12 @@ def protocol_text(config: dict) -> str:
     ...                      "batch_size": 10, "budget": 50}))
     Protocol: digits, model extra_trees; initial labels: 2 per class; 50 acquired in batches of 10; validation: 100 labelled points held out of the pool (not counted in n_labelled); test predictions: the model's predict_proba.
     """
+    from .experiments import ExperimentConfig
     from .experiments._curves import dataset_label
     from .experiments._data import validation_source
 
+    if isinstance(config, ExperimentConfig):
+        config = config.to_dict()
     initial = config.get("initial", 20)
     initial = (f"{initial['per_class']} per class" if isinstance(initial, dict)
                else f"{initial} drawn uniformly")
@@ -285,14 +308,16 @@ def _data_override(args: argparse.Namespace, config: dict) -> dict:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from .experiments import ConfigError, load_config, load_results, read_labelled, run_experiment
+    from .experiments import (ConfigError, ExperimentConfig, load_config, load_results,
+                              read_labelled, run_experiment)
 
     config = load_config(args.config or args.preset or "digits-demo")
     overrides = {"strategies": args.strategies, "budget": args.budget,
                  "batch_size": args.batch_size, "initial": args.initial, "seeds": args.seeds}
     config = _data_override(args, config)
-    config = load_config({**config, **{k: v for k, v in overrides.items() if v is not None}})
-    output = Path(args.output or Path("results") / f"{config['name']}.csv")
+    config = ExperimentConfig.from_dict(
+        {**config, **{k: v for k, v in overrides.items() if v is not None}})
+    output = Path(args.output or Path("results") / f"{config.name}.csv")
     if args.n_jobs < 1:
         raise ConfigError(f"--n-jobs must be >= 1; got {args.n_jobs}.")
     progress = not args.no_progress and sys.stderr.isatty()
@@ -301,8 +326,8 @@ def _run(args: argparse.Namespace) -> None:
     n_strategies, n_seeds = results["strategy"].nunique(), results["seed"].nunique()
     print(f"results: {output} ({len(results)} rows: {_count(n_strategies, 'strategy')} × "
           f"{_count(n_seeds, 'seed')})")
-    if config["dataset"]["name"] == "file":
-        dataset = config["dataset"]
+    if config.dataset.name == "file":
+        dataset = config.dataset.to_dict()  # the table's lists, as read_labelled takes them
         names = read_labelled(dataset["path"], label=dataset.get("label", "y"),
                               features=dataset.get("features")).label_names
         if names.dtype.kind not in "iu":

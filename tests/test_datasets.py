@@ -161,3 +161,47 @@ def test_mnist_absent_gives_install_command(monkeypatch):
         ds.load_mnist()
     with pytest.raises(ValueError, match="split"):
         ds.load_mnist("bogus")
+
+
+def test_transform_registry_is_the_one_list():
+    """The config check, make_data and the run command's help read ds.TRANSFORMS."""
+    from skal_power.cli import _config_fields
+    from skal_power.experiments import ConfigError, check_config
+
+    assert list(ds.TRANSFORMS) == ["RepeatWithNoise", "LabelNoise", "ClassImbalance",
+                                   "HeteroscedasticNoise", "OutOfDistribution"]
+    assert all(ds.TRANSFORMS[name] is getattr(ds, name) for name in ds.TRANSFORMS)
+    with pytest.raises(TypeError):
+        ds.TRANSFORMS["Mine"] = ds.Normalize  # read-only
+    help_text = _config_fields()
+    for name in ds.TRANSFORMS:
+        assert f'"{name}"' in help_text
+        check_config({"strategies": ["BALD"], "budget": 20,
+                      "dataset": {"name": "digits", "transforms": [{"name": name}]}})
+    with pytest.raises(ConfigError, match=r"transform must be a table with name in "
+                                          r"\['RepeatWithNoise', 'LabelNoise'"):
+        check_config({"strategies": ["BALD"], "budget": 20,
+                      "dataset": {"name": "digits", "transforms": [{"name": "Normalize"}]}})
+
+
+def test_transforms_record_the_rows_they_came_from():
+    """Each pool transform records ``sample_indices_`` (as imbalanced-learn's samplers do):
+    output row i holds (a changed) input row sample_indices_[i]."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.repeat([0, 1, 2], 20)
+    for transform in (ds.RepeatWithNoise(k=3, noise_std=0.0, random_state=0),
+                      ds.LabelNoise(rate=0.3, random_state=0),
+                      ds.ClassImbalance({2: 0.25}, random_state=0),
+                      ds.HeteroscedasticNoise({1: 0.0}, random_state=0),
+                      ds.OutOfDistribution(classes=[2], random_state=0)):
+        Xt, yt = transform(X, y)
+        rows = transform.sample_indices_
+        assert rows.shape == (len(yt),) and rows.dtype.kind == "i"
+        if not isinstance(transform, ds.OutOfDistribution):
+            np.testing.assert_allclose(Xt, X[rows], atol=1e-6)  # noise-free settings
+        if isinstance(transform, (ds.RepeatWithNoise, ds.ClassImbalance)):
+            np.testing.assert_array_equal(yt, y[rows])
+    noise = ds.LabelNoise(rate=0.3, random_state=1)
+    _, noisy = noise(X, y)
+    np.testing.assert_array_equal(noise.flipped_, noisy != y)
+    assert noise.flipped_.any()

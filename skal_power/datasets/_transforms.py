@@ -33,6 +33,8 @@ class RepeatWithNoise:
 
     Each copy gets its own noise, so duplicates are near-identical but no two
     rows are equal. Rows are ordered copy by copy (all of copy 0, then copy 1).
+    After each call ``sample_indices_`` holds, for every output row, the input
+    row it copies (as imbalanced-learn's samplers record theirs).
 
     Parameters
     ----------
@@ -48,6 +50,10 @@ class RepeatWithNoise:
     >>> Xr, yr = RepeatWithNoise(k=2, noise_std=0.1, random_state=0)(X, y)
     >>> Xr.shape, yr.tolist()
     ((6, 2), [0, 1, 2, 0, 1, 2])
+    >>> repeat = RepeatWithNoise(k=2, random_state=0)
+    >>> _ = repeat(X, y)
+    >>> repeat.sample_indices_.tolist()
+    [0, 1, 2, 0, 1, 2]
     """
 
     def __init__(self, k: int = 2, noise_std: float = 0.1, random_state: Any = None) -> None:
@@ -62,6 +68,7 @@ class RepeatWithNoise:
         rng = _rng(self.random_state)
         Xr = np.tile(X, (k, 1)).astype(np.result_type(X.dtype, np.float32))
         Xr += rng.normal(0.0, std, size=Xr.shape).astype(Xr.dtype)
+        self.sample_indices_ = np.tile(np.arange(len(y)), k)
         return Xr, np.tile(y, k)
 
 
@@ -78,11 +85,19 @@ class LabelNoise:
         of a point of class ``c`` (rows sum to 1). Overrides ``rate``.
     random_state : int, Generator or None
 
+    Notes
+    -----
+    After each call ``flipped_`` marks the rows whose label changed, and
+    ``sample_indices_`` maps each output row to its input row (the identity).
+
     Examples
     --------
     >>> y = np.repeat(np.arange(2), 500)
-    >>> _, noisy = LabelNoise(rate=0.2, random_state=0)(np.zeros((1000, 1)), y)
+    >>> noise = LabelNoise(rate=0.2, random_state=0)
+    >>> _, noisy = noise(np.zeros((1000, 1)), y)
     >>> 0.15 < float(np.mean(noisy != y)) < 0.25
+    True
+    >>> bool(np.array_equal(noise.flipped_, noisy != y))
     True
     """
 
@@ -115,6 +130,8 @@ class LabelNoise:
             cumulative = np.cumsum(matrix, axis=1)[codes]
             draws = rng.random(len(y))[:, None]
             new_codes = np.minimum((draws > cumulative).sum(axis=1), n_classes - 1)
+        self.sample_indices_ = np.arange(len(y))
+        self.flipped_ = new_codes != codes
         return X, classes[new_codes]
 
 
@@ -128,12 +145,17 @@ class ClassImbalance:
         missing classes keep 1.0; a sequence is indexed by the sorted classes).
     random_state : int, Generator or None
 
+    Notes
+    -----
+    After each call ``sample_indices_`` holds the input rows kept, in order.
+
     Examples
     --------
     >>> y = np.repeat([0, 1], 100)
-    >>> _, yi = ClassImbalance({1: 0.1}, random_state=0)(np.zeros((200, 1)), y)
-    >>> np.bincount(yi).tolist()
-    [100, 10]
+    >>> imbalance = ClassImbalance({1: 0.1}, random_state=0)
+    >>> _, yi = imbalance(np.zeros((200, 1)), y)
+    >>> np.bincount(yi).tolist(), len(imbalance.sample_indices_)
+    ([100, 10], 110)
     """
 
     def __init__(self, ratios: Any, random_state: Any = None) -> None:
@@ -162,6 +184,7 @@ class ClassImbalance:
             members = np.flatnonzero(y == c)
             keep.append(rng.permutation(members)[: int(round(ratio * len(members)))])
         keep = np.sort(np.concatenate(keep))
+        self.sample_indices_ = keep
         return X[keep], y[keep]
 
 
@@ -174,6 +197,11 @@ class HeteroscedasticNoise:
         Noise standard deviation per class (dict: class → std, missing classes
         get 0; a sequence is indexed by the sorted classes).
     random_state : int, Generator or None
+
+    Notes
+    -----
+    After each call ``sample_indices_`` maps each output row to its input row
+    (the identity: rows stay in place).
 
     Examples
     --------
@@ -203,6 +231,7 @@ class HeteroscedasticNoise:
             raise ValueError(f"scales must be >= 0; got {per_class.tolist()}.")
         Xn = X.astype(np.result_type(X.dtype, np.float32), copy=True)
         Xn += (rng.standard_normal(X.shape) * per_class[codes][:, None]).astype(Xn.dtype)
+        self.sample_indices_ = np.arange(len(y))
         return Xn, y
 
 
@@ -223,7 +252,8 @@ class OutOfDistribution:
     instead, a consistent "none of these" class the model can learn (the
     irrelevant digits of the EPIG paper's Redundant MNIST); ``v`` must not be
     an in-distribution class. Evaluate on in-distribution test data. The mask
-    of OOD rows is stored in ``ood_mask_`` after each call.
+    of OOD rows is stored in ``ood_mask_`` after each call, and
+    ``sample_indices_`` (every row stays in place) as for the other transforms.
 
     Parameters
     ----------
@@ -281,6 +311,7 @@ class OutOfDistribution:
             y = y.astype(np.result_type(y.dtype, np.asarray([self.label]).dtype))
             y[mask] = self.label
         self.ood_mask_ = mask
+        self.sample_indices_ = np.arange(len(y))
         return X, y
 
 

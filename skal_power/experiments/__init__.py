@@ -17,7 +17,9 @@ except ImportError as _missing:
     ) from None
 
 from ._acquired import acquired_fractions, acquired_rows, copy_flags, fraction_table
-from ._config import PRESETS, ConfigError, check_config, config_hash, load_config, n_rounds
+from ._config import (PRESETS, ConfigError, DatasetSpec, ExperimentConfig, InitialSpec, ModelSpec,
+                      StrategySpec, TransformSpec, check_config, config_hash, load_config,
+                      n_rounds)
 from ._costs import cost_summary, cost_table, remaining_cost, timings_path
 from ._curves import experiment_title, figure_target, plot_curves, report_table, summarize
 from ._gain import (complete_seeds, gain_cell, gain_summary, gain_table, paired_gains,
@@ -36,8 +38,14 @@ __all__ = [
     "PRESETS",
     "ConfigError",
     "DataFileError",
+    "DatasetSpec",
+    "ExperimentConfig",
+    "InitialSpec",
     "LabelledData",
+    "ModelSpec",
     "ResultsFileError",
+    "StrategySpec",
+    "TransformSpec",
     "TrialData",
     "acquired_fractions",
     "acquired_rows",

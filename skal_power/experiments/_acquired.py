@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._config import dataset_spec
 from ._data import make_data
 from ._statistics import t_interval
 from ._runner import initial_indices
@@ -128,7 +129,7 @@ def acquired_fractions(results: Any, config: dict[str, Any], *, kind: str = "ood
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
     needed = "OutOfDistribution" if kind == "ood" else "RepeatWithNoise"
-    if not any(t.get("name") == needed for t in config["dataset"].get("transforms", [])):
+    if not any(t.name == needed for t in dataset_spec(config).transforms):
         return None  # no such points: no need to rebuild any seed's data
     fractions: dict[str, dict[int, float]] = {}
     for seed, trials in results.groupby("seed"):

@@ -109,17 +109,16 @@ def _remaining(output: Any, config: dict, summary):
     """:func:`remaining_cost` from an already read :func:`cost_summary`."""
     import pandas as pd
 
-    from ._config import n_rounds
+    from ._config import config_field, n_rounds, strategy_labels
     from ._results import load_results
 
     output = Path(output)
     done = (load_results(output)["strategy"].value_counts() if output.is_file()
             else pd.Series(dtype=int))
     per_round = (summary["fit_per_round"] + summary["query_per_round"]).to_dict()
-    total = n_rounds(config) * len(config["seeds"])
+    total = n_rounds(config) * len(config_field(config, "seeds"))
     rows = {}
-    for spec in config["strategies"]:
-        label = spec["label"]
+    for label in strategy_labels(config):
         left = max(0, total - int(done.get(label, 0)))
         rows[label] = {"rounds_left": left,
                        "minutes_left": left * per_round.get(label, float("nan")) / 60}

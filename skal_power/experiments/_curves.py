@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._config import ExperimentConfig
 from ._statistics import t_half_width
 
 
@@ -185,6 +186,8 @@ def experiment_title(config: dict[str, Any] | None, results: Any) -> str:
     seeds = f"{n_seeds} seed{'s' if n_seeds != 1 else ''}"
     if not config:
         return seeds
+    if isinstance(config, ExperimentConfig):
+        config = config.to_dict()
     data = dataset_label(config.get("dataset", {}))
     model = str(config.get("model", {}).get("name", "model"))
     return f"{data} · {model} · {seeds}"

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import datasets as ds
 from ..datasets._loaders import read_mnist
-from ._config import ConfigError
+from ._config import ConfigError, DatasetSpec, _dataset_of, _thaw, dataset_spec
 from ._user_data import check_labelled, read_labelled
 
 __all__ = ["TrialData", "derive_seed", "make_data", "user_arrays", "validation_source"]
@@ -95,49 +95,49 @@ def make_data(config: dict[str, Any], seed: int, *, data: Any = None) -> TrialDa
     >>> own.X_pool.shape, own.X_test.shape
     ((15, 2), (5, 2))
     """
-    spec = config["dataset"]
+    spec = dataset_spec(config)
     rng = np.random.default_rng(derive_seed(seed, 0, "data"))
-    n_validation = int(spec.get("validation_size") or 0)
+    n_validation = int(spec.validation_size or 0)
     X_val = y_val = None
-    if spec["name"] in USER_DATASETS:
+    if spec.name in USER_DATASETS:
         X, y = user_arrays(spec, data)
-        n_test = _test_count(spec.get("test_size", DEFAULT_TEST_FRACTION), len(y))
+        n_test = _test_count(_given(spec.test_size, DEFAULT_TEST_FRACTION), len(y))
         X_pool, y_pool, X_test, y_test, X_val, y_val = _split(X, y, rng, n_test, n_validation,
                                                               "the data")
-    elif spec["name"] == "digits":
+    elif spec.name == "digits":
         X, y = ds.load_digits_data()
         X_pool, y_pool, X_test, y_test, X_val, y_val = _split(
-            X, y, rng, int(spec.get("test_size", 500)), n_validation, "digits")
+            X, y, rng, int(_given(spec.test_size, 500)), n_validation, "digits")
     else:
         splits = read_mnist()  # one read of the file for all splits
         X_pool, y_pool = splits["train"]
         X_test, y_test = splits["test"]
-        if spec.get("test_size"):
-            keep = rng.permutation(len(y_test))[: int(spec["test_size"])]
+        if spec.test_size:
+            keep = rng.permutation(len(y_test))[: int(spec.test_size)]
             X_test, y_test = X_test[keep], y_test[keep]
         if n_validation:
             X_val, y_val = splits["validation"]
             keep = np.random.default_rng(derive_seed(seed, 0, "validation")).permutation(
                 len(y_val))[:n_validation]
             X_val, y_val = X_val[np.sort(keep)], y_val[np.sort(keep)]
-    if spec.get("pool_size"):
-        keep = np.sort(rng.permutation(len(y_pool))[: int(spec["pool_size"])])
+    if spec.pool_size:
+        keep = np.sort(rng.permutation(len(y_pool))[: int(spec.pool_size)])
         X_pool, y_pool = X_pool[keep], y_pool[keep]
     classes = np.unique(np.concatenate([y_pool, y_test]))
-    if spec.get("normalize"):
-        normalize = ds.Normalize(**spec["normalize"])
+    if spec.normalize:
+        normalize = ds.Normalize(**_thaw(spec.normalize))
         X_pool, y_pool = normalize(X_pool, y_pool)
         X_test, y_test = normalize(X_test, y_test)
         if X_val is not None:
             X_val, y_val = normalize(X_val, y_val)
     ood_mask = source = None
-    for number, t in enumerate(spec.get("transforms", [])):
-        params = {k: v for k, v in t.items() if k != "name"}
+    for number, t in enumerate(spec.transforms):
+        params = _thaw(t.params)
         params.setdefault("random_state", derive_seed(seed, 1 + number, "data"))
-        transform = getattr(ds, t["name"])(**params)
+        transform = ds.TRANSFORMS[t.name](**params)
         n_before = len(y_pool)
         X_pool, y_pool = transform(X_pool, y_pool)
-        if t["name"] == "OutOfDistribution":
+        if isinstance(transform, ds.OutOfDistribution):
             ood_mask = np.asarray(transform.ood_mask_, dtype=bool)
             if params.get("classes") is None:
                 source = None  # noise images replaced some rows: not copies any more
@@ -154,17 +154,18 @@ def make_data(config: dict[str, Any], seed: int, *, data: Any = None) -> TrialDa
             if params.get("label") is not None:
                 # one consistent label for every OOD point: a class the model learns
                 classes = np.union1d(classes, [params["label"]])
-        elif t["name"] == "RepeatWithNoise":
-            # copies are stacked copy by copy: row r copies row r mod n_before
-            copies = len(y_pool) // n_before
-            source = np.tile(np.arange(n_before) if source is None else source, copies)
-            ood_mask = None if ood_mask is None else np.tile(ood_mask, copies)
+        elif isinstance(transform, ds.RepeatWithNoise):
+            # the transform records the row each copy was made from
+            rows = transform.sample_indices_
+            source = rows if source is None else source[rows]
+            ood_mask = None if ood_mask is None else ood_mask[rows]
         elif len(y_pool) != n_before:
             ood_mask = source = None
     return TrialData(X_pool, y_pool, X_test, y_test, classes, X_val, y_val, ood_mask, source)
 
 
-def user_arrays(spec: dict[str, Any], data: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def user_arrays(spec: dict[str, Any] | DatasetSpec,
+                data: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """The features and integer labels of a user's dataset spec, checked.
 
     ``spec["name"]`` is ``"file"`` (``path``, ``label``, ``features``: see
@@ -178,16 +179,22 @@ def user_arrays(spec: dict[str, Any], data: Any = None) -> tuple[np.ndarray, np.
     >>> y.tolist()
     [1, 0, 1]
     """
+    spec = _dataset_of(spec)
     if data is not None:
         X, y = data
         labelled = check_labelled(X, y, source="the data arrays")
-    elif spec["name"] == "file":
-        labelled = read_labelled(spec["path"], label=spec.get("label", "y"),
-                                 features=spec.get("features"))
+    elif spec.name == "file":
+        labelled = read_labelled(spec.path, label=_given(spec.label, "y"),
+                                 features=_thaw(spec.features))
     else:
         raise ValueError('dataset "arrays" needs the arrays: pass data=(X, y) '
                          "(run_experiment(config, output, data=(X, y))).")
     return labelled.X, labelled.y
+
+
+def _given(value: Any, default: Any) -> Any:
+    """A dataset field the config gave, or its default."""
+    return default if value is None else value
 
 
 def _split(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_test: int,
@@ -223,10 +230,10 @@ def validation_source(config: dict[str, Any]) -> str | None:
     >>> validation_source({"dataset": {"name": "digits", "validation_size": 100}})
     '100 labelled points held out of the pool (not counted in n_labelled)'
     """
-    spec = config["dataset"]
-    size = spec.get("validation_size")
+    spec = dataset_spec(config)
+    size = spec.validation_size
     if not size:
         return None
-    if spec["name"] == "mnist":
+    if spec.name == "mnist":
         return f"{size} labelled points of MNIST's validation split (not counted in n_labelled)"
     return f"{size} labelled points held out of the pool (not counted in n_labelled)"

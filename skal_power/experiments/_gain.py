@@ -271,9 +271,9 @@ def complete_seeds(results: Any, config: dict) -> list[int]:
     >>> complete_seeds(frame, config)
     [0]
     """
-    from ._config import n_rounds
+    from ._config import n_rounds, strategy_labels
 
-    labels = [s["label"] for s in config["strategies"]]
+    labels = strategy_labels(config)
     counts = results.groupby(["seed", "strategy"]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=labels, fill_value=0)
     return sorted(int(seed) for seed, row in counts.iterrows()

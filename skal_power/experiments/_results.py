@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import namedtuple
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,6 +26,10 @@ COLUMNS = ("strategy", "seed", "round", "n_labelled", "accuracy", "nll", "acquir
 #: The columns of files written before ``acquired_labels``; read (and resumed) as such.
 LEGACY_COLUMNS = COLUMNS[:7]
 TIMING_COLUMNS = ("strategy", "seed", "round", "fit_seconds", "query_seconds")
+#: A row of a results file, its fields named by :data:`COLUMNS` (values as written or read).
+ResultRow = namedtuple("ResultRow", COLUMNS)
+#: A row of a timings file, its fields named by :data:`TIMING_COLUMNS`.
+TimingRow = namedtuple("TimingRow", TIMING_COLUMNS)
 _MAGIC = "# skal-power results v1 config="
 
 
@@ -35,6 +41,21 @@ class ResultsFileError(ValueError):
     >>> issubclass(ResultsFileError, ValueError)
     True
     """
+
+
+@lru_cache(maxsize=None)
+def row_type(columns: tuple[str, ...]) -> type:
+    """The named tuple of a file's rows: :data:`ResultRow`, :data:`TimingRow`, or one for
+    the columns of an older file (which lacks ``acquired_labels``).
+
+    Examples
+    --------
+    >>> row = row_type(LEGACY_COLUMNS)._make(["BALD", "0", "1", "22", "0.5", "1.1", "4 9"])
+    >>> row.strategy, int(row.round), row.acquired
+    ('BALD', 1, '4 9')
+    """
+    known = {COLUMNS: ResultRow, TIMING_COLUMNS: TimingRow}
+    return known.get(tuple(columns)) or namedtuple("ResultRow", columns)
 
 
 def _header(config_hash: str, columns: Iterable[str]) -> str:
@@ -144,7 +165,12 @@ class ResultsWriter:
             self.columns = found
             if repair and not text.endswith("\n"):
                 _atomic_write(self.path, text[: text.rfind("\n") + 1])
-        self.rows = rows
+        #: The rows already in the file, named by its columns (strings, as read).
+        self.rows = self._named(rows)
+
+    def _named(self, rows: Iterable[list[str]]) -> list:
+        make = row_type(self.columns)._make
+        return [make(row) for row in rows]
 
     def append(self, values: Iterable[Any]) -> None:
         """Append one row (atomic single write, fsynced); fields beyond the file's columns
@@ -152,8 +178,9 @@ class ResultsWriter:
         _append(self.path, format_row(list(values)[: len(self.columns)]))
 
     def finalize(self, key) -> None:
-        """Rewrite the file with rows sorted by ``key`` (temp file + rename)."""
-        rows = sorted(read_rows(self.path, self.config_hash, self.columns), key=key)
+        """Rewrite the file with rows sorted by ``key`` (of a named row) (temp file + rename)."""
+        rows = sorted(self._named(read_rows(self.path, self.config_hash, self.columns)),
+                      key=key)
         body = "".join(format_row(r) for r in rows)
         _atomic_write(self.path, _header(self.config_hash, self.columns) + body)
 

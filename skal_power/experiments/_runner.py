@@ -7,19 +7,22 @@ import json
 import inspect
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..threads import limit_threads
-from ._config import (ConfigError, _resolve_params, config_hash, legacy_config_hash,
-                      load_config, n_rounds, strategy_class)
+from ._config import (ConfigError, ExperimentConfig, StrategySpec, _resolve_params, _thaw,
+                      config_field, config_hash, initial_spec, legacy_config_hash, load_config,
+                      model_spec, n_rounds, strategy_class)
 from ._costs import timings_path
 from ._data import (USER_DATASETS, TrialData, derive_seed, make_data, user_arrays,  # noqa: F401
                     validation_source)
 from ._user_data import data_digest
-from ._results import TIMING_COLUMNS, ResultsWriter, file_config_hash, retag
+from ._results import (TIMING_COLUMNS, ResultRow, ResultsWriter, TimingRow, file_config_hash,
+                       retag)
 from ._sessions import record_session
 
 _MODELS = {
@@ -61,28 +64,28 @@ def make_model(config: dict[str, Any], seed: int, *, classes: Any = None,
     >>> make_model({"model": {"name": "extra_trees", "params": {"n_estimators": 5}}}, 0)
     ExtraTreesClassifier(n_estimators=5, random_state=0)
     """
-    spec = config["model"]
-    factory = _resolve_class(spec["name"], _MODELS)
-    params = dict(spec.get("params", {}))
+    spec = model_spec(config)
+    factory = _resolve_class(spec.name, _MODELS)
+    params = _thaw(spec.params)  # a fresh table
     params.setdefault("random_state", seed)
     if "module" in params:
         params["module"] = _resolve_class(params["module"], _MODULES)
     if classes is not None and _takes(factory, "classes") and "classes" not in params:
         params["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
-    if spec.get("early_stopping"):
+    if spec.early_stopping:
         if validation is None:
             raise ConfigError("early_stopping needs a validation set (dataset validation_size).")
         from skorch.callbacks import EarlyStopping
 
         from ..models import ValidationSet
 
-        stopping = spec["early_stopping"]
+        stopping = spec.early_stopping
         monitor = stopping.get("monitor", "valid_loss")
         params["train_split"] = ValidationSet(*validation)
         params["callbacks"] = list(params.get("callbacks") or []) + [EarlyStopping(
             monitor=monitor, patience=stopping.get("patience", 3),
             lower_is_better=not monitor.endswith("_acc"), load_best=True, sink=_silent)]
-    _check_model_params(factory, params, spec["name"])
+    _check_model_params(factory, params, spec.name)
     return factory(**params)
 
 
@@ -132,13 +135,21 @@ def make_strategy(spec: dict[str, Any], seed: int, *, validation_inputs: Any = N
     ...                "selector": {"name": "Softrank", "beta": 2.0}}}, seed=0)
     Acquisition(random_state=0, score='entropy', selector=Softrank(beta=2.0))
     """
-    params = _resolve_params(spec.get("params", {}))
+    spec = _strategy_of(spec)
+    params = _resolve_params(_thaw(spec.params))
     params["random_state"] = seed
     if params.get("X_target") == "validation":
         if validation_inputs is None:
             raise ConfigError('X_target "validation" needs dataset validation_size.')
         params["X_target"] = validation_inputs
-    return strategy_class(spec["name"])(**params)
+    return strategy_class(spec.name)(**params)
+
+
+def _strategy_of(spec: StrategySpec | dict[str, Any]) -> StrategySpec:
+    """A strategy entry as a :class:`StrategySpec` (a table's ``label`` defaults to its name)."""
+    if isinstance(spec, StrategySpec):
+        return spec
+    return StrategySpec(spec["name"], spec.get("label", spec["name"]), spec.get("params", {}))
 
 
 def _wants_training_data(strategy: Any) -> bool:
@@ -210,7 +221,7 @@ def train_round(config: dict[str, Any], data: TrialData, seed: int, round_index:
                        validation=validation)
     model.fit(data.X_pool[labelled], data.y_pool[labelled])
     accuracy, nll = evaluate(model, data.X_test, data.y_test, data.classes,
-                             n_samples=config.get("test_samples", 0),
+                             n_samples=config_field(config, "test_samples", 0),
                              random_state=derive_seed(seed, round_index, "test"))
     return model, accuracy, nll
 
@@ -300,10 +311,10 @@ def initial_indices(config: dict[str, Any], seed: int, y_pool: np.ndarray) -> np
     [0, 0, 1, 1, 2, 2]
     """
     rng = np.random.default_rng(derive_seed(seed, 0, "initial"))
-    initial = config["initial"]
-    if not isinstance(initial, dict):
-        return rng.permutation(len(y_pool))[:initial]
-    per_class = int(initial["per_class"])
+    initial = initial_spec(config)
+    if not initial.per_class:
+        return rng.permutation(len(y_pool))[:initial.size]
+    per_class = int(initial.size)
     picked = []
     for label in np.unique(y_pool):
         members = np.flatnonzero(y_pool == label)
@@ -322,26 +333,28 @@ def run_trial(config: dict[str, Any], label: str, seed: int, output: Any, *,
     skal_power's kernels; see :mod:`skal_power.threads`): parallel trials never
     oversubscribe the machine, and results do not depend on ``n_jobs``.
     """
-    if config["model"]["name"] == "mc_dropout":
+    config = ExperimentConfig.from_dict(config)
+    if config.model.name == "mc_dropout":
         import torch  # noqa: F401  (imported first so that limit_threads caps it)
     with limit_threads(1):
         _run_trial(config, label, seed, output, progress=progress, position=position, data=data)
 
 
-def _run_trial(config, label, seed, output, *, progress, position, data=None):
+def _run_trial(config: ExperimentConfig, label, seed, output, *, progress, position,
+               data=None):
     digest = config_hash(config)
-    spec = next(s for s in config["strategies"] if s["label"] == label)
+    spec = config.strategy(label)
     # the run repaired torn lines before starting workers; never rewrite under them
     writer = ResultsWriter(output, digest, repair=False)
     timings = ResultsWriter(timings_path(output), digest, TIMING_COLUMNS, repair=False)
-    done = sorted((r for r in writer.rows if r[0] == label and int(r[1]) == seed),
-                  key=lambda r: int(r[2]))
+    done = sorted((r for r in writer.rows if r.strategy == label and int(r.seed) == seed),
+                  key=lambda r: int(r.round))
     data = make_data(config, seed, data=data)
     y_pool = data.y_pool
     initial = initial_indices(config, seed, y_pool)
     _check_pool_size(config, initial, y_pool, seed)
     n_initial = len(initial)
-    labelled = _labelled_after(initial, (row[6] for row in done))
+    labelled = _labelled_after(initial, (row.acquired for row in done))
     total = n_rounds(config)
     bar = None
     if progress:
@@ -358,14 +371,16 @@ def _run_trial(config, label, seed, output, *, progress, position, data=None):
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         acquired = np.zeros(0, dtype=np.intp)
-        if n_acquired < config["budget"]:
-            batch = min(config["batch_size"], config["budget"] - n_acquired)
+        if n_acquired < config.budget:
+            batch = min(config.batch_size, config.budget - n_acquired)
             acquired = query_round(spec, data, seed, round_index, model, labelled, batch)
         query_seconds = time.perf_counter() - start
-        writer.append([label, seed, round_index, len(labelled), accuracy, nll,
-                       " ".join(str(int(i)) for i in acquired),
-                       " ".join(str(v) for v in y_pool[acquired].tolist())])
-        timings.append([label, seed, round_index, fit_seconds, query_seconds])
+        writer.append(ResultRow(
+            strategy=label, seed=seed, round=round_index, n_labelled=len(labelled),
+            accuracy=accuracy, nll=nll, acquired=" ".join(str(int(i)) for i in acquired),
+            acquired_labels=" ".join(str(v) for v in y_pool[acquired].tolist())))
+        timings.append(TimingRow(strategy=label, seed=seed, round=round_index,
+                                 fit_seconds=fit_seconds, query_seconds=query_seconds))
         labelled.extend(int(i) for i in acquired)
         if bar is not None:
             bar.update(1)
@@ -412,39 +427,42 @@ def _adopt_seed_hashed_files(config: dict, digest: str, output: Any) -> None:
 
 
 def _sort_key(row):
-    return (row[0], int(row[1]), int(row[2]))
+    return (row.strategy, int(row.seed), int(row.round))
 
 
-def _own_data(config: dict[str, Any], data: Any) -> tuple | None:
+def _own_data(config: ExperimentConfig, data: Any) -> tuple[tuple | None, ExperimentConfig]:
     """Read and check a user's data once, before any training; record its digest.
 
-    Returns the ``(X, y)`` every trial uses (None for the shipped datasets). A
+    Returns the ``(X, y)`` every trial uses (None for the shipped datasets) and
+    the config with the data's ``sha256`` (unchanged for the shipped datasets). A
     bad file, a too-large test split, a class too small for the initial set or
     a budget larger than the pool raises here, before a results file is touched.
     """
-    name = config["dataset"]["name"]
+    name = config.dataset.name
     if name not in USER_DATASETS:
         if data is not None:
             raise ValueError('data=(X, y) needs the config\'s dataset {"name": "arrays"}; '
                              f"got dataset {name!r}.")
-        return None
+        return None, config
     if name == "arrays" and data is None:
         raise ValueError('dataset "arrays" needs data=(X, y): run_experiment(config, output, '
                          "data=(X, y)).")
-    arrays = user_arrays(config["dataset"], data)
-    config["dataset"]["sha256"] = data_digest(*arrays)
-    for seed in config["seeds"]:
+    arrays = user_arrays(config.dataset, data)
+    given = config.dataset.given + (() if "sha256" in config.dataset.given else ("sha256",))
+    config = replace(config, dataset=replace(config.dataset, sha256=data_digest(*arrays),
+                                             given=given))
+    for seed in config.seeds:
         trial = make_data(config, seed, data=arrays)
         _check_pool_size(config, initial_indices(config, seed, trial.y_pool), trial.y_pool,
                          seed)
-    return arrays
+    return arrays, config
 
 
-def _check_pool_size(config: dict[str, Any], initial: np.ndarray, y_pool: np.ndarray,
+def _check_pool_size(config: ExperimentConfig, initial: np.ndarray, y_pool: np.ndarray,
                      seed: int) -> None:
     """A budget that the pool cannot supply is the config's error, found before training."""
-    if len(initial) + config["budget"] > len(y_pool):
-        raise ConfigError(f"budget {config['budget']} and {len(initial)} initial labels "
+    if len(initial) + config.budget > len(y_pool):
+        raise ConfigError(f"budget {config.budget} and {len(initial)} initial labels "
                           f"need more than the {len(y_pool)} pool points of seed "
                           f"{seed}; lower budget or test_size.")
 
@@ -491,20 +509,22 @@ def run_experiment(config: Any, output: Any, *, n_jobs: int = 1,
     """
     from joblib import Parallel, delayed
 
-    config = load_config(config)
-    arrays = _own_data(config, data)
-    digest = config_hash(config)
-    _adopt_seed_hashed_files(config, digest, output)
+    config = ExperimentConfig._from_checked(load_config(config))  # checked once, typed
+    arrays, config = _own_data(config, data)
+    table = config.to_dict()  # what the hash, and the saved config, are of
+    digest = config_hash(table)
+    _adopt_seed_hashed_files(table, digest, output)
     writer = ResultsWriter(output, digest)  # refuses foreign/corrupt files up front
-    config_path(output).write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
+    config_path(output).write_text(json.dumps(table, indent=2, sort_keys=True, default=str))
     ResultsWriter(timings_path(output), digest, TIMING_COLUMNS)
     total = n_rounds(config)
     counts: dict[tuple[str, int], int] = {}
     for row in writer.rows:
-        counts[(row[0], int(row[1]))] = counts.get((row[0], int(row[1])), 0) + 1
+        trial = (row.strategy, int(row.seed))
+        counts[trial] = counts.get(trial, 0) + 1
     # seed-major: a run stopped early leaves whole seeds, paired across strategies
-    pending = [(s["label"], seed) for seed in config["seeds"] for s in config["strategies"]
-               if counts.get((s["label"], seed), 0) < total]
+    pending = [(s.label, seed) for seed in config.seeds for s in config.strategies
+               if counts.get((s.label, seed), 0) < total]
     if pending:
         record_session(output, len(writer.rows), len(pending), n_jobs)
     if n_jobs == 1 or len(pending) <= 1:
