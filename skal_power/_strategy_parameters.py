@@ -121,15 +121,25 @@ def _init_parameters(cls: type) -> list[str]:
             if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
-def constraints_for(strategy_class: type) -> dict[str, list]:
+def constraints_for(strategy_class: type, *, strict: bool = True) -> dict[str, list]:
     """The constraint list of each ``__init__`` parameter of ``strategy_class``.
+
+    Parameters
+    ----------
+    strategy_class : type
+    strict : bool, default=True
+        Refuse a parameter without a constraint. The common checks
+        (:mod:`skal_power.testing`) are strict, so every parameter of the
+        package's strategies is checked; a query is not, so a strategy of one's
+        own with a parameter the table does not know still runs (that
+        parameter is its own business until it declares it).
 
     Raises
     ------
     KeyError
-        If a parameter has no entry in :data:`PARAMETER_CONSTRAINTS` nor in the
-        class's own ``_parameter_constraints`` (a strategy of one's own may
-        declare its new parameters there): every parameter must be checked.
+        If ``strict`` and a parameter has no entry in :data:`PARAMETER_CONSTRAINTS`
+        nor in the class's own ``_parameter_constraints`` (a strategy of one's own
+        may declare its new parameters there).
 
     Examples
     --------
@@ -143,7 +153,9 @@ def constraints_for(strategy_class: type) -> dict[str, list]:
     for klass in reversed(strategy_class.__mro__):
         own.update(vars(klass).get("_parameter_constraints", {}))
     missing = [n for n in names if n not in PARAMETER_CONSTRAINTS and n not in own]
-    if missing:
+    if not strict:
+        names = [n for n in names if n not in missing]
+    elif missing:
         raise KeyError(f"{strategy_class.__name__} has parameter(s) {missing} without a "
                        "constraint; add them to skal_power._strategy_parameters."
                        "PARAMETER_CONSTRAINTS (or, for a strategy of your own, to its "

@@ -310,3 +310,39 @@ def test_selectors_accepted_as_before(selector, valid):
 
     assert _accepted(PARAMETER_CONSTRAINTS["selector"], selector) == valid
     assert _accepts(check_selector, selector) == valid
+
+
+def test_a_strategy_of_ones_own_with_a_new_parameter_still_queries():
+    # Regression: with every parameter checked through the table, a user's strategy with a
+    # parameter the table does not know raised KeyError at query time. The query leaves
+    # that parameter to the class (strict=False); the common checks stay strict.
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    from skal_power.sampling import Power
+    from skal_power.scores import entropy
+    from skal_power.strategies import PosteriorStrategy
+
+    class Sharpened(PosteriorStrategy):
+        def __init__(self, *, sharpness=2.0, n_samples=20, chunk_size=8192,
+                     random_state=None, progress=False):
+            self.sharpness = sharpness
+            self.n_samples = n_samples
+            self.chunk_size = chunk_size
+            self.random_state = random_state
+            self.progress = progress
+
+        def _score_log_probs(self, log_probs):
+            return entropy(log_probs) ** self.sharpness
+
+        def get_selector(self):
+            return Power(1.0)
+
+    X, y = load_iris(return_X_y=True)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X[::5], y[::5])
+    assert len(Sharpened(random_state=0)(forest, X, 3)[0]) == 3
+    with pytest.raises(ValueError, match="n_samples"):  # the known parameters still are
+        Sharpened(n_samples=0)(forest, X, 3)
+    with pytest.raises(KeyError, match="sharpness"):
+        Sharpened.parameter_constraints()
+    assert "sharpness" not in Sharpened.parameter_constraints(strict=False)

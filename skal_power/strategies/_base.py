@@ -145,8 +145,11 @@ class QueryStrategy(BaseEstimator):
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=np.float64)
 
     @classmethod
-    def parameter_constraints(cls) -> dict[str, list]:
+    def parameter_constraints(cls, *, strict: bool = True) -> dict[str, list]:
         """The constraint list of each ``__init__`` parameter, by name.
+
+        ``strict=False`` leaves out a parameter with no constraint (a strategy of
+        one's own may have some) instead of raising ``KeyError``.
 
         Examples
         --------
@@ -156,7 +159,7 @@ class QueryStrategy(BaseEstimator):
         """
         from .._strategy_parameters import constraints_for
 
-        return constraints_for(cls)
+        return constraints_for(cls, strict=strict)
 
     @classmethod
     def parameter_checks(cls) -> dict[str, Callable]:
@@ -189,8 +192,12 @@ class QueryStrategy(BaseEstimator):
         """Validate constructor parameters (called at query time, sklearn style)."""
         from .._param_validation import validate_parameter_constraints
 
-        validate_parameter_constraints(self.parameter_constraints(),
-                                       self.get_params(deep=False), type(self).__name__)
+        # not strict: a strategy of one's own may have parameters the table does not
+        # know; the common checks (skal_power.testing) are strict about them
+        constraints = self.parameter_constraints(strict=False)
+        params = self.get_params(deep=False)
+        validate_parameter_constraints(constraints, {name: params[name] for name in constraints},
+                                       type(self).__name__)
 
     @classmethod
     def query_keywords(cls) -> list[str]:
