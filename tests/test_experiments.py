@@ -268,6 +268,11 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
     assert set(verdicts) <= {"held", "not held", "inconclusive", "not run"}
     text = page.read_text()
     assert text.count("## Claim ") == 5 and "reduced run" in text
+    # what issue 32 asked the page to say: the settings beside the seed's, a correction for
+    # the number of comparisons, and each strategy's accuracy beside its cost
+    assert "## Settings, and where they differ from the seed's" in text
+    assert "Bonferroni (21 parts)" in text and "**Multiple comparisons.**" in text
+    assert "## Accuracy beside query cost" in text and "rounds timed / run" in text
     for setting in ("small", "large"):
         frame = load_results(tmp_path / f"claims-{setting}-batch.csv")
         assert frame["strategy"].nunique() >= 7

@@ -304,6 +304,58 @@ def cost_lines(paths, configs) -> list[str]:
             "no round measured yet).", "", *lines]
 
 
+def settings_lines(configs) -> list[str]:
+    """Each strategy's settings as run, read from the configs, beside the seed's."""
+    large, small = configs["large"], configs["small"]
+    rows = ["| strategy (label) | K | α | evaluation set | M′ | a spent batch |",
+            "|---|---|---|---|---|---|"]
+    for spec in large["strategies"]:
+        spec = {"name": spec} if isinstance(spec, str) else spec
+        params = spec.get("params", {})
+        name = spec["name"]
+        second = "Evaluation" in name or "EIG" in name
+        greedy = name.startswith("Batch")
+        rows.append(
+            f"| {spec.get('label', name)} | {params.get('n_samples', '–')} | "
+            f"{params.get('alpha', '–')} | "
+            + (("the whole pool" if params.get("eval_size") is None
+                else f"{params['eval_size']} pool points") if second else "–") + " | "
+            + (params.get("distill_refit", "warm") if second else "–") + " | "
+            + ((params.get("on_saturation", "power") + ("" if "on_saturation" in params
+                                                        else " (the default)"))
+               if greedy else "–") + " |")
+    dataset = large["dataset"]
+    specs = [{"name": spec} if isinstance(spec, str) else spec
+             for config in (large, small) for spec in config["strategies"]]
+    alphas = sorted({float(spec.get("params", {}).get("alpha", 5.0)) for spec in specs
+                     if spec["name"].startswith("Power")})
+    refits = sorted({spec.get("params", {}).get("distill_refit", "warm") for spec in specs
+                     if "Evaluation" in spec["name"] or "EIG" in spec["name"]})
+    alpha_text = " and ".join(f"{a:g}" for a in alphas)
+    return ["## Settings, and where they differ from the seed's", "",
+            "The seed (DESIGN.md section 9): Repeated MNIST (MNIST×2), MC dropout, ≥ 5 trials, "
+            "95% CIs, 100 MC samples for the batch variants and 20 otherwise, α = 5–8. As run "
+            "(read from `claims-large-batch.json` and `claims-small-batch.json`):", "",
+            *rows, "",
+            f"* **α = {alpha_text}** for the power strategies, in the seed's range 5–8"
+            + ("; α = 8 has not been run." if 8.0 not in alphas else "."),
+            "* **Evaluation set: the whole pool**, the seed's choice. **M′: "
+            + ", ".join(refits) + "**" + (" (the library's default: a copy of M trained on "
+                                          "for a short schedule), not the seed's full refit: "
+                                          "`second-model.md` measures how close it comes."
+                                          if "full" not in refits else "."),
+            "* **BatchBALD and BatchEvaluationBALD** run twice: as the seed defines them "
+            "(`continue`: the raw greedy objective; the claims are about these rows) and with "
+            "the library's default (`power`: a spent batch is filled by power sampling; what "
+            "users get), labelled `(default)`.",
+            f"* **Scale:** a {dataset['name']} pool of {dataset.get('pool_size', 'all')} "
+            f"points, each twice with noise, {small['budget']} labels at batch {small['batch_size']} and "
+            f"{large['budget']} at batch {large['batch_size']}, seeds {large['seeds']} "
+            f"(the seed's scale is the full MNIST ×2, which these 2 cores cannot run).",
+            f"* **≈ margin ±{MARGIN}**, with 5 more seeds for the ≈ parts (module docstring: "
+            "the measured spread makes ±0.01 need 27–68 seeds).", ""]
+
+
 def accuracy_and_cost_lines(frames, paths, configs) -> list[str]:
     """The compute claim's table: each strategy's query cost beside its accuracy, and
     how many of its rounds were timed."""
@@ -400,6 +452,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                   "the verdicts; `python benchmarks/claims/claims.py --n-jobs 2` continues it "
                   "(the runner resumes from the CSVs in `benchmarks/claims/results/`).", "",
                   *progress, ""]
+    lines += settings_lines(configs)
     lines += ["Command: `" + " ".join(["python", "benchmarks/claims/claims.py", *args.argv])
               + "`", "", "Verdict rule: see the docstring of `benchmarks/claims/claims.py` "
               "(paired-by-seed difference of mean accuracy over the acquisition rounds, "
