@@ -55,8 +55,11 @@ POLICIES = ("continue", "power")
 RECORDED = "claims-large-batch-before-spent-batches"
 
 
-def rebuild(config, results, seed: int, round_index: int):
-    """The round's picks under both policies, both models' log-probs of the pool, its data."""
+def rebuild(config, results, seed: int, round_index: int, distill_refit: str | None = None):
+    """The round's picks under both policies, both models' log-probs of the pool, its data.
+
+    ``distill_refit`` overrides the strategy's M′ (the recorded run may predate a default).
+    """
     spec = next(s for s in config["strategies"] if s["label"] == LABEL)
     data = make_data(config, seed)
     labelled = labelled_before(config, results, LABEL, seed, round_index, data.y_pool)
@@ -69,6 +72,8 @@ def rebuild(config, results, seed: int, round_index: int):
     for policy in POLICIES:
         strategy = make_strategy(spec, strategy_seed, validation_inputs=data.X_validation)
         strategy.set_params(on_saturation=policy)
+        if distill_refit is not None:
+            strategy.set_params(distill_refit=distill_refit)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AcquisitionWarning)
             picks[policy], _ = strategy(model, X, n_instances=config["batch_size"],
@@ -131,6 +136,10 @@ def main(argv=None) -> Path:
     parser.add_argument("--results-name", default=RECORDED,
                         help="the batch-50 run whose round is rebuilt (default: the run "
                         "recorded with the raw objective, before spent batches were detected)")
+    parser.add_argument("--distill-refit", default="full",
+                        help="the M′ the recorded run used (default 'full': the run recorded "
+                        "before spent batches were detected also predates the library's "
+                        "warm M′, issue 34; with the warm default its picks are not rebuilt)")
     parser.add_argument("--page", type=Path,
                         default=ROOT / "benchmarks" / "results" / "claims-saturation.md")
     args = parser.parse_args(argv)
@@ -142,7 +151,8 @@ def main(argv=None) -> Path:
     start = time.perf_counter()
     with limit_threads(1):
         picks, traces, lp, lq, data, labelled, unlabelled, accuracy, same = rebuild(
-            config, load_results(results_path), args.seed, args.round)
+            config, load_results(results_path), args.seed, args.round,
+            distill_refit=args.distill_refit)
         rows = {policy: [(b, batch_information(lp, picked[:b], random_state=0),
                           batch_information(lq, picked[:b], random_state=0))
                          for b in PREFIXES if b <= len(picked)]
