@@ -360,3 +360,27 @@ def test_top_sample_warns_when_a_tie_without_information_decides():
         top_sample(np.array([0.5, 0.7, 0.5, 0.2]), 1, random_state=0)  # positive scores
         top_sample(np.array([-0.5, 0.7, -0.1, -0.2]), 3, random_state=0)  # ranked, no tie
         top_sample(np.zeros(3), 3, random_state=0)  # the whole pool: nothing was chosen
+
+
+def test_draw_slot_samples_is_one_integers_draw():
+    """The Thompson slots of every path (in memory, chunked, Dask) come from this one draw."""
+    from skal_power.sampling import draw_slot_samples
+
+    samples, columns = draw_slot_samples(np.random.default_rng(3), 6, 40)
+    expected = np.random.default_rng(3).integers(0, 6, size=40)
+    np.testing.assert_array_equal(samples[columns], expected)
+    assert np.all(np.diff(samples) > 0)
+
+
+def test_thompson_sample_uses_the_slot_draw():
+    from skal_power.sampling import draw_slot_samples, pick_per_slot, sample_kl_to_mean
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(30, 5, 3))
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    from skal_power._validation import check_seed
+
+    samples, columns = draw_slot_samples(np.random.default_rng(check_seed(7)), 5, 6)
+    expected = pick_per_slot(sample_kl_to_mean(log_probs, samples), columns)
+    got = thompson_sample(log_probs, 6, random_state=7)
+    np.testing.assert_array_equal(got[0], expected[0])

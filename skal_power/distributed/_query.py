@@ -26,7 +26,7 @@ import numpy as np
 from .._seeds import query_seeds
 from .._validation import check_batch_size, check_positive_int, check_seed
 from ..adapters import n_classes_of
-from ..sampling import Power, pick_per_slot
+from ..sampling import Power, draw_slot_samples, pick_per_slot
 from ..strategies import PosteriorStrategy, RandomSampling, SecondModelStrategy, ThompsonBALD
 from ..threads import limit_threads
 from . import _tasks
@@ -241,8 +241,7 @@ def _thompson_query(strategy, classifier, partitions, n_instances, seed, round_i
         (part,) = dask.compute(_tree_merge(parts))
     check_batch_size(n_instances, part.n_points)
     rng = np.random.default_rng(seeds.selection)
-    slot_samples = rng.integers(0, len(part.candidates), size=n_instances)
-    unique, columns = np.unique(slot_samples, return_inverse=True)
+    unique, columns = draw_slot_samples(rng, len(part.candidates), n_instances)
     # Slot b can only take one of the top n_instances of its column, so the KL table
     # restricted to the merged candidates (-inf elsewhere) fills the slots as in memory;
     # its rows are in pool order, so ties still go to the lower index.

@@ -29,7 +29,7 @@ from ._rules import (
 )
 from ._schedules import LinearSchedule, resolve_exponent
 from ._selectors import Power, Selector, Softmax, Softrank, Top, UniformTop
-from ._thompson import pick_per_slot, sample_kl_to_mean, thompson_sample
+from ._thompson import draw_slot_samples, pick_per_slot, sample_kl_to_mean, thompson_sample
 
 __all__ = [
     "AcquisitionWarning",
@@ -43,6 +43,7 @@ __all__ = [
     "UniformTop",
     "acquisition_keys",
     "best_candidates",
+    "draw_slot_samples",
     "gumbel_noise",
     "merge_candidates",
     "pick_per_slot",

@@ -9,7 +9,7 @@ import numpy as np
 from .._kernels import default_chunk_rows
 from .._validation import check_batch_size, check_log_probs, check_seed, raise_for_bad_values
 
-__all__ = ["thompson_sample", "sample_kl_to_mean", "pick_per_slot"]
+__all__ = ["thompson_sample", "sample_kl_to_mean", "pick_per_slot", "draw_slot_samples"]
 
 _LOG_FLOOR = -1e4
 
@@ -89,10 +89,45 @@ def thompson_sample(log_probs: Any, batch_size: int, *,
     log_probs = check_log_probs(log_probs, min_samples=2)
     batch_size = check_batch_size(batch_size, log_probs.shape[0], name="batch_size")
     rng = np.random.default_rng(check_seed(random_state))
-    slot_samples = rng.integers(0, log_probs.shape[1], size=batch_size)
-    unique_samples, column_of_slot = np.unique(slot_samples, return_inverse=True)
+    unique_samples, column_of_slot = draw_slot_samples(rng, log_probs.shape[1], batch_size)
     kl = sample_kl_to_mean(log_probs, unique_samples)
     return pick_per_slot(kl, column_of_slot)
+
+
+def draw_slot_samples(rng: np.random.Generator, n_samples: int,
+                      batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The posterior sample of each Thompson slot: the distinct samples, and each slot's column.
+
+    Slot b draws ``ω_k`` uniformly from the ``n_samples`` available. The draw is
+    one ``rng.integers`` call, so every path that fills the slots (in memory or
+    from a partitioned pool) takes the same samples for the same generator.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The query's selection generator.
+    n_samples : int
+        Number K of posterior samples (or candidate columns) to draw from.
+    batch_size : int
+        Number of slots.
+
+    Returns
+    -------
+    samples : numpy.ndarray
+        The distinct samples drawn, sorted.
+    column_of_slot : numpy.ndarray of shape (batch_size,)
+        For each slot, its sample's position in ``samples``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> samples, columns = draw_slot_samples(np.random.default_rng(0), 8, 5)
+    >>> bool((samples[columns] < 8).all()), len(columns)
+    (True, 5)
+    """
+    slot_samples = rng.integers(0, n_samples, size=batch_size)
+    samples, column_of_slot = np.unique(slot_samples, return_inverse=True)
+    return samples, column_of_slot
 
 
 def pick_per_slot(kl: np.ndarray, column_of_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

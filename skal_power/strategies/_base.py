@@ -194,10 +194,8 @@ class QueryStrategy(BaseEstimator):
 
         # not strict: a strategy of one's own may have parameters the table does not
         # know; the common checks (skal_power.testing) are strict about them
-        constraints = self.parameter_constraints(strict=False)
-        params = self.get_params(deep=False)
-        validate_parameter_constraints(constraints, {name: params[name] for name in constraints},
-                                       type(self).__name__)
+        validate_parameter_constraints(self.parameter_constraints(strict=False),
+                                       self.get_params(deep=False), type(self).__name__)
 
     @classmethod
     def query_keywords(cls) -> list[str]:

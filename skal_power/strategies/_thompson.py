@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_log_probs
-from ..sampling import pick_per_slot, sample_kl_to_mean
+from ..sampling import draw_slot_samples, pick_per_slot, sample_kl_to_mean
 from ._base import PosteriorStrategy
 
 __all__ = ["ThompsonBALD"]
@@ -58,11 +58,10 @@ class ThompsonBALD(PosteriorStrategy):
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         seeds = self._query_seeds(seed)  # the slots' samples are its selection
         rng = np.random.default_rng(seeds.selection)
-        chunks, slot_samples, columns = [], None, None
+        chunks, unique, columns = [], None, None
         for _, log_probs in self.iter_log_probs(classifier, X_pool, seed=seeds.model):
             log_probs = check_log_probs(log_probs, min_samples=2)
-            if slot_samples is None:
-                slot_samples = rng.integers(0, log_probs.shape[1], size=n_instances)
-                unique, columns = np.unique(slot_samples, return_inverse=True)
+            if unique is None:
+                unique, columns = draw_slot_samples(rng, log_probs.shape[1], n_instances)
             chunks.append(sample_kl_to_mean(log_probs, unique))
         return pick_per_slot(np.concatenate(chunks), columns)
