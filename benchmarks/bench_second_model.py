@@ -21,7 +21,8 @@ instances, in one run:
 Instances: digits (``MCDropoutClassifier()`` with the default MLP, 100 labels, a
 1,500-point pool, K = 20, B = 50) and the claims protocol
 (``benchmarks/claims/claims-large-batch.json``: MNISTConvNet, Repeated MNIST, 20
-initial labels, its 3,980-point pool, eval_size 500, B = 50; round 0 of seed 0).
+initial labels, its 3,980-point pool, the evaluation set of the claims config (the whole pool
+unless it says ``eval_size``), B = 50; round 0 of seed 0).
 
 Run from the repository root (about 15 minutes on one loaded thread)::
 
@@ -174,8 +175,9 @@ def claims_instance(args):
     rows, targets = measure_instance(
         "claims", model, data.X_pool[labelled], data.y_pool[labelled], data.X_pool[unlabelled],
         data.X_test, data.y_test, n_samples=strategy["params"]["n_samples"],
-        n_instances=config["batch_size"], eval_size=strategy["params"]["eval_size"],
+        n_instances=config["batch_size"], eval_size=strategy["params"].get("eval_size"),
         batch_samples=None if args.no_batch else 100, repeats=args.repeats)
+    targets["eval_size"] = strategy["params"].get("eval_size")
     return fit_seconds, rows, targets
 
 
@@ -188,26 +190,73 @@ class ChannelsLastConvNet(MNISTConvNet):
         return self.head(features.flatten(1))
 
 
+def _fit_once(fit_epochs, threads, params=None, flush_denormal=False):
+    """One claims-schedule fit in this process: its seconds and test accuracy."""
+    torch.set_num_threads(threads)
+    config, data, labelled, _ = claims_data()
+    model = claims_model(config, data, max_epochs=fit_epochs, callbacks=None, **(params or {}))
+    torch.set_flush_denormal(flush_denormal)  # off is torch's default
+    try:
+        seconds, _ = timed(lambda: model.fit(data.X_pool[labelled], data.y_pool[labelled]))
+    finally:
+        torch.set_flush_denormal(False)
+    return seconds, float(np.mean(model.predict(data.X_test) == data.y_test))
+
+
+def _concurrent_fits(fit_epochs):
+    """Two 1-thread fits at once in two processes: the study's 2 workers × 1 thread."""
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=2)(delayed(_fit_once)(fit_epochs, 1) for _ in range(2))
+
+
 def fit_tries(args):
     """One claims-schedule fit of M (``--fit-epochs`` epochs of 5,056 resampled images,
-    batch 64, the validation pass each epoch, no early stop) with each change tried."""
-    config, data, labelled, _ = claims_data()
-    X, y = data.X_pool[labelled], data.y_pool[labelled]
-    tries = [("today", {}),
-             ("channels-last module", {"module": ChannelsLastConvNet}),
-             ("skorch compile=True (torch.compile, inductor)", {"compile": True})]
+    batch 64, the validation pass each epoch, no early stop) with each change tried.
+
+    Returns the rows of the table and the layout's measurements: one fit with two
+    threads against two one-thread fits at once (the study's layout), both with the
+    two cores to themselves.
+    """
+    tries = [("today", {}, False),
+             ("channels-last module", {"module": ChannelsLastConvNet}, False),
+             ("denormals flushed to zero (torch.set_flush_denormal)", {}, True),
+             ("fused Adam (optimizer__fused=True)", {"optimizer__fused": True}, False),
+             ("skorch compile=True (torch.compile, inductor)", {"compile": True}, False)]
     results = []
-    for label, params in tries:
-        model = claims_model(config, data, max_epochs=args.fit_epochs, callbacks=None,
-                             **params)
+    for label, params, flush in tries:
         try:
-            seconds, _ = timed(lambda: model.fit(X, y))
-            accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
+            seconds, accuracy = _fit_once(args.fit_epochs, args.threads, params, flush)
             results.append((label, seconds, accuracy))
         except Exception as error:  # noqa: BLE001 - report what failed, keep the rest
             results.append((label, None, f"failed: {type(error).__name__}: {error}"[:120]))
         print(f"fit: {label}: {results[-1][1]}", file=sys.stderr, flush=True)
-    return results
+    two_threads = _fit_once(args.fit_epochs, 2)
+    torch.set_num_threads(args.threads)
+    concurrent = _concurrent_fits(args.fit_epochs)
+    print(f"fit: 2 threads {two_threads[0]:.1f} s; 2 at once "
+          f"{[round(s, 1) for s, _ in concurrent]}", file=sys.stderr, flush=True)
+    return results, {"two_threads": two_threads, "concurrent": concurrent}
+
+
+def eval_text(targets):
+    size = targets.get("eval_size")
+    return "the whole pool as evaluation set" if size is None else f"eval_size {size}"
+
+
+def layout_text(layout, today):
+    """The worker × thread layout on 2 cores, in fits per minute."""
+    two, _ = layout["two_threads"]
+    each = [seconds for seconds, _ in layout["concurrent"]]
+    per_minute_two = 60 / two
+    per_minute_pair = 2 * 60 / max(each)
+    return (
+        f"Worker × thread layout on the 2 cores: one fit with 2 threads took {two:.1f} s "
+        f"({today / two:.2f}× one thread; {per_minute_two:.1f} fits per minute); two "
+        f"1-thread fits at once (the study's 2 workers × 1 thread) took "
+        f"{' and '.join(f'{s:.1f}' for s in each)} s ({per_minute_pair:.1f} fits per "
+        f"minute). The study's layout gives {per_minute_pair / per_minute_two:.2f}× the "
+        "throughput of one 2-thread worker.")
 
 
 def table(header, rows):
@@ -247,7 +296,7 @@ def main():
     ]
     if not args.no_claims:
         claims_fit, claims_rows, claims = claims_instance(args)
-        tries = fit_tries(args)
+        tries, layout = fit_tries(args)
     targets = [["PowerEvaluationBALD / PowerBALD query, digits", "≤ 5× (moonshot ≤ 2×)",
                 f"{digits['default']:.1f}× (full refit: {digits['full']:.1f}×)"]]
     quality_rows = [("digits", digits)]
@@ -284,13 +333,13 @@ def main():
         lines += ["", "## 2. Claims protocol", "",
                   f"`{CLAIMS.name}`, seed 0, round 0: MNISTConvNet on the 20 initial labels "
                   f"(early stopping on 1,024 validation images, fitted in {claims_fit:.1f} s), "
-                  f"a pool of 3,980 Repeated-MNIST images, eval_size 500, K = 20, B = 50, "
+                  f"a pool of 3,980 Repeated-MNIST images, {eval_text(claims)}, K = 20, B = 50, "
                   f"2,000 test images. PowerBALD query {claims['power_bald']:.2f} s (best of "
                   f"{args.repeats}).", ""]
         lines += table(HEADER, claims_rows)
         if "batch" in claims:
             batch = claims["batch"]
-            lines += ["", "BatchEvaluationBALD (K = 100, eval_size 500, B = 50): "
+            lines += ["", f"BatchEvaluationBALD (K = 100, {eval_text(claims)}, B = 50): "
                       + ", ".join(f"`distill_refit={refit!r}` {seconds:.1f} s"
                                   for refit, seconds in batch.items()) + "."]
         lines += ["", "## 3. One fit of M under the claims schedule", "",
@@ -302,6 +351,7 @@ def main():
              "–" if seconds is None else f"{today / seconds:.2f}×",
              accuracy if isinstance(accuracy, str) else f"{accuracy:.3f}"]
             for label, seconds, accuracy in tries])
+        lines += ["", layout_text(layout, today)]
     report = "\n".join(lines) + "\n"
     print(report)
     if args.output:

@@ -16,6 +16,9 @@ import skal_power
 from skal_power import (
     BALD,
     BatchBALD,
+    BatchEIG,
+    BatchEPIG,
+    BatchEvaluationBALD,
     MaxEntropy,
     PowerBALD,
     PowerEntropy,
@@ -328,3 +331,23 @@ def test_repr_summarises_array_parameters_and_keeps_them():
         assert strategy.X_target is X_target          # the repr changed nothing
         assert np.array_equal(clone(strategy).X_target, X_target)
     assert repr(skal_power.PowerBALD(alpha=3.0)) == "PowerBALD(alpha=3.0)"
+
+
+@pytest.mark.parametrize("strategy, steps", [
+    (BatchBALD(random_state=0), ["pool pass"]),
+    (BatchEIG(random_state=0), ["first pass (M)", "fit M′", "second pass (M′)"]),
+    (BatchEvaluationBALD(random_state=0), ["first pass (M)", "fit M′", "second pass (M′)"]),
+    (BatchEPIG(target_size=20, random_state=0), ["pool pass", "target pass"]),
+], ids=lambda value: type(value).__name__ if not isinstance(value, list) else "")
+def test_greedy_strategies_time_each_step_and_the_greedy(strategy, steps, digits_split,
+                                                         fitted_forest):
+    """timings_ says where a greedy query's time went; timing leaves the picks as they were."""
+    X_train, y_train, X_pool = digits_split[0], digits_split[1], digits_split[2][:150]
+    kwargs = ({"X_training": X_train, "y_training": y_train}
+              if isinstance(strategy, (BatchEIG, BatchEvaluationBALD)) else {})
+    indices, scores = strategy(fitted_forest, X_pool, n_instances=2, **kwargs)
+    assert list(strategy.timings_) == steps + ["greedy"]
+    assert all(seconds >= 0 for seconds in strategy.timings_.values())
+    again, _ = clone(strategy)(fitted_forest, X_pool, n_instances=2, **kwargs)
+    np.testing.assert_array_equal(indices, again)
+    assert "timings_ : dict" in type(strategy).__doc__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,15 @@ _RECORDED = """
     gains_, gain_errors_ : numpy.ndarray
         Each greedy pick's information gain under the model, and its standard error.
     trace_ : skal_power.batch.GreedyTrace
-        The whole record of the last query."""
+        The whole record of the last query.
+    timings_ : dict
+        Seconds the last query spent on each step: %s and ``"greedy"``
+        (the batch)."""
+
+#: The steps of :attr:`timings_` before the greedy, by kind of strategy.
+_POSTERIOR_STEPS = '``"pool pass"``'
+_SECOND_MODEL_STEPS = '``"first pass (M)"``, ``"fit M′"``, ``"second pass (M′)"``'
+_TARGET_STEPS = '``"pool pass"``, ``"target pass"``'
 
 
 def _greedy_kwargs(strategy: PosteriorStrategy, seed: int) -> dict:
@@ -41,6 +50,16 @@ def _greedy_kwargs(strategy: PosteriorStrategy, seed: int) -> dict:
                 device=strategy.device, random_state=seed, progress=strategy.progress,
                 on_saturation=strategy.on_saturation,
                 saturation_alpha=strategy.saturation_alpha, return_info=True)
+
+
+def _timed_greedy(strategy: PosteriorStrategy, timings: dict, greedy: Any, *args: Any,
+                  **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Run the greedy kernel, record its trace and ``timings`` (the steps before it, in
+    seconds, plus its own) as fitted attributes; return (indices, scores)."""
+    started = time.perf_counter()
+    result = greedy(*args, **kwargs)
+    strategy.timings_ = {**timings, "greedy": time.perf_counter() - started}
+    return _record(strategy, result)
 
 
 def _record(strategy: PosteriorStrategy, result: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -122,10 +141,12 @@ class BatchBALD(PosteriorStrategy):
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         seeds = self._query_seeds(seed)
+        started = time.perf_counter()
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])
-        return _record(self, batch_bald(log_probs, n_instances, lazy=self.lazy,
-                                        **_greedy_kwargs(self, seeds.selection)))
+        timings = {"pool pass": time.perf_counter() - started}
+        return _timed_greedy(self, timings, batch_bald, log_probs, n_instances, lazy=self.lazy,
+                             **_greedy_kwargs(self, seeds.selection))
 
 
 def _second_model_greedy(strategy: SecondModelStrategy, greedy: Any, classifier: Any,
@@ -140,9 +161,11 @@ def _second_model_greedy(strategy: SecondModelStrategy, greedy: Any, classifier:
     n_instances = check_batch_size(n_instances, len(rows.candidates))
     passes = dict(n_samples=strategy.n_samples, chunk_size=strategy.chunk_size,
                   progress=strategy._progress("pool pass"))
+    started = time.perf_counter()
     log_probs = pool_log_probs(classifier, X_pool, seed=seeds.model,
                                min_samples=strategy.min_samples, owner=type(strategy).__name__,
                                **passes)
+    first_done = time.perf_counter()
     if distilled_estimator is None:
         distilled_estimator = fit_second_model(
             classifier, training_data(classifier, X_training, y_training),
@@ -150,11 +173,15 @@ def _second_model_greedy(strategy: SecondModelStrategy, greedy: Any, classifier:
             predictive_mean(log_probs[rows.eval_indices]), n_samples=strategy.n_samples,
             refit=strategy.distill_refit, params=strategy.distill_params, seed=seeds.distill)
     strategy._remember_second_model(rows.eval_indices, distilled_estimator)
+    fit_done = time.perf_counter()
     log_probs_distilled = pool_log_probs(distilled_estimator, X_pool,
                                          seed=seeds.second_model, **passes)
-    picked, scores = _record(strategy, greedy(
-        log_probs[rows.candidates], log_probs_distilled[rows.candidates], n_instances,
-        **_greedy_kwargs(strategy, seeds.selection)))
+    timings = {"first pass (M)": first_done - started, "fit M′": fit_done - first_done,
+               "second pass (M′)": time.perf_counter() - fit_done}
+    picked, scores = _timed_greedy(
+        strategy, timings, greedy, log_probs[rows.candidates],
+        log_probs_distilled[rows.candidates], n_instances,
+        **_greedy_kwargs(strategy, seeds.selection))
     return rows.candidates[picked], scores
 
 
@@ -352,9 +379,21 @@ class BatchEPIG(PosteriorStrategy):
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         seeds = self._query_seeds(seed)
         targets = target_inputs(self.X_target, self.target_size, X_pool, seeds.targets)
+        started = time.perf_counter()
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])
+        pool_done = time.perf_counter()
         log_probs_target = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, targets, seed=seeds.model)])
-        return _record(self, batch_epig(log_probs, log_probs_target, n_instances,
-                                        **_greedy_kwargs(self, seeds.selection)))
+        timings = {"pool pass": pool_done - started,
+                   "target pass": time.perf_counter() - pool_done}
+        return _timed_greedy(self, timings, batch_epig, log_probs, log_probs_target,
+                             n_instances, **_greedy_kwargs(self, seeds.selection))
+
+
+for _class, _steps in ((BatchBALD, _POSTERIOR_STEPS), (BatchEIG, _SECOND_MODEL_STEPS),
+                       (BatchEvaluationBALD, _SECOND_MODEL_STEPS), (BatchEPIG, _TARGET_STEPS)):
+    # the recorded attributes, before the Examples section of each docstring
+    _class.__doc__ = _class.__doc__.replace(
+        "\n    Examples\n", _RECORDED % _steps + "\n\n    Examples\n", 1)
+del _class, _steps
