@@ -279,11 +279,21 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
         assert (tmp_path / f"claims-{setting}-batch.png").stat().st_size > 1000
     assert "not finished" not in text
     # the ≈ parts pair the extra seed of their strategies with the main ones: 3 seeds, not 2
-    approx = [line for line in text.splitlines() if " ≈ " in line and line.startswith("| ")]
+    approx = [line for line in text.splitlines()
+              if " ≈ " in line and line.startswith("| batch")]
     assert approx and all("(n=3)" in line for line in approx)
     assert all("(n=2)" in line for line in text.splitlines()
                if " > " in line and line.startswith("| batch"))
     assert "![claim parts](claims.parts.png)" in text
+    # α = 8 beside the declared α = 5 at the large batch: the three power strategies, the
+    # same seeds, each compared with its α = 5 rows and the parts rejudged with them
+    alpha8 = load_results(tmp_path / "claims-large-batch-alpha8.csv")
+    assert sorted(alpha8["strategy"].unique()) == [
+        "PowerBALD (α = 8)", "PowerEIG (α = 8)", "PowerEvaluationBALD (α = 8)"]
+    section = text[text.index("## α = 8 against α = 5 (batch 20)"):].split("\n## ")[0]
+    # 3 strategies, then the 10 batch-20 parts that involve one, each under both α
+    assert section.count(" (n=2) |") == 3 + 2 * 10
+    assert "α changes" in section and "runs beside it at batch 20" in text
     # the pool holds each image twice: each setting says how many picks were copies
     assert text.count("| strategy | copies | minus BALD's |") == 2
     assert (tmp_path / "claims.parts.png").stat().st_size > 1000

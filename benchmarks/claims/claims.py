@@ -47,6 +47,12 @@ extra seeds of the ≈ parts go to ``*-approx.csv`` (``approx_config``). A claim
 is held when every part is held and not held when any part is not held; the
 page also gives, by the same rule, each claim's verdict within each batch
 setting, so that a finished setting can be read while the other runs.
+
+α: the rerun declared α = 5; whether α matters is measured rather than assumed. The three
+power strategies also run at α = 8 in the batch-50 setting, seeds 0-4 (``alpha_config``,
+rows in ``claims-large-batch-alpha8.csv``, labelled ``... (α = 8)``), before the batch-10
+setting; the page compares each with its α = 5 rows and gives every batch-50 part that
+involves them under both.
 """
 
 from __future__ import annotations
@@ -164,6 +170,34 @@ def approx_config(config: dict, args: argparse.Namespace) -> dict:
     return load_config(extra)
 
 
+#: The seed's other α ("α = 8 ... (α = 5)"), run at batch 50 beside the declared α = 5.
+ALPHA_SENSITIVITY = 8.0
+
+
+def alpha_label(label: str) -> str:
+    """The label of a power strategy's α = 8 rows."""
+    return f"{label} (α = {ALPHA_SENSITIVITY:g})"
+
+
+def alpha_config(config: dict) -> dict:
+    """The power strategies of ``config`` with α = 8, as a config of their own.
+
+    Same data, seeds and everything else; only ``alpha`` and the labels differ, and
+    the rows go to ``<name>-alpha8.csv``.
+    """
+    extra = copy.deepcopy(config)
+    extra["name"] = config["name"] + f"-alpha{ALPHA_SENSITIVITY:g}"
+    specs = []
+    for spec in config["strategies"]:
+        if "alpha" in spec.get("params", {}):
+            spec = copy.deepcopy(spec)
+            spec["params"]["alpha"] = ALPHA_SENSITIVITY
+            spec["label"] = alpha_label(spec["label"])
+            specs.append(spec)
+    extra["strategies"] = specs
+    return load_config(extra)
+
+
 def complete_trials(path: Path, config: dict):
     """The rows of seeds complete for every strategy (all rows after a full run)."""
     import pandas as pd
@@ -179,7 +213,7 @@ def complete_trials(path: Path, config: dict):
 def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
     """How far each batch setting got (rounds, complete seeds), and whether all is done."""
     lines, finished = [], True
-    for setting in ("small", "large", "small-approx", "large-approx"):
+    for setting in ("small", "large", "large-alpha8", "small-approx", "large-approx"):
         if setting not in configs:
             continue
         config, path = configs[setting], paths[setting]
@@ -187,8 +221,11 @@ def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
         done = len(load_results(path)) if path.is_file() else 0
         finished = finished and done >= total
         seeds = sorted(int(s) for s in frames[setting]["seed"].unique())
-        which = ("" if not setting.endswith("-approx") else
-                 f" (the ≈ parts' extra seeds: {', '.join(APPROX_LABELS)})")
+        which = (f" (the ≈ parts' extra seeds: {', '.join(APPROX_LABELS)})"
+                 if setting.endswith("-approx") else
+                 f" (α = {ALPHA_SENSITIVITY:g}: "
+                 f"{', '.join(spec['label'] for spec in config['strategies'])})"
+                 if setting.endswith("-alpha8") else "")
         lines.append(f"* batch {config['batch_size']}{which}: {done} of {total} rounds run; "
                      f"seeds complete for every strategy: {seeds or 'none'} of "
                      f"{config['seeds']}.")
@@ -338,7 +375,9 @@ def settings_lines(configs) -> list[str]:
             "(read from `claims-large-batch.json` and `claims-small-batch.json`):", "",
             *rows, "",
             f"* **α = {alpha_text}** for the power strategies, in the seed's range 5–8"
-            + ("; α = 8 has not been run." if 8.0 not in alphas else "."),
+            + (f"; α = {ALPHA_SENSITIVITY:g} runs beside it at batch "
+               f"{large['batch_size']} (section \"α = {ALPHA_SENSITIVITY:g} against α = 5\")."
+               if ALPHA_SENSITIVITY not in alphas else "."),
             "* **Evaluation set: the whole pool**, the seed's choice. **M′: "
             + ", ".join(refits) + "**" + (" (the library's default: a copy of M trained on "
                                           "for a short schedule), not the seed's full refit: "
@@ -390,6 +429,61 @@ def accuracy_and_cost_lines(frames, paths, configs) -> list[str]:
             "column counts the rounds timed against the rounds in the results (the initial "
             "fit and query of round 0 included), every seed run so far.", "",
             *lines]
+
+
+def alpha_lines(frames, configs) -> list[str]:
+    """α = 8 against α = 5 at batch 50: each power strategy's AUC, and the claim parts
+    that involve one, under each α (seeds complete in both runs)."""
+    config = configs["large-alpha8"]
+    labels = {spec["label"]: spec["label"][:-len(alpha_label(""))]
+              for spec in config["strategies"]}
+    heading = [f"## α = {ALPHA_SENSITIVITY:g} against α = 5 (batch {config['batch_size']})", ""]
+    eight, five = frames["large-alpha8"], frames["large"]
+    if not len(eight) or not len(five):
+        return heading + [f"Not run yet: no seed is complete for every α = "
+                          f"{ALPHA_SENSITIVITY:g} strategy.", ""]
+    import pandas as pd
+
+    both = pd.concat([five, eight], ignore_index=True)
+    rows = [f"| strategy | AUC, α = 5 | AUC, α = {ALPHA_SENSITIVITY:g} | "
+            f"α = {ALPHA_SENSITIVITY:g} − α = 5, 95% CI |", "|---|---|---|---|"]
+    auc = auc_by_seed(both)
+    for label8, label5 in labels.items():
+        s = paired(both, label8, label5)
+        if s is None:
+            continue
+        rows.append(f"| {label5} | {auc[label5].mean():.4f} | {auc[label8].mean():.4f} | "
+                    f"{s[0]:+.4f} [{s[1]:+.4f}, {s[2]:+.4f}] (n={s[3]}) |")
+    # the α = 8 rows in place of the α = 5 ones, under the α = 5 names
+    swapped = pd.concat([five[~five["strategy"].isin(labels.values())],
+                         eight.assign(strategy=eight["strategy"].map(labels))],
+                        ignore_index=True)
+    parts = ["| part | α = 5: difference, 95% CI | verdict | α = "
+             f"{ALPHA_SENSITIVITY:g}: difference, 95% CI | verdict |", "|---|---|---|---|---|"]
+    changed = []
+    for _, claim_parts in CLAIMS:
+        for setting, a, relation, b in claim_parts:
+            if setting != "large" or not {a, b} & set(labels.values()):
+                continue
+            cells = []
+            for frame in (five, swapped):
+                s = paired(frame, a, b)
+                cells += ["–" if s is None else
+                          f"{s[0]:+.4f} [{s[1]:+.4f}, {s[2]:+.4f}] (n={s[3]})",
+                          verdict(relation, s)]
+            if cells[1] != cells[3]:
+                changed.append(f"{a} {relation} {b} ({cells[1]} → {cells[3]})")
+            parts.append(f"| {a} {relation} {b} | " + " | ".join(cells) + " |")
+    summary = ("α changes no verdict of these parts." if not changed else
+               "α changes the verdict of " + "; ".join(changed) + ".")
+    return heading + [
+        f"The declared α is 5. The three power strategies also ran at α = "
+        f"{ALPHA_SENSITIVITY:g} (the seed's other value) on the same seeds and data (rows in "
+        f"`{config['name']}.csv`). Each strategy's AUC under both, paired by seed:",
+        "", *rows, "",
+        f"The batch-{config['batch_size']} claim parts that involve a power strategy, with "
+        f"its α = 5 rows and with its α = {ALPHA_SENSITIVITY:g} rows (the verdict rule as "
+        f"above, 95%). {summary}", "", *parts, ""]
 
 
 VERDICT_COLOURS = {"held": "tab:green", "not held": "tab:red", "inconclusive": "0.45"}
@@ -537,6 +631,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                       "BALD's is paired by seed, in percentage points, `*`: its CI excludes 0). "
                       "This is the waste a redundant pool invites and batch-aware acquisition "
                       "should avoid.", "", fraction_table(copies, column="copies"), ""]
+    lines += alpha_lines(frames, configs)
     lines += cost_lines(paths, configs)
     lines += accuracy_and_cost_lines(frames, paths, configs)
     if not args.mini:
@@ -575,14 +670,19 @@ def main(argv=None) -> list[str]:
         paths[setting] = args.output_dir / f"{config['name']}.csv"
         configs[f"{setting}-approx"] = approx_config(config, args)
         paths[f"{setting}-approx"] = args.output_dir / f"{config['name']}-approx.csv"
-    # every strategy's seeds first, then the ≈ parts' extra seeds
-    order = list(dict.fromkeys(args.settings))
-    for setting in ([] if args.report_only else order + [f"{s}-approx" for s in order]):
+    configs["large-alpha8"] = alpha_config(configs["large"])
+    paths["large-alpha8"] = args.output_dir / f"{configs['large-alpha8']['name']}.csv"
+    # every strategy's seeds first (batch 50's α = 8 runs right after batch 50), then the
+    # ≈ parts' extra seeds
+    order = [name for setting in dict.fromkeys(args.settings)
+             for name in ([setting, "large-alpha8"] if setting == "large" else [setting])]
+    extra = [f"{s}-approx" for s in dict.fromkeys(args.settings)]
+    for setting in ([] if args.report_only else order + extra):
         run_experiment(configs[setting], paths[setting], n_jobs=args.n_jobs,
                        progress=args.progress)
     for setting, config in configs.items():
         frames[setting] = complete_trials(paths[setting], config)
-        if len(frames[setting]) and not setting.endswith("-approx"):
+        if len(frames[setting]) and setting in ("small", "large"):
             # figures live next to the page: the docs copy benchmarks/results/*.png with it
             plot_curves(frames[setting], args.page.parent / f"{paths[setting].stem}.png",
                         title=f"{config['name']}: accuracy, mean and 95% CI")
