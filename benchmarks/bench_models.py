@@ -74,7 +74,7 @@ def throughput(net, X_pool, n_samples, repeats):
     net.module_.mc_dropout_expand_first = False
     seconds = best_of(repeats, lambda: net.predict_log_proba_samples(X_pool, n_samples, 0))
     net.module_.mc_dropout_expand_first = True
-    results[f"... input stacked K times (no shared prefix)"] = rows * n_samples / seconds
+    results["... input stacked K times (no shared prefix)"] = rows * n_samples / seconds
     return results
 
 
@@ -120,7 +120,7 @@ def main():
     X_train, y_train, X_pool = X[train], y[train], X[pool]
 
     lines = [
-        "# MC-dropout sampling and PowerEvaluationBALD on MNIST",
+        TITLE,
         "",
         f"`{_env()}python benchmarks/bench_models.py {' '.join(_argv())}`",
         "",
@@ -158,8 +158,7 @@ def main():
     report = "\n".join(lines) + "\n"
     print(report)
     if args.output:
-        with open(args.output, "a" if _exists(args.output) else "w") as handle:
-            handle.write(report + "\n")
+        write_page(args.output, report)
 
 
 def _argv():
@@ -173,8 +172,24 @@ def _env():
     return f"OMP_WAIT_POLICY={policy} " if policy else ""
 
 
-def _exists(path):
-    return os.path.exists(path)
+#: The first line of the script's own part of the page.
+TITLE = "# MC-dropout sampling and PowerEvaluationBALD on MNIST"
+
+
+def write_page(path, report: str) -> None:
+    """Write ``report`` as the page's run, replacing the previous run.
+
+    What the page holds before the run's title (a hand-written summary of an
+    earlier run) is kept; every earlier run after it is replaced, so the page
+    holds one run (it used to append one run after another).
+    """
+    kept = ""
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        kept = text[:text.index(TITLE)] if TITLE in text else ""
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(kept + report)
 
 
 if __name__ == "__main__":
