@@ -327,10 +327,11 @@ def authors_copies(runs):
 def cost_lines(paths, configs) -> list[str]:
     """What the rounds run so far cost, and what the rounds left would, per setting."""
     lines = []
-    for setting in ("small", "large"):
+    for setting in ("small", "large", "large-alpha8"):
         table = cost_table(paths[setting], configs[setting])
         if table:
-            lines += [f"Batch {configs[setting]['batch_size']}:", "", table, ""]
+            which = f" (α = {ALPHA_SENSITIVITY:g})" if setting.endswith("alpha8") else ""
+            lines += [f"Batch {configs[setting]['batch_size']}{which}:", "", table, ""]
     if not lines:
         return []
     return ["## Cost", "",
