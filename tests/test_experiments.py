@@ -294,6 +294,9 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
     # 3 strategies, then the 10 batch-20 parts that involve one, each under both α
     assert section.count(" (n=2) |") == 3 + 2 * 10
     assert "α changes" in section and "runs beside it at batch 20" in text
+    # a part whose verdict α = 8 changes says so under its claim's table, with both numbers
+    changed = section.count(" → ")
+    assert text.count("With α = 8 instead of 5, batch 20,") == changed
     # the pool holds each image twice: each setting says how many picks were copies
     assert text.count("| strategy | copies | minus BALD's |") == 2
     assert (tmp_path / "claims.parts.png").stat().st_size > 1000
@@ -323,6 +326,23 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
     assert len(rows) == n_strategies and {row[6].strip() for row in rows} == {str(removed)}
     assert "unmeasured" not in small
     assert all(v in {"inconclusive", "not run", "held", "not held"} for v in again)
+
+
+def test_claims_page_notes_a_verdict_that_alpha_changes():
+    claims = _load_claims_script("claims")
+    part = ("large", "PowerEvaluationBALD", ">", "PowerBALD")
+    comparison = ([0, 1, 2], [], [
+        ("PowerEvaluationBALD", ">", "PowerBALD", (-0.016, -0.031, -0.001, 5), "not held",
+         (-0.019, -0.047, 0.009, 5), "inconclusive"),
+        ("PowerBALD", ">", "PowerEIG", (0.1, 0.05, 0.15, 5), "held",
+         (0.09, 0.04, 0.15, 5), "held")])
+    notes = claims.alpha_notes(comparison, [part], 50)
+    assert notes == [
+        "With α = 8 instead of 5, batch 50, PowerEvaluationBALD > PowerBALD is inconclusive: "
+        "-0.0190 [-0.0470, +0.0090] (n=5), against -0.0160 [-0.0310, -0.0010] (n=5) at α = 5 "
+        "(the same sign, a wider CI).", ""]
+    assert claims.alpha_notes(comparison, [("large", "PowerBALD", ">", "PowerEIG")], 50) == []
+    assert claims.alpha_notes(None, [part], 50) == []
 
 
 def test_saturation_diagnostic_rebuilds_a_recorded_batch(tmp_path, claims_mini):

@@ -432,62 +432,95 @@ def accuracy_and_cost_lines(frames, paths, configs) -> list[str]:
             *lines]
 
 
-def alpha_lines(frames, configs) -> list[str]:
-    """α = 8 against α = 5 at batch 50: each power strategy's AUC, and the claim parts
-    that involve one, under each α (seeds complete in both runs)."""
-    config = configs["large-alpha8"]
+def _ci_text(stats_) -> str:
+    return ("–" if stats_ is None else
+            f"{stats_[0]:+.4f} [{stats_[1]:+.4f}, {stats_[2]:+.4f}] (n={stats_[3]})")
+
+
+def alpha_comparison(frames, configs):
+    """α = 8 against α = 5 on the seeds complete in both runs, or None before any is.
+
+    Returns the seeds, each power strategy's ``(label, AUC at 5, AUC at 8, paired
+    difference)``, and each batch-50 claim part that involves one as ``(a, relation,
+    b, stats at 5, verdict at 5, stats at 8, verdict at 8)``.
+    """
     labels = {spec["label"]: spec["label"][:-len(alpha_label(""))]
-              for spec in config["strategies"]}
-    heading = [f"## α = {ALPHA_SENSITIVITY:g} against α = 5 (batch {config['batch_size']})", ""]
+              for spec in configs["large-alpha8"]["strategies"]}
     eight, five = frames["large-alpha8"], frames["large"]
     if not len(eight) or not len(five):
-        return heading + [f"Not run yet: no seed is complete for every α = "
-                          f"{ALPHA_SENSITIVITY:g} strategy.", ""]
+        return None
     import pandas as pd
 
     seeds = sorted(set(five["seed"]) & set(eight["seed"]))  # paired: the same seeds in both
     five, eight = five[five["seed"].isin(seeds)], eight[eight["seed"].isin(seeds)]
     both = pd.concat([five, eight], ignore_index=True)
-    rows = [f"| strategy | AUC, α = 5 | AUC, α = {ALPHA_SENSITIVITY:g} | "
-            f"α = {ALPHA_SENSITIVITY:g} − α = 5, 95% CI |", "|---|---|---|---|"]
     auc = auc_by_seed(both)
-    for label8, label5 in labels.items():
-        s = paired(both, label8, label5)
-        if s is None:
-            continue
-        rows.append(f"| {label5} | {auc[label5].mean():.4f} | {auc[label8].mean():.4f} | "
-                    f"{s[0]:+.4f} [{s[1]:+.4f}, {s[2]:+.4f}] (n={s[3]}) |")
+    strategies = [(label5, auc[label5].mean(), auc[label8].mean(), paired(both, label8, label5))
+                  for label8, label5 in labels.items() if label8 in auc.index]
     # the α = 8 rows in place of the α = 5 ones, under the α = 5 names
     swapped = pd.concat([five[~five["strategy"].isin(labels.values())],
                          eight.assign(strategy=eight["strategy"].map(labels))],
                         ignore_index=True)
-    parts = ["| part | α = 5: difference, 95% CI | verdict | α = "
-             f"{ALPHA_SENSITIVITY:g}: difference, 95% CI | verdict |", "|---|---|---|---|---|"]
-    changed = []
+    parts = []
     for _, claim_parts in CLAIMS:
         for setting, a, relation, b in claim_parts:
-            if setting != "large" or not {a, b} & set(labels.values()):
-                continue
-            cells = []
-            for frame in (five, swapped):
-                s = paired(frame, a, b)
-                cells += ["–" if s is None else
-                          f"{s[0]:+.4f} [{s[1]:+.4f}, {s[2]:+.4f}] (n={s[3]})",
-                          verdict(relation, s)]
-            if cells[1] != cells[3]:
-                changed.append(f"{a} {relation} {b} ({cells[1]} → {cells[3]})")
-            parts.append(f"| {a} {relation} {b} | " + " | ".join(cells) + " |")
+            if setting == "large" and {a, b} & set(labels.values()):
+                at5, at8 = paired(five, a, b), paired(swapped, a, b)
+                parts.append((a, relation, b, at5, verdict(relation, at5), at8,
+                              verdict(relation, at8)))
+    return [int(seed) for seed in seeds], strategies, parts
+
+
+def alpha_heading(config) -> str:
+    return f"α = {ALPHA_SENSITIVITY:g} against α = 5 (batch {config['batch_size']})"
+
+
+def alpha_notes(comparison, claim_parts, batch_size: int) -> list[str]:
+    """Under a claim's table: its parts whose verdict α = 8 changes, and which way."""
+    if comparison is None:
+        return []
+    notes = []
+    for a, relation, b, at5, v5, at8, v8 in comparison[2]:
+        if ("large", a, relation, b) in claim_parts and v5 != v8:
+            sign = ("the same sign" if np.sign(at5[0]) == np.sign(at8[0]) else "the other sign")
+            wider = at8[2] - at8[1] > at5[2] - at5[1]
+            notes.append(f"With α = {ALPHA_SENSITIVITY:g} instead of 5, batch {batch_size}, "
+                         f"{a} {relation} "
+                         f"{b} is {v8}: {_ci_text(at8)}, against {_ci_text(at5)} at α = 5 "
+                         f"({sign}, {'a wider' if wider else 'a narrower'} CI).")
+    return notes + [""] if notes else []
+
+
+def alpha_lines(comparison, config) -> list[str]:
+    """The page's section: α = 8 against α = 5 at batch 50, each power strategy's AUC
+    and the claim parts that involve one."""
+    heading = [f"## {alpha_heading(config)}", ""]
+    if comparison is None:
+        return heading + [f"Not run yet: no seed is complete for every α = "
+                          f"{ALPHA_SENSITIVITY:g} strategy.", ""]
+    seeds, strategies, parts = comparison
+    rows = [f"| strategy | AUC, α = 5 | AUC, α = {ALPHA_SENSITIVITY:g} | "
+            f"α = {ALPHA_SENSITIVITY:g} − α = 5, 95% CI |", "|---|---|---|---|"]
+    rows += [f"| {label} | {auc5:.4f} | {auc8:.4f} | {_ci_text(s)} |"
+             for label, auc5, auc8, s in strategies]
+    table = ["| part | α = 5: difference, 95% CI | verdict | α = "
+             f"{ALPHA_SENSITIVITY:g}: difference, 95% CI | verdict |", "|---|---|---|---|---|"]
+    changed = []
+    for a, relation, b, at5, v5, at8, v8 in parts:
+        if v5 != v8:
+            changed.append(f"{a} {relation} {b} ({v5} → {v8})")
+        table.append(f"| {a} {relation} {b} | {_ci_text(at5)} | {v5} | {_ci_text(at8)} | {v8} |")
     summary = ("α changes no verdict of these parts." if not changed else
                "α changes the verdict of " + "; ".join(changed) + ".")
     return heading + [
         f"The declared α is 5. The three power strategies also ran at α = "
         f"{ALPHA_SENSITIVITY:g} (the seed's other value) on the same data (rows in "
         f"`{config['name']}.csv`). Everything below uses the seeds complete in both runs, "
-        f"{[int(seed) for seed in seeds]}. Each strategy's AUC under both, paired by seed:",
+        f"{seeds}. Each strategy's AUC under both, paired by seed:",
         "", *rows, "",
         f"The batch-{config['batch_size']} claim parts that involve a power strategy, with "
         f"its α = 5 rows and with its α = {ALPHA_SENSITIVITY:g} rows (the verdict rule as "
-        f"above, 95%). {summary}", "", *parts, ""]
+        f"above, 95%). {summary}", "", *table, ""]
 
 
 VERDICT_COLOURS = {"held": "tab:green", "not held": "tab:red", "inconclusive": "0.45"}
@@ -556,6 +589,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
               "(paired-by-seed difference of mean accuracy over the acquisition rounds, "
               f"Student-t 95% CI; ≈ means within ±{MARGIN}).", ""]
     verdicts, figure_rows, claims = [], [], []
+    comparison = alpha_comparison(frames, configs)
     n_comparisons = sum(len(parts) for _, parts in CLAIMS)
     family = 1 - 0.05 / n_comparisons  # Bonferroni: 95% for the whole family of parts
     changed = []
@@ -593,6 +627,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                    "| setting | part | AUC difference, 95% CI | verdict | verdict, "
                    f"Bonferroni ({n_comparisons} parts) |", "|---|---|---|---|---|",
                    *rows, ""]
+        claims += alpha_notes(comparison, parts, configs["large"]["batch_size"])
         if number == 2:
             for setting in ("small", "large"):
                 if not len(frames[setting]):
@@ -635,7 +670,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                       "BALD's is paired by seed, in percentage points, `*`: its CI excludes 0). "
                       "This is the waste a redundant pool invites and batch-aware acquisition "
                       "should avoid.", "", fraction_table(copies, column="copies"), ""]
-    lines += alpha_lines(frames, configs)
+    lines += alpha_lines(comparison, configs["large-alpha8"])
     lines += cost_lines(paths, configs)
     lines += accuracy_and_cost_lines(frames, paths, configs)
     if not args.mini:
