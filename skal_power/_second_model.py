@@ -20,13 +20,13 @@ is the :class:`DistilledCommittee` of them.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._passes import sampled_pass
+from ._timings import StepTimer
 from ._pool import pool_size, take_rows
 from ._seeds import QuerySeeds
 from ._validation import split_seed
@@ -111,13 +111,17 @@ class SecondModelScores(NamedTuple):
     timings: dict
 
 
+#: The steps a query's ``timings_`` names (the greedy batch forms add ``"greedy"``).
+FIRST_PASS, FIT, SECOND_PASS = "first pass (M)", "fit M′", "second pass (M′)"
+
+
 def evaluation_scores(classifier: Any, X_pool: Any, training: tuple, *,
                       score_part: Callable[[np.ndarray], np.ndarray], seeds: QuerySeeds,
                       eval_size: Any, exclude: bool, n_samples: int, chunk_size: int,
                       refit: str, params: dict | None, progress: str | None = None,
                       min_samples: int = 1, owner: str = "the strategy") -> SecondModelScores:
     """The four steps in memory: one pass of M, one distillation, one pass of M′."""
-    started = time.perf_counter()
+    timer = StepTimer()
     rows = evaluation_rows(pool_size(X_pool), eval_size, exclude=exclude,
                            seed=seeds.eval_subset)
     needed = np.union1d(rows.candidates, rows.eval_indices)
@@ -125,18 +129,18 @@ def evaluation_scores(classifier: Any, X_pool: Any, training: tuple, *,
                                  score_part=score_part, n_samples=n_samples,
                                  chunk_size=chunk_size, seed=seeds.model, progress=progress,
                                  min_samples=min_samples, owner=owner)
-    first_done = time.perf_counter()
+    timer(FIRST_PASS)
     distilled = fit_second_model(classifier, training, take_rows(X_pool, rows.eval_indices),
                                  targets, n_samples=n_samples, refit=refit, params=params,
                                  seed=seeds.distill)
-    fit_done = time.perf_counter()
+    timer(FIT)
     part_m2 = second_pass(distilled, X_pool, rows.candidates, score_part=score_part,
                           n_samples=n_samples, chunk_size=chunk_size, seed=seeds.second_model,
                           progress=progress)
+    timer(SECOND_PASS)
     scores = part_m[np.searchsorted(needed, rows.candidates)] - part_m2
-    timings = {"first pass (M)": first_done - started, "fit M′": fit_done - first_done,
-               "second pass (M′)": time.perf_counter() - fit_done}
-    return SecondModelScores(rows.candidates, scores, rows.eval_indices, distilled, timings)
+    return SecondModelScores(rows.candidates, scores, rows.eval_indices, distilled,
+                             timer.seconds)
 
 
 def fit_second_model(classifier: Any, training: tuple, X_eval: Any, targets: np.ndarray, *,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from .._passes import pool_log_probs
 from .._pool import pool_size, take_rows
-from .._second_model import evaluation_rows, fit_second_model, training_data
+from .._second_model import (FIRST_PASS, FIT, SECOND_PASS, evaluation_rows, fit_second_model,
+                             training_data)
 from .._targets import target_inputs
+from .._timings import StepTimer
 from .._validation import check_batch_size
 from ..batch import batch_bald, batch_eig, batch_epig, batch_evaluation_bald
 from ..batch._greedy import (
@@ -39,7 +40,7 @@ _RECORDED = """
 
 #: The steps of :attr:`timings_` before the greedy, by kind of strategy.
 _POSTERIOR_STEPS = '``"pool pass"``'
-_SECOND_MODEL_STEPS = '``"first pass (M)"``, ``"fit M′"``, ``"second pass (M′)"``'
+_SECOND_MODEL_STEPS = ", ".join(f'``"{step}"``' for step in (FIRST_PASS, FIT, SECOND_PASS))
 _TARGET_STEPS = '``"pool pass"``, ``"target pass"``'
 
 
@@ -52,13 +53,13 @@ def _greedy_kwargs(strategy: PosteriorStrategy, seed: int) -> dict:
                 saturation_alpha=strategy.saturation_alpha, return_info=True)
 
 
-def _timed_greedy(strategy: PosteriorStrategy, timings: dict, greedy: Any, *args: Any,
+def _timed_greedy(strategy: PosteriorStrategy, timer: StepTimer, greedy: Any, *args: Any,
                   **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Run the greedy kernel, record its trace and ``timings`` (the steps before it, in
-    seconds, plus its own) as fitted attributes; return (indices, scores)."""
-    started = time.perf_counter()
+    """Run the greedy kernel as the ``timer``'s last step, record its trace and the
+    timer's seconds as fitted attributes; return (indices, scores)."""
     result = greedy(*args, **kwargs)
-    strategy.timings_ = {**timings, "greedy": time.perf_counter() - started}
+    timer("greedy")
+    strategy.timings_ = timer.seconds
     return _record(strategy, result)
 
 
@@ -141,11 +142,11 @@ class BatchBALD(PosteriorStrategy):
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         seeds = self._query_seeds(seed)
-        started = time.perf_counter()
+        timer = StepTimer()
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])
-        timings = {"pool pass": time.perf_counter() - started}
-        return _timed_greedy(self, timings, batch_bald, log_probs, n_instances, lazy=self.lazy,
+        timer("pool pass")
+        return _timed_greedy(self, timer, batch_bald, log_probs, n_instances, lazy=self.lazy,
                              **_greedy_kwargs(self, seeds.selection))
 
 
@@ -161,11 +162,11 @@ def _second_model_greedy(strategy: SecondModelStrategy, greedy: Any, classifier:
     n_instances = check_batch_size(n_instances, len(rows.candidates))
     passes = dict(n_samples=strategy.n_samples, chunk_size=strategy.chunk_size,
                   progress=strategy._progress("pool pass"))
-    started = time.perf_counter()
+    timer = StepTimer()
     log_probs = pool_log_probs(classifier, X_pool, seed=seeds.model,
                                min_samples=strategy.min_samples, owner=type(strategy).__name__,
                                **passes)
-    first_done = time.perf_counter()
+    timer(FIRST_PASS)
     if distilled_estimator is None:
         distilled_estimator = fit_second_model(
             classifier, training_data(classifier, X_training, y_training),
@@ -173,13 +174,12 @@ def _second_model_greedy(strategy: SecondModelStrategy, greedy: Any, classifier:
             predictive_mean(log_probs[rows.eval_indices]), n_samples=strategy.n_samples,
             refit=strategy.distill_refit, params=strategy.distill_params, seed=seeds.distill)
     strategy._remember_second_model(rows.eval_indices, distilled_estimator)
-    fit_done = time.perf_counter()
+    timer(FIT)
     log_probs_distilled = pool_log_probs(distilled_estimator, X_pool,
                                          seed=seeds.second_model, **passes)
-    timings = {"first pass (M)": first_done - started, "fit M′": fit_done - first_done,
-               "second pass (M′)": time.perf_counter() - fit_done}
+    timer(SECOND_PASS)
     picked, scores = _timed_greedy(
-        strategy, timings, greedy, log_probs[rows.candidates],
+        strategy, timer, greedy, log_probs[rows.candidates],
         log_probs_distilled[rows.candidates], n_instances,
         **_greedy_kwargs(strategy, seeds.selection))
     return rows.candidates[picked], scores
@@ -379,15 +379,14 @@ class BatchEPIG(PosteriorStrategy):
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         seeds = self._query_seeds(seed)
         targets = target_inputs(self.X_target, self.target_size, X_pool, seeds.targets)
-        started = time.perf_counter()
+        timer = StepTimer()
         log_probs = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, X_pool, seed=seeds.model)])
-        pool_done = time.perf_counter()
+        timer("pool pass")
         log_probs_target = np.concatenate(
             [chunk for _, chunk in self.iter_log_probs(classifier, targets, seed=seeds.model)])
-        timings = {"pool pass": pool_done - started,
-                   "target pass": time.perf_counter() - pool_done}
-        return _timed_greedy(self, timings, batch_epig, log_probs, log_probs_target,
+        timer("target pass")
+        return _timed_greedy(self, timer, batch_epig, log_probs, log_probs_target,
                              n_instances, **_greedy_kwargs(self, seeds.selection))
 
 
