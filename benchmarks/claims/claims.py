@@ -172,6 +172,8 @@ def approx_config(config: dict, args: argparse.Namespace) -> dict:
 
 #: The seed's other α ("α = 8 ... (α = 5)"), run at batch 50 beside the declared α = 5.
 ALPHA_SENSITIVITY = 8.0
+#: The key of those runs among the page's settings (configs, paths, frames).
+ALPHA_SETTING = "large-alpha8"
 
 
 def alpha_label(label: str) -> str:
@@ -213,7 +215,7 @@ def complete_trials(path: Path, config: dict):
 def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
     """How far each batch setting got (rounds, complete seeds), and whether all is done."""
     lines, finished = [], True
-    for setting in ("small", "large", "large-alpha8", "small-approx", "large-approx"):
+    for setting in ("small", "large", ALPHA_SETTING, "small-approx", "large-approx"):
         if setting not in configs:
             continue
         config, path = configs[setting], paths[setting]
@@ -225,7 +227,7 @@ def progress_lines(paths, configs, frames) -> tuple[list[str], bool]:
                  if setting.endswith("-approx") else
                  f" (α = {ALPHA_SENSITIVITY:g}: "
                  f"{', '.join(spec['label'] for spec in config['strategies'])})"
-                 if setting.endswith("-alpha8") else "")
+                 if setting == ALPHA_SETTING else "")
         lines.append(f"* batch {config['batch_size']}{which}: {done} of {total} rounds run; "
                      f"seeds complete for every strategy: {seeds or 'none'} of "
                      f"{config['seeds']}.")
@@ -327,10 +329,10 @@ def authors_copies(runs):
 def cost_lines(paths, configs) -> list[str]:
     """What the rounds run so far cost, and what the rounds left would, per setting."""
     lines = []
-    for setting in ("small", "large", "large-alpha8"):
+    for setting in ("small", "large", ALPHA_SETTING):
         table = cost_table(paths[setting], configs[setting])
         if table:
-            which = f" (α = {ALPHA_SENSITIVITY:g})" if setting.endswith("alpha8") else ""
+            which = f" (α = {ALPHA_SENSITIVITY:g})" if setting == ALPHA_SETTING else ""
             lines += [f"Batch {configs[setting]['batch_size']}{which}:", "", table, ""]
     if not lines:
         return []
@@ -445,8 +447,8 @@ def alpha_comparison(frames, configs):
     b, stats at 5, verdict at 5, stats at 8, verdict at 8)``.
     """
     labels = {spec["label"]: spec["label"][:-len(alpha_label(""))]
-              for spec in configs["large-alpha8"]["strategies"]}
-    eight, five = frames["large-alpha8"], frames["large"]
+              for spec in configs[ALPHA_SETTING]["strategies"]}
+    eight, five = frames[ALPHA_SETTING], frames["large"]
     if not len(eight) or not len(five):
         return None
     import pandas as pd
@@ -471,10 +473,6 @@ def alpha_comparison(frames, configs):
     return [int(seed) for seed in seeds], strategies, parts
 
 
-def alpha_heading(config) -> str:
-    return f"α = {ALPHA_SENSITIVITY:g} against α = 5 (batch {config['batch_size']})"
-
-
 def alpha_notes(comparison, claim_parts, batch_size: int) -> list[str]:
     """Under a claim's table: its parts whose verdict α = 8 changes, and which way."""
     if comparison is None:
@@ -494,7 +492,8 @@ def alpha_notes(comparison, claim_parts, batch_size: int) -> list[str]:
 def alpha_lines(comparison, config) -> list[str]:
     """The page's section: α = 8 against α = 5 at batch 50, each power strategy's AUC
     and the claim parts that involve one."""
-    heading = [f"## {alpha_heading(config)}", ""]
+    heading = [f"## α = {ALPHA_SENSITIVITY:g} against α = 5 (batch {config['batch_size']})",
+               ""]
     if comparison is None:
         return heading + [f"Not run yet: no seed is complete for every α = "
                           f"{ALPHA_SENSITIVITY:g} strategy.", ""]
@@ -670,7 +669,7 @@ def write_page(frames, configs, missing, paths, page: Path, args) -> list[str]:
                       "BALD's is paired by seed, in percentage points, `*`: its CI excludes 0). "
                       "This is the waste a redundant pool invites and batch-aware acquisition "
                       "should avoid.", "", fraction_table(copies, column="copies"), ""]
-    lines += alpha_lines(comparison, configs["large-alpha8"])
+    lines += alpha_lines(comparison, configs[ALPHA_SETTING])
     lines += cost_lines(paths, configs)
     lines += accuracy_and_cost_lines(frames, paths, configs)
     if not args.mini:
@@ -709,12 +708,12 @@ def main(argv=None) -> list[str]:
         paths[setting] = args.output_dir / f"{config['name']}.csv"
         configs[f"{setting}-approx"] = approx_config(config, args)
         paths[f"{setting}-approx"] = args.output_dir / f"{config['name']}-approx.csv"
-    configs["large-alpha8"] = alpha_config(configs["large"])
-    paths["large-alpha8"] = args.output_dir / f"{configs['large-alpha8']['name']}.csv"
+    configs[ALPHA_SETTING] = alpha_config(configs["large"])
+    paths[ALPHA_SETTING] = args.output_dir / f"{configs[ALPHA_SETTING]['name']}.csv"
     # every strategy's seeds first (batch 50's α = 8 runs right after batch 50), then the
     # ≈ parts' extra seeds
     order = [name for setting in dict.fromkeys(args.settings)
-             for name in ([setting, "large-alpha8"] if setting == "large" else [setting])]
+             for name in ([setting, ALPHA_SETTING] if setting == "large" else [setting])]
     extra = [f"{s}-approx" for s in dict.fromkeys(args.settings)]
     for setting in ([] if args.report_only else order + extra):
         run_experiment(configs[setting], paths[setting], n_jobs=args.n_jobs,
