@@ -191,10 +191,11 @@ class ChannelsLastConvNet(MNISTConvNet):
         return self.head(features.flatten(1))
 
 
-def _fit_once(fit_epochs, threads, params=None, flush_denormal=False):
-    """One claims-schedule fit in this process: its seconds and test accuracy."""
+def _fit_once(claims, fit_epochs, threads, params=None, flush_denormal=False):
+    """One claims-schedule fit in this process on ``claims`` (what :func:`claims_data`
+    returns): its seconds and test accuracy."""
     torch.set_num_threads(threads)
-    config, data, labelled, _ = claims_data()
+    config, data, labelled, _ = claims
     model = claims_model(config, data, max_epochs=fit_epochs, callbacks=None, **(params or {}))
     torch.set_flush_denormal(flush_denormal)  # off is torch's default
     try:
@@ -207,8 +208,9 @@ def _fit_once(fit_epochs, threads, params=None, flush_denormal=False):
 def _warm_fit(fit_epochs, threads):
     """A fit in a fresh worker, timed after one untimed fit: the first fit of a process
     pays one-off costs (about 1.7 s of first calls) that a study's worker pays once."""
-    _fit_once(1, threads)
-    return _fit_once(fit_epochs, threads)
+    claims = claims_data()
+    _fit_once(claims, 1, threads)
+    return _fit_once(claims, fit_epochs, threads)
 
 
 def _concurrent_fits(fit_epochs):
@@ -231,15 +233,16 @@ def fit_tries(args):
              ("denormals flushed to zero (torch.set_flush_denormal)", {}, True),
              ("fused Adam (optimizer__fused=True)", {"optimizer__fused": True}, False),
              ("skorch compile=True (torch.compile, inductor)", {"compile": True}, False)]
+    claims = claims_data()
     results = []
     for label, params, flush in tries:
         try:
-            seconds, accuracy = _fit_once(args.fit_epochs, args.threads, params, flush)
+            seconds, accuracy = _fit_once(claims, args.fit_epochs, args.threads, params, flush)
             results.append((label, seconds, accuracy))
         except Exception as error:  # noqa: BLE001 - report what failed, keep the rest
             results.append((label, None, f"failed: {type(error).__name__}: {error}"[:120]))
         print(f"fit: {label}: {results[-1][1]}", file=sys.stderr, flush=True)
-    two_threads = _fit_once(args.fit_epochs, 2)  # this process is warm by now
+    two_threads = _fit_once(claims, args.fit_epochs, 2)  # this process is warm by now
     torch.set_num_threads(args.threads)
     concurrent = _concurrent_fits(args.fit_epochs)
     print(f"fit: 2 threads {two_threads[0]:.1f} s; 2 at once "
