@@ -25,7 +25,8 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ._passes import sampled_pass
+from ._bounded_batch import BoundedBatch, bounded_batch
+from ._passes import progress_bar, sampled_pass
 from ._timings import StepTimer
 from ._pool import pool_size, take_rows
 from ._seeds import QuerySeeds
@@ -90,25 +91,32 @@ def first_pass(classifier: Any, X_pool: Any, rows: np.ndarray, eval_indices: np.
 
 def second_pass(distilled: Any, X_pool: Any, rows: np.ndarray, *,
                 score_part: Callable[[np.ndarray], np.ndarray], n_samples: int,
-                chunk_size: int, seed: int, progress: str | None = None) -> np.ndarray:
-    """M′'s part of the score on ``rows``."""
+                chunk_size: int, seed: int, progress: str | None = None,
+                bar: Any = None) -> np.ndarray:
+    """M′'s part of the score on ``rows`` (its own bar if ``progress``, or ``bar``'s)."""
     part = np.empty(len(rows), dtype=np.float64)
     for start, stop, log_probs in sampled_pass(distilled, X_pool, rows, n_samples=n_samples,
                                                chunk_size=chunk_size, seed=seed,
                                                progress=progress):
         part[start:stop] = score_part(log_probs)
+        if bar is not None:
+            bar.update(stop - start)
     return part
 
 
 class SecondModelScores(NamedTuple):
     """What :func:`evaluation_scores` found: the candidates, their scores (M's part minus
-    M′'s), the evaluation rows, M′ and the seconds each step took."""
+    M′'s; NaN where M′ did not score a candidate), the evaluation rows, M′, the seconds
+    each step took, the batch's positions among the candidates where the bounds decided
+    it (else None) and the number of candidates M′ scored."""
 
     candidates: np.ndarray
     scores: np.ndarray
     eval_indices: np.ndarray
     distilled: Any
     timings: dict
+    picked: np.ndarray | None = None
+    n_scored: int = 0
 
 
 #: The steps a query's ``timings_`` names (the greedy batch forms add ``"greedy"``).
@@ -119,8 +127,14 @@ def evaluation_scores(classifier: Any, X_pool: Any, training: tuple, *,
                       score_part: Callable[[np.ndarray], np.ndarray], seeds: QuerySeeds,
                       eval_size: Any, exclude: bool, n_samples: int, chunk_size: int,
                       refit: str, params: dict | None, progress: str | None = None,
-                      min_samples: int = 1, owner: str = "the strategy") -> SecondModelScores:
-    """The four steps in memory: one pass of M, one distillation, one pass of M′."""
+                      min_samples: int = 1, owner: str = "the strategy",
+                      batch: BoundedBatch | None = None) -> SecondModelScores:
+    """The four steps in memory: one pass of M, one distillation, one pass of M′.
+
+    With ``batch`` (a selector with monotone keys, for scores whose parts are never
+    negative), M′ scores only the candidates that can join the batch
+    (:func:`skal_power._bounded_batch.bounded_batch`), and the result carries it.
+    """
     timer = StepTimer()
     rows = evaluation_rows(pool_size(X_pool), eval_size, exclude=exclude,
                            seed=seeds.eval_subset)
@@ -134,13 +148,32 @@ def evaluation_scores(classifier: Any, X_pool: Any, training: tuple, *,
                                  targets, n_samples=n_samples, refit=refit, params=params,
                                  seed=seeds.distill)
     timer(FIT)
-    part_m2 = second_pass(distilled, X_pool, rows.candidates, score_part=score_part,
-                          n_samples=n_samples, chunk_size=chunk_size, seed=seeds.second_model,
-                          progress=progress)
+    part_m = part_m[np.searchsorted(needed, rows.candidates)]
+    n_scored = 0
+    # one bar over the candidates: rows M′ scores, then those its bounds settled
+    bar = progress_bar(progress, len(rows.candidates))
+
+    def score_rows(positions: np.ndarray) -> np.ndarray:
+        nonlocal n_scored
+        part_m2 = second_pass(distilled, X_pool, rows.candidates[positions],
+                              score_part=score_part, n_samples=n_samples,
+                              chunk_size=chunk_size, seed=seeds.second_model, bar=bar)
+        n_scored += len(positions)
+        return part_m[positions] - part_m2
+
+    try:
+        if batch is None:
+            scores, picked = score_rows(np.arange(len(rows.candidates))), None
+        else:
+            scores, picked = bounded_batch(batch, part_m, score_rows)
+        if bar is not None:
+            bar.update(len(rows.candidates) - n_scored)
+    finally:
+        if bar is not None:
+            bar.close()
     timer(SECOND_PASS)
-    scores = part_m[np.searchsorted(needed, rows.candidates)] - part_m2
     return SecondModelScores(rows.candidates, scores, rows.eval_indices, distilled,
-                             timer.seconds)
+                             timer.seconds, picked, n_scored)
 
 
 def fit_second_model(classifier: Any, training: tuple, X_eval: Any, targets: np.ndarray, *,

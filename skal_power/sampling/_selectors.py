@@ -69,6 +69,13 @@ class Selector(BaseEstimator):
     """
 
     partition_merge: str | None = None
+    #: Whether each point's key is a non-decreasing function of its score and its
+    #: position alone (tier first, then key; Top, Power and Softmax). An upper bound
+    #: on a score then bounds the point's rank, and the evaluation strategies score
+    #: with M′ only the candidates whose bound can reach the batch
+    #: (:mod:`skal_power._bounded_batch`). A subclass whose keys fall as its score
+    #: grows must set it to False.
+    monotone_keys = False
     #: Whether ``select`` needs the number of classes C of the scored posterior.
     needs_n_classes = False
     #: Constraint list of each parameter (see :mod:`skal_power._param_validation`).
@@ -139,6 +146,7 @@ class Top(Selector):
     """
 
     partition_merge = "keys"
+    monotone_keys = True
 
     def select(self, scores, n_instances, *, seed, round_index=0, n_classes=None):
         return top_sample(scores, n_instances, random_state=seed)
@@ -213,6 +221,7 @@ class Power(_Weighted):
     3
     """
 
+    monotone_keys = True
     exponent_name = "alpha"
     _parameter_constraints = {"alpha": _EXPONENT}
 
@@ -239,6 +248,7 @@ class Softmax(_Weighted):
     [1]
     """
 
+    monotone_keys = True
     exponent_name = "beta"
     _parameter_constraints = {"beta": _EXPONENT}
 

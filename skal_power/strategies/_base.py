@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._bounded_batch import BoundedBatch
 from .._passes import sampled_pass
 from .._pool import as_row_pool, pool_size, take_rows
 from .._pool_types import register_pool_type, registered_query
@@ -414,6 +415,11 @@ class SecondModelStrategy(PosteriorStrategy):
     """
 
     _seed_layout = "second_model"
+    #: Whether ``_score_part`` is never negative (an entropy, a clamped BALD). M's part
+    #: then bounds each score from above, and with a selector of monotone keys (Top,
+    #: Power, Softmax) a query's pass of M′ scores only the candidates that can join
+    #: the batch: the same batch, at a fraction of the pass (``second_pass_rows_``).
+    part_is_nonnegative = False
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_refit: str = "warm",
@@ -469,17 +475,47 @@ class SecondModelStrategy(PosteriorStrategy):
                                            exclude=bool(self.exclude_eval))
         return result.candidates, result.scores
 
+    def _query(self, classifier, X_pool, n_instances, *, seed, round_index, X_training=None,
+               y_training=None, **kwargs):
+        seeds = self._query_seeds(seed)
+        batch = self._bounded_batch(n_instances, seeds.selection, round_index)
+        if batch is None:
+            return super()._query(classifier, X_pool, n_instances, seed=seed,
+                                  round_index=round_index, X_training=X_training,
+                                  y_training=y_training, **kwargs)
+        result = self._second_model_scores(classifier, X_pool, seeds, X_training, y_training,
+                                           exclude=bool(self.exclude_eval), batch=batch)
+        picked = result.picked
+        if picked is None:
+            n_instances = check_batch_size(n_instances, len(result.candidates))
+            picked = self._select_batch(classifier, X_pool, result.scores, n_instances,
+                                        seed=seeds.selection, round_index=round_index)
+        return result.candidates[picked], result.scores[picked]
+
+    def _bounded_batch(self, n_instances: int, seed: int,
+                       round_index: int) -> BoundedBatch | None:
+        """The batch M′ may settle from bounds, or None where every candidate is scored."""
+        klass = type(self)
+        if (not self.part_is_nonnegative or klass._select is not PosteriorStrategy._select
+                or klass._candidate_scores is not SecondModelStrategy._candidate_scores):
+            return None
+        selector = self.get_selector()
+        if not selector.monotone_keys:
+            return None
+        return BoundedBatch(selector, n_instances, seed, round_index)
+
     def _second_model_scores(self, classifier, X_pool, seeds, X_training, y_training, *,
-                             exclude):
+                             exclude, batch=None):
         training = training_data(classifier, X_training, y_training)
         result = evaluation_scores(
             classifier, as_row_pool(X_pool), training, score_part=self._score_part,
             seeds=seeds, eval_size=self.eval_size, exclude=exclude, n_samples=self.n_samples,
             chunk_size=self.chunk_size, refit=self.distill_refit, params=self.distill_params,
             progress=self._progress("pool pass"), min_samples=self.min_samples,
-            owner=type(self).__name__)
+            owner=type(self).__name__, batch=batch)
         self._remember_second_model(result.eval_indices, result.distilled)
         self.timings_ = result.timings
+        self.second_pass_rows_ = result.n_scored
         return result
 
     def _remember_second_model(self, eval_indices: np.ndarray, distilled: Any) -> None:

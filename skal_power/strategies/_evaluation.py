@@ -66,6 +66,8 @@ class EvaluationAcquisition(SecondModelStrategy):
     (4,)
     """
 
+    part_is_nonnegative = True  # entropies and clamped BALD
+
     def __init__(self, score: str = "evaluation_bald", selector: Selector | None = None, *,
                  n_samples: int = 20, eval_size: Any = None, exclude_eval: bool = False,
                  distill_refit: str = "warm", distill_params: dict | None = None,
@@ -134,6 +136,11 @@ _ATTRIBUTES = """
         Seconds the last in-memory query spent on each step: ``"first pass
         (M)"``, ``"fit M′"`` and ``"second pass (M′)"`` (the selection is the
         rest of the call).
+    second_pass_rows_ : int
+        Candidates M′ scored in the last in-memory query. With a Top, Power
+        or Softmax selector M′ scores only those whose bound (M's part of the
+        score) can reach the batch, and the batch is the one scoring every
+        candidate gives; ``score_pool`` scores them all.
     n_queries_ : int
         Number of completed queries."""
 
@@ -169,6 +176,8 @@ class EIG(SecondModelStrategy):
     >>> indices.shape, bool((scores[:-1] >= scores[1:]).all())
     ((3,), True)
     """
+
+    part_is_nonnegative = True  # entropies and clamped BALD
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_refit: str = "warm",
@@ -214,6 +223,8 @@ class EvaluationBALD(SecondModelStrategy):
     ...                                y_training=y[::10])[0].shape
     (4,)
     """
+
+    part_is_nonnegative = True  # entropies and clamped BALD
 
     def __init__(self, *, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_refit: str = "warm",
@@ -262,6 +273,8 @@ class PowerEIG(SecondModelStrategy):
     >>> PowerEIG(random_state=0)(model, X, 5, X_training=X[::10], y_training=y[::10])[0].shape
     (5,)
     """
+
+    part_is_nonnegative = True  # entropies and clamped BALD
 
     def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_refit: str = "warm",
@@ -318,6 +331,8 @@ class PowerEvaluationBALD(SecondModelStrategy):
     >>> len(set(indices.tolist()))
     5
     """
+
+    part_is_nonnegative = True  # entropies and clamped BALD
 
     def __init__(self, *, alpha: Any = 5.0, n_samples: int = 20, eval_size: Any = None,
                  exclude_eval: bool = False, distill_refit: str = "warm",
