@@ -341,7 +341,11 @@ def cost_lines(paths, configs) -> list[str]:
             "evaluation; query: the strategy, with the distilled second model for the "
             "evaluation forms), over every round run so far; the last two columns are the "
             "rounds left and their minutes at each strategy's cost per round so far (`–`: "
-            "no round measured yet).", "", *lines]
+            "no round measured yet). From commit 7078190 (2026-12-07, batch 10 under way) "
+            "the M′ of PowerEvaluationBALD and PowerEIG scores only the candidates whose "
+            "bound can reach the batch, with the same picks and scores to the last bit "
+            "(`second-model.md`); their rounds after it cost less than those before, and "
+            "the means here mix both.", "", *lines]
 
 
 def settings_lines(configs) -> list[str]:
