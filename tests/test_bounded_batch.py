@@ -167,15 +167,3 @@ def test_power_evaluation_bald_scores_a_fraction_of_the_pool(net_and_data):
     # score_pool still scores every point
     scores = strategy.score_pool(net, X_pool, X_training=X_train, y_training=y_train)
     assert np.isfinite(scores).all()
-
-
-def test_all_zero_scores_still_warn(net_and_data):
-    """A batch the bounds cannot settle is drawn by the selector, with its warning."""
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(30, 2))
-    y = (X[:, 0] > 0).astype(int)
-    model = LogisticRegression().fit(X[:10], y[:10])
-    with pytest.warns(AcquisitionWarning):
-        PowerEIG(random_state=0)(model, X[10:], 20, X_training=X[:10], y_training=y[:10])
