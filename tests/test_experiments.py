@@ -271,7 +271,11 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
     # what issue 32 asked the page to say: the settings beside the seed's, a correction for
     # the number of comparisons, and each strategy's accuracy beside its cost
     assert "## Settings, and where they differ from the seed's" in text
-    assert "Bonferroni (21 parts)" in text and "**Multiple comparisons.**" in text
+    assert "Bonferroni (24 parts)" in text and "**Multiple comparisons.**" in text
+    # claims 3 and 5 are about large batches: their parts at batch 10 are contrasts, judged
+    # but kept out of the claim's verdict
+    assert text.count("| batch 10 (contrast) |") == 3
+    assert text.count("The claim is about large batches") == 2
     assert "## Accuracy beside query cost" in text and "rounds timed / run" in text
     for setting in ("small", "large"):
         frame = load_results(tmp_path / f"claims-{setting}-batch.csv")
@@ -315,8 +319,10 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
     # a claim with parts in both settings also gives its verdict within each
     heading = next(line for line in text.splitlines() if line.startswith("## Claim 1:"))
     assert heading.endswith(")") and "(batch 10: " in heading and "; batch 20: " in heading
-    assert next(line for line in text.splitlines()
-                if line.startswith("## Claim 3:")).endswith("**")  # batch 20 only
+    claim3 = next(line for line in text.splitlines() if line.startswith("## Claim 3:"))
+    assert claim3.endswith(")") and "(batch 20: " in claim3 and "; batch 10, contrast: " in claim3
+    overall = claim3.split("**")[1]
+    assert claim3.split("(batch 20: ")[1].split(";")[0] == overall  # the contrast stays out
     assert "seeds complete for every strategy: [0] of [0, 1]" in text
     small = text[text.index("## Cost"):].split("\n\nBatch ")[1]  # the batch-10 table
     n_strategies = len(json.loads((ROOT / "benchmarks" / "claims" / "claims-small-batch.json")
