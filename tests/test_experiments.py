@@ -305,7 +305,8 @@ def test_claims_benchmark_miniature(tmp_path, claims_mini):
     assert text.count("| strategy | copies | minus BALD's |") == 2
     assert (tmp_path / "claims.parts.png").stat().st_size > 1000
     cost = text[text.index("## Cost"):]
-    assert "Batch 10:" in cost and cost.count("| rounds left | left (min, est.) |") == 3
+    assert "Batch 10:" in cost and cost.count("| rounds left | left (min, est.) |") == 5
+    assert cost.count("(the ≈ parts' extra seeds):") == 2
     assert "Batch 20 (α = 8):" in cost
     # --report-only on a half-run study: only complete seeds count, the page says how far
     partial = tmp_path / "claims-small-batch.csv"

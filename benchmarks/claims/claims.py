@@ -341,10 +341,11 @@ def authors_copies(runs):
 def cost_lines(paths, configs) -> list[str]:
     """What the rounds run so far cost, and what the rounds left would, per setting."""
     lines = []
-    for setting in ("small", "large", ALPHA_SETTING):
+    for setting in ("small", "large", ALPHA_SETTING, "small-approx", "large-approx"):
         table = cost_table(paths[setting], configs[setting])
         if table:
-            which = f" (α = {ALPHA_SENSITIVITY:g})" if setting == ALPHA_SETTING else ""
+            which = (f" (α = {ALPHA_SENSITIVITY:g})" if setting == ALPHA_SETTING else
+                     " (the ≈ parts' extra seeds)" if setting.endswith("-approx") else "")
             lines += [f"Batch {configs[setting]['batch_size']}{which}:", "", table, ""]
     if not lines:
         return []
