@@ -180,7 +180,7 @@ plt.show()
 # Left: top-B wastes a third to half of its batch on copies; BatchBALD keeps
 # (almost) every pick distinct here, though a copy adds a little information
 # and it does pick some (6% of its picks with batches of 50 on Repeated MNIST,
-# ``benchmarks/results/claims-before-spent-batches.md``); PowerBALD, with no
+# ``benchmarks/results/claims.md``); PowerBALD, with no
 # pairwise computation at all, lands close to BatchBALD. Each copy keeps its own weight, so the
 # three copies of a digit carry three times the mass of one, but that is a
 # small share of the whole pool's mass, from which the batch is drawn: all
