@@ -91,13 +91,11 @@ def first_pass(classifier: Any, X_pool: Any, rows: np.ndarray, eval_indices: np.
 
 def second_pass(distilled: Any, X_pool: Any, rows: np.ndarray, *,
                 score_part: Callable[[np.ndarray], np.ndarray], n_samples: int,
-                chunk_size: int, seed: int, progress: str | None = None,
-                bar: Any = None) -> np.ndarray:
-    """M′'s part of the score on ``rows`` (its own bar if ``progress``, or ``bar``'s)."""
+                chunk_size: int, seed: int, bar: Any = None) -> np.ndarray:
+    """M′'s part of the score on ``rows``, advancing ``bar`` (if given) by each chunk."""
     part = np.empty(len(rows), dtype=np.float64)
     for start, stop, log_probs in sampled_pass(distilled, X_pool, rows, n_samples=n_samples,
-                                               chunk_size=chunk_size, seed=seed,
-                                               progress=progress):
+                                               chunk_size=chunk_size, seed=seed):
         part[start:stop] = score_part(log_probs)
         if bar is not None:
             bar.update(stop - start)

@@ -49,12 +49,12 @@ def _plan(strategy: Any) -> str | None:
     if (klass._query is ThompsonBALD._query
             and klass.iter_log_probs is PosteriorStrategy.iter_log_probs):
         return "thompson"
-    if klass._query not in (PosteriorStrategy._query, SecondModelStrategy._query) or \
-            klass._select is not PosteriorStrategy._select:
+    if klass._select is not PosteriorStrategy._select:
         return None
-    if klass._candidate_scores is SecondModelStrategy._candidate_scores:
+    if (klass._query in (PosteriorStrategy._query, SecondModelStrategy._query)
+            and klass._candidate_scores is SecondModelStrategy._candidate_scores):
         return "second_model"
-    if klass._query is SecondModelStrategy._query:
+    if klass._query is not PosteriorStrategy._query:
         return None
     rowwise = (klass.score_pool is PosteriorStrategy.score_pool
                or getattr(strategy, "_rowwise_scores", False))

@@ -372,6 +372,12 @@ class PosteriorStrategy(QueryStrategy):
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, **kwargs):
         seeds = self._query_seeds(seed)
         candidates, scores = self._candidate_scores(classifier, X_pool, seeds, **kwargs)
+        return self._drawn_batch(classifier, X_pool, candidates, scores, n_instances,
+                                 seeds=seeds, round_index=round_index)
+
+    def _drawn_batch(self, classifier, X_pool, candidates, scores, n_instances, *, seeds,
+                     round_index):
+        """The batch the selection draws from the scored candidates, and its scores."""
         n_instances = check_batch_size(n_instances, len(candidates))
         picked = self._select_batch(classifier, X_pool, scores, n_instances,
                                     seed=seeds.selection, round_index=round_index)
@@ -477,32 +483,27 @@ class SecondModelStrategy(PosteriorStrategy):
 
     def _query(self, classifier, X_pool, n_instances, *, seed, round_index, X_training=None,
                y_training=None, **kwargs):
-        seeds = self._query_seeds(seed)
-        batch = self._bounded_batch(n_instances, seeds.selection, round_index)
-        if batch is None:
+        if not self._bounds_can_settle_batch():
             return super()._query(classifier, X_pool, n_instances, seed=seed,
                                   round_index=round_index, X_training=X_training,
                                   y_training=y_training, **kwargs)
+        seeds = self._query_seeds(seed)
+        batch = BoundedBatch(self.get_selector(), n_instances, seeds.selection, round_index)
         result = self._second_model_scores(classifier, X_pool, seeds, X_training, y_training,
                                            exclude=bool(self.exclude_eval), batch=batch)
-        picked = result.picked
-        if picked is None:
-            n_instances = check_batch_size(n_instances, len(result.candidates))
-            picked = self._select_batch(classifier, X_pool, result.scores, n_instances,
-                                        seed=seeds.selection, round_index=round_index)
-        return result.candidates[picked], result.scores[picked]
+        if result.picked is None:  # the bounds could not decide: every candidate was scored
+            return self._drawn_batch(classifier, X_pool, result.candidates, result.scores,
+                                     n_instances, seeds=seeds, round_index=round_index)
+        return result.candidates[result.picked], result.scores[result.picked]
 
-    def _bounded_batch(self, n_instances: int, seed: int,
-                       round_index: int) -> BoundedBatch | None:
-        """The batch M′ may settle from bounds, or None where every candidate is scored."""
+    def _bounds_can_settle_batch(self) -> bool:
+        """Whether M′ may score only the candidates whose bound can reach the batch: a
+        part that is never negative, the inherited candidates and selection, and a
+        selector with monotone keys."""
         klass = type(self)
-        if (not self.part_is_nonnegative or klass._select is not PosteriorStrategy._select
-                or klass._candidate_scores is not SecondModelStrategy._candidate_scores):
-            return None
-        selector = self.get_selector()
-        if not selector.monotone_keys:
-            return None
-        return BoundedBatch(selector, n_instances, seed, round_index)
+        return (self.part_is_nonnegative and klass._select is PosteriorStrategy._select
+                and klass._candidate_scores is SecondModelStrategy._candidate_scores
+                and self.get_selector().monotone_keys)
 
     def _second_model_scores(self, classifier, X_pool, seeds, X_training, y_training, *,
                              exclude, batch=None):
